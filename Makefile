@@ -1,0 +1,130 @@
+# Makefile - build, test and demo the percpu toolkit.
+#
+#   make demo          build and run the examples
+#   make test          install missing Debian packages, then every check
+#                      (format, headers alone, two-file link, MP/SIM/UP
+#                      suites with gcc and clang, ASan+UBSan); the last
+#                      line is the tally "N passed, N failed"
+#   make check-compile every public header alone, MP and UP, gcc and clang
+#   make check-link    enter in one file, leave in another
+#   make format / format-check
+#   make clean
+
+CC_LIST   ?= gcc clang
+BUILD     ?= build
+WARN       = -std=c11 -pedantic -Wall -Wextra -Wundef -Wshadow -Wcast-align \
+             -Wcast-qual -Wwrite-strings -Wstrict-prototypes \
+             -Wmissing-prototypes -Wmissing-declarations -Wredundant-decls \
+             -Wsign-conversion -Werror
+OPT       ?= -O2 -g
+CPPFLAGS  += -I.
+LDLIBS_T   = -lcriterion -pthread
+SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+
+# Public headers: every top-level .h; internals live in percpu/.
+HEADERS    = $(wildcard *.h)
+INTERNALS  = $(wildcard percpu/*.h)
+TEST_SRCS  = $(wildcard test/test_*.c) test/impl.c
+TEST_HDRS  = $(wildcard test/*.h)
+EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/[0-9]*.c))
+FMT_FILES  = $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null || \
+             find . -name '*.[ch]' -not -path './build/*')
+
+# Variants of the test suite: MP on the Linux port, MP on the simulated
+# sparse-CPU port, and the uniprocessor build.
+VARIANT_mp  = -DPERCPU_MP=1
+VARIANT_sim = -DPERCPU_MP=1 -DPERCPU_MD=PERCPU_MD_SIM
+VARIANT_up  = -DPERCPU_MP=0
+VARIANTS    = mp sim up
+
+# Debian packages `make test` needs; installed when missing.
+DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
+SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all demo test deps check check-compile check-link \
+        format format-check clean examples suites
+
+all: examples suites
+
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    $$missing >/dev/null || exit 1; \
+	fi
+
+# ---- Test suites: $(BUILD)/test-<variant>-<cc>, plus ASan+UBSan ----
+define suite_rule
+$(BUILD)/test-$(1)-$(2): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	$(2) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_$(1)) -o $$@ $(TEST_SRCS) $(LDLIBS_T)
+SUITES += $(BUILD)/test-$(1)-$(2)
+endef
+$(foreach v,$(VARIANTS),$(foreach c,$(CC_LIST),$(eval $(call suite_rule,$(v),$(c)))))
+
+define asan_rule
+$(BUILD)/test-$(1)-asan: $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	clang $(WARN) -O1 -g $(SAN) $(CPPFLAGS) $(VARIANT_$(1)) -o $$@ $(TEST_SRCS) $(LDLIBS_T)
+SUITES += $(BUILD)/test-$(1)-asan
+endef
+$(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
+
+suites: $(SUITES)
+
+# ---- Examples ----
+$(BUILD)/examples/%: examples/%.c $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)/examples
+	$(firstword $(CC_LIST)) $(WARN) $(OPT) $(CPPFLAGS) -o $@ $< -pthread
+
+examples: $(EXAMPLES)
+
+demo: $(EXAMPLES)
+	@for e in $(EXAMPLES); do echo "==> $$e"; $$e || exit 1; echo; done
+
+# ---- Compile checks ----
+# Every public header alone, as the first and only include, MP, SIM and
+# UP, gcc and clang, -Werror.
+check-compile: $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)/compile
+	@set -e; for h in $(HEADERS); do for c in $(CC_LIST); do \
+	  for v in "$(VARIANT_mp)" "$(VARIANT_sim)" "$(VARIANT_up)"; do \
+	    printf '#include "%s"\n' $$h > $(BUILD)/compile/only.c; \
+	    $$c $(WARN) $(CPPFLAGS) $$v -c -o $(BUILD)/compile/only.o \
+	      $(BUILD)/compile/only.c; \
+	    printf '#define PERCPU_IMPLEMENTATION\n#include "%s"\n' $$h \
+	      > $(BUILD)/compile/only_impl.c; \
+	    $$c $(WARN) $(CPPFLAGS) $$v -c -o $(BUILD)/compile/only_impl.o \
+	      $(BUILD)/compile/only_impl.c; \
+	  done; done; echo "alone: $$h"; done
+
+# Two translation units share one program state: enter in one, leave in
+# the other (test/compile/tu_*.c).
+check-link: $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	@set -e; for c in $(CC_LIST); do for v in mp sim up; do \
+	  case $$v in mp) f="$(VARIANT_mp)";; sim) f="$(VARIANT_sim)";; \
+	    up) f="$(VARIANT_up)";; esac; \
+	  $$c $(WARN) $(OPT) $(CPPFLAGS) $$f -o $(BUILD)/link-$$v-$$c \
+	    test/compile/tu_a.c test/compile/tu_b.c test/compile/tu_impl.c \
+	    -pthread; \
+	  $(BUILD)/link-$$v-$$c; done; done
+
+test: deps
+	@sh test/run.sh
+
+check: test
+
+format:
+	clang-format -i $(FMT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FMT_FILES)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * percpu/config.h - compile-time configuration of the percpu toolkit.
+ *
+ * Internal: include <percpu.h>, <cpumem.h>, <dpcpu.h> or <counter.h>
+ * instead.  Every knob below is a value macro tested with #if, so a typo
+ * is caught by -Wundef.  Scope: "global" knobs must be identical in every
+ * translation unit of a program (set them on the compiler command line);
+ * "implementation" knobs only matter where PERCPU_IMPLEMENTATION is
+ * defined.
+ *
+ *   PERCPU_MP         global.  1 (default): multiprocessor build.
+ *                     0: uniprocessor build; every section is a compiler
+ *                     barrier, every handle is the memory itself.
+ *   PERCPU_MAXCPU     global.  Cap on CPU ids (ids >= the cap are never
+ *                     used as an index; see percpu.h, "CPU ids").
+ *                     Default 1024 on MP, 1 on UP.
+ *   PERCPU_UNIT_SIZE  global.  Bytes each CPU owns in one arena chunk
+ *                     (address space, not RAM: pages are only backed
+ *                     once written).  The largest single per-CPU object.
+ *                     Default 256 KiB on 64-bit hosts, 64 KiB otherwise.
+ *   PERCPU_MD         global.  The port (see percpu/md.h).
+ *   PERCPU_ASSERT(x)  global.  Internal consistency checks; default
+ *                     assert(3).
+ *   PERCPU_MALLOC(n) / PERCPU_FREE(p)
+ *                     implementation.  Allocator for the toolkit's own
+ *                     bookkeeping; define both or neither.  Defaults
+ *                     malloc(3)/free(3).  A NULL return is handled (the
+ *                     allocation in progress fails cleanly).
+ */
+#ifndef PERCPU_CONFIG_H
+#define PERCPU_CONFIG_H
+
+/* #define PERCPU_MP 0	// uniprocessor: no atomics, compiler barriers only */
+#ifndef PERCPU_MP
+#	define PERCPU_MP 1
+#endif
+#if PERCPU_MP != 0 && PERCPU_MP != 1
+#	error \
+	    "percpu: PERCPU_MP must be 0 (uniprocessor) or 1 (multiprocessor)"
+#endif
+
+#ifndef PERCPU_MAXCPU
+#	if PERCPU_MP
+#		define PERCPU_MAXCPU 1024
+#	else
+#		define PERCPU_MAXCPU 1
+#	endif
+#endif
+#if !PERCPU_MP && PERCPU_MAXCPU != 1
+#	error "percpu: PERCPU_MP=0 requires PERCPU_MAXCPU == 1"
+#endif
+#if PERCPU_MAXCPU < 1 || PERCPU_MAXCPU > 65535
+#	error "percpu: PERCPU_MAXCPU must be in [1, 65535]"
+#endif
+
+#ifndef PERCPU_UNIT_SIZE
+#	if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8
+#		define PERCPU_UNIT_SIZE (256 * 1024)
+#	else
+#		define PERCPU_UNIT_SIZE (64 * 1024)
+#	endif
+#endif
+#if PERCPU_UNIT_SIZE < 4096 || (PERCPU_UNIT_SIZE % 4096) != 0
+#	error "percpu: PERCPU_UNIT_SIZE must be a multiple of 4096"
+#endif
+
+/* Size of a cache line: per-CPU units never share one. */
+#ifndef PERCPU_CACHELINE
+#	define PERCPU_CACHELINE 64
+#endif
+
+#ifndef PERCPU_ASSERT
+#	include <assert.h>
+#	define PERCPU_ASSERT(x) assert(x)
+#endif
+
+#if defined(PERCPU_MALLOC) != defined(PERCPU_FREE)
+#	error "percpu: define both PERCPU_MALLOC and PERCPU_FREE, or neither"
+#endif
+#ifndef PERCPU_MALLOC
+#	define PERCPU_MALLOC(n) malloc(n)
+#	define PERCPU_FREE(p) free(p)
+#endif
+
+/* Branch hints and attributes; plain C11 elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+#	define PERCPU_LIKELY(x) __builtin_expect(!!(x), 1)
+#	define PERCPU_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#	define PERCPU_NOINLINE __attribute__((noinline))
+#	define PERCPU_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#	define PERCPU_LIKELY(x) (x)
+#	define PERCPU_UNLIKELY(x) (x)
+#	define PERCPU_NOINLINE
+#	define PERCPU_PRINTFLIKE(f, a)
+#endif
+
+#ifdef __cplusplus
+#	define PERCPU_THREAD_LOCAL thread_local
+#else
+#	define PERCPU_THREAD_LOCAL _Thread_local
+#endif
+
+#endif /* PERCPU_CONFIG_H */

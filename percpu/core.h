@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * percpu/core.h - the one engine under every face.
+ *
+ * Internal: include <percpu.h>, <cpumem.h>, <dpcpu.h> or <counter.h>.
+ * The faces are thin: each of their functions is a few lines over what
+ * is here.
+ *
+ * CPU SET
+ *	The possible CPUs are discovered once per process (percpu/impl.h,
+ *	percpu_priv_init()).  A CPU is an id in [0, percpu_maxcpu()); ids may
+ *	be sparse.  Each possible CPU also has a dense "unit index" in
+ *	[0, percpu_ncpus()), ascending with the id.  An id the OS reports that
+ *	is not in the table (hotplug, a bad cgroup view, an id >=
+ *	PERCPU_MAXCPU) is folded onto a possible CPU (id mod ncpus): never an
+ *	out-of-bounds index, only lost locality.
+ *
+ * ARENA
+ *	Each possible CPU owns one unit of PERCPU_UNIT_SIZE bytes in every
+ *	arena chunk; chunks are mapped lazily (MAP_NORESERVE on Linux: a CPU
+ *	that never writes costs no RAM).  An allocation is one offset valid
+ *	in every unit; its handle is the address of the copy of unit index 0,
+ *	and the copy of unit i is handle + i * PERCPU_UNIT_SIZE.  So a CPU's
+ *	objects share its cache lines, no line is shared between CPUs, and 8
+ *	bytes cost 8 bytes per CPU.  Storage never moves.  Allocations are
+ *	zero on every possible CPU.
+ *
+ * EXCLUSIVE SECTIONS
+ *	percpu_enter() gives the calling thread one CPU: the one it runs on.
+ *	Until the matching percpu_leave() no other thread is given that CPU;
+ *	a thread that wants it waits.  The OS may still preempt or migrate
+ *	the owner: correctness holds, only locality is lost.  Sections nest
+ *	(a nested enter returns the CPU the thread already holds).  The
+ *	mechanism is a lock word in the CPU's own unit (its first cache
+ *	line), taken by compare-and-swap.
+ *
+ *	Signals: a handler that enters while the interrupted code holds a
+ *	section nests on the same CPU and so shares its slots, as an
+ *	interrupt shares a CPU's data in the kernel (NetBSD percpu_getref()
+ *	does not block interrupts either).  It never deadlocks, including in
+ *	the windows inside enter and leave.  Code that updates the same data
+ *	from a handler blocks the signal around its section.
+ *
+ * UP (PERCPU_MP=0)
+ *	One CPU, id 0.  Sections are compiler barriers, a handle is the
+ *	memory itself, iteration yields one CPU.  Same signatures.
+ *
+ * ONE DEFINITION
+ *	The CPU table, the arena and the error handler exist once per
+ *	program: define PERCPU_IMPLEMENTATION in exactly one .c file before
+ *	including any of the toolkit's headers (stb convention).  Forgetting
+ *	it is a link error.
+ */
+#ifndef PERCPU_CORE_H
+#define PERCPU_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "md.h"
+
+/* An id that names no CPU. */
+#define PERCPU_NOCPU (~0u)
+
+/*
+ * struct cpu_info - the descriptor of one possible CPU (NetBSD's name).
+ * ci_index is the CPU id (cpu_index(9)); ci_unit its dense unit index.
+ */
+struct cpu_info {
+	unsigned ci_index;
+	unsigned ci_unit;
+};
+
+/* Error handler: see percpu_set_error_handler(). */
+typedef void (*percpu_error_handler_t)(const char *msg);
+
+/* Results of percpu_priv_zfree(). */
+#define PERCPU_PRIV_OK 0
+#define PERCPU_PRIV_ENOENT 1 /* not an allocation of this arena */
+#define PERCPU_PRIV_ESIZE 2  /* size does not match the allocation */
+
+/* ---- Functions of the implementation (percpu/impl.h) ---- */
+
+/*
+ * percpu_priv_zalloc - reserve @size bytes on every possible CPU.
+ *
+ * Context: thread context; takes the arena lock; may map memory.
+ * Ordering: the zeroed storage is published to any thread that receives
+ *           the handle through a release/acquire pair or a lock.
+ * UP: PERCPU_MALLOC'ed memory; the handle is the memory.
+ * Return: the handle (the unit-0 copy), zero on every possible CPU; NULL
+ *         if @size is 0 or larger than PERCPU_UNIT_SIZE, or memory ran out.
+ *         @align 0 picks the natural alignment (up to 16 bytes).
+ */
+void *percpu_priv_zalloc(size_t size, size_t align);
+
+/*
+ * percpu_priv_zfree - release a percpu_priv_zalloc() reservation.
+ *
+ * Context: thread context; takes the arena lock.
+ * Ordering: no section may still use @h.
+ * UP: checks the size recorded before the memory.
+ * Return: PERCPU_PRIV_OK (freed), PERCPU_PRIV_ENOENT (@h is not an
+ *         allocation) or PERCPU_PRIV_ESIZE (@size differs: *@actual gets
+ *         the allocation's size).  Nothing is freed on error.
+ */
+int percpu_priv_zfree(void *h, size_t size, size_t *actual);
+
+/*
+ * percpu_priv_malloc / percpu_priv_free - the PERCPU_MALLOC/PERCPU_FREE
+ * hooks, reached from the faces' inline code.
+ *
+ * Context: thread context.
+ * Return: memory or NULL; free accepts NULL.
+ */
+void *percpu_priv_malloc(size_t size);
+void percpu_priv_free(void *p);
+
+/*
+ * percpu_priv_fail - report a detected misuse through the error handler.
+ *
+ * Context: any.  The default handler prints "percpu: <msg>" on stderr and
+ * calls abort(); a handler installed by percpu_set_error_handler() may
+ * return, and then the failing call returns its documented error value.
+ */
+void percpu_priv_fail(const char *fmt, ...) PERCPU_PRINTFLIKE(1, 2);
+
+/*
+ * percpu_set_error_handler - replace the handler of detected misuse.
+ *
+ * Context: any thread.
+ * Return: the previous handler (NULL means the default one).  NULL
+ *         restores the default.
+ */
+percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
+
+/*
+ * percpu_backend - the way this process finds its current CPU.
+ *
+ * Return: "getcpu" (Linux sched_getcpu() + atomics), "sim" (test port)
+ *         or "up" (uniprocessor build).  Fixed for the process lifetime.
+ */
+const char *percpu_backend(void);
+
+/*
+ * percpu_priv_parse_cpulist - parse a Linux CPU list ("0-3,8,10-11").
+ *
+ * Context: any.
+ * Return: the number of ids set in @mask[0..cap) (ids >= @cap are
+ *         skipped and counted in *@dropped when it is not NULL), or -1 on
+ *         a syntax error (then @mask is unspecified).
+ */
+int percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
+    unsigned *dropped);
+
+#if PERCPU_MP
+/* ---- MP state: one definition, in the implementation ---- */
+
+#	define PERCPU_PRIV_NOIDX 0xffffu
+
+/*
+ * The core words of one CPU, at offset 0 of its unit in chunk 0.
+ * owner: the token of the thread in a section on this CPU, 0 if none.
+ *   Rule: atomic-from-everyone.  Taken with CAS (acquire) from whatever
+ *   CPU the thread runs on, released with a store (release); never a
+ *   plain or restartable-sequence store.
+ */
+struct percpu_priv_pcpu {
+	_Atomic(uintptr_t) owner;
+};
+
+struct percpu_priv_global {
+	atomic_int ready;    /* 1 once the fields below are set */
+	unsigned maxcpu;     /* highest possible id + 1 */
+	unsigned ncpu;	     /* number of possible CPUs (units) */
+	size_t stride;	     /* bytes between units = PERCPU_UNIT_SIZE */
+	char *unit0;	     /* chunk 0; unit i at unit0 + i * stride */
+	struct cpu_info *ci; /* [ncpu], ascending id */
+	const char *backend;
+#	if PERCPU_MD == PERCPU_MD_SIM
+	atomic_int sim_chaos; /* scramble the CPU at every lookup */
+	atomic_uint sim_next; /* round-robin placement of threads */
+#	endif
+	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
+};
+
+/*
+ * Per-thread state.  Zero is "not in a section".
+ *
+ * state = unit index << 16 | depth, one word, so that a signal handler
+ * never sees a depth without its CPU: the first enter publishes both with
+ * one store.  borrowed = 1 while a signal handler uses the CPU that its
+ * own thread locked but had not yet (or no longer) recorded in state;
+ * nest == 0 implies borrowed == 0 at every point a handler can observe.
+ */
+struct percpu_priv_td {
+	uint32_t state;
+	uint32_t borrowed;
+#	if PERCPU_MD == PERCPU_MD_SIM
+	unsigned sim_cpu1; /* simulated CPU id + 1; 0 = not placed yet */
+	uint32_t sim_rng;
+#	endif
+};
+
+#	define PERCPU_PRIV_DEPTH 0xffffu /* depth mask of state */
+
+extern struct percpu_priv_global percpu_priv_g;
+extern PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
+
+void percpu_priv_init(void);
+unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
+unsigned percpu_priv_foreign(unsigned *cpu);
+#	if PERCPU_MD == PERCPU_MD_SIM
+unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
+#	endif
+
+/*
+ * percpu_priv_ready - make sure the CPU table exists.
+ *
+ * Context: any thread (the first call initializes; not from a signal
+ *          handler that interrupted the first call).
+ * Ordering: acquire on ready; pairs with the release store at the end
+ *           of percpu_priv_init_once() (percpu/impl.h).
+ */
+static inline void
+percpu_priv_ready(void)
+{
+	if (PERCPU_UNLIKELY(!atomic_load_explicit(&percpu_priv_g.ready,
+		memory_order_acquire)))
+		percpu_priv_init();
+}
+
+/* The core words of unit @idx. */
+static inline struct percpu_priv_pcpu *
+percpu_priv_pcpu(unsigned idx)
+{
+	return ((struct percpu_priv_pcpu *)(void *)(percpu_priv_g.unit0 +
+	    (size_t)idx * percpu_priv_g.stride));
+}
+
+/*
+ * percpu_priv_map - the unit index of CPU *@cpu.
+ *
+ * Context: any; the table exists.
+ * Return: a unit index < ncpu, always.  An id outside the table is folded
+ *         onto a possible CPU and *@cpu is rewritten to that CPU's id.
+ */
+static inline unsigned
+percpu_priv_map(unsigned *cpu)
+{
+	if (PERCPU_LIKELY(*cpu < percpu_priv_g.maxcpu)) {
+		unsigned idx = percpu_priv_g.cpu2idx[*cpu];
+
+		if (PERCPU_LIKELY(idx != PERCPU_PRIV_NOIDX))
+			return (idx);
+	}
+	return (percpu_priv_foreign(cpu));
+}
+
+/* ---- Port hooks that need the core's state ---- */
+#	if PERCPU_MD == PERCPU_MD_SIM
+/*
+ * percpu_md_cpu_id - the simulated CPU of the calling thread.
+ *
+ * Context: any thread.
+ * Return: the id set by percpu_sim_migrate(), else a CPU assigned round
+ *         robin on first use; with percpu_sim_chaos(1), a new random
+ *         possible CPU at every call (a migration at every chance).
+ */
+static inline unsigned
+percpu_md_cpu_id(void)
+{
+	struct percpu_priv_td *td = &percpu_priv_td;
+
+	if (PERCPU_UNLIKELY(td->sim_cpu1 == 0 ||
+		atomic_load_explicit(&percpu_priv_g.sim_chaos,
+		    memory_order_relaxed)))
+		return (percpu_priv_sim_place(td));
+	return (td->sim_cpu1 - 1);
+}
+#	endif
+
+/* ---- Core: MP and UP side by side, identical signatures ---- */
+
+/*
+ * percpu_enter - begin an exclusive section on the current CPU.
+ *
+ * Context: any thread, no registration; signal handlers (see SIGNALS
+ *          above).  Not across fork() in the child for other threads.
+ * Ordering: acquire: everything the previous owner of the CPU did inside
+ *           its section is visible; pairs with the release store in
+ *           percpu_leave().
+ * UP: a compiler barrier.
+ * Return: the CPU id now held (the same one for a nested call).
+ */
+static inline unsigned
+percpu_enter(void)
+{
+	struct percpu_priv_td *td = &percpu_priv_td;
+	uint32_t s = td->state;
+	struct percpu_priv_pcpu *pc;
+	uintptr_t expect = 0;
+	unsigned cpu, idx;
+
+	if (s != 0) {
+		if (PERCPU_UNLIKELY(
+			(s & PERCPU_PRIV_DEPTH) == PERCPU_PRIV_DEPTH))
+			percpu_priv_fail(
+			    "percpu_enter: sections nested too deep");
+		td->state = s + 1;
+		return (percpu_priv_g.ci[s >> 16].ci_index);
+	}
+	percpu_priv_ready();
+	cpu = percpu_md_cpu_id();
+	idx = percpu_priv_map(&cpu);
+	pc = percpu_priv_pcpu(idx);
+	/* Acquire: pairs with the release store in percpu_leave(). */
+	if (PERCPU_LIKELY(atomic_compare_exchange_strong_explicit(&pc->owner,
+		&expect, (uintptr_t)td, memory_order_acquire,
+		memory_order_relaxed))) {
+		/* One store publishes CPU and depth to signal handlers. */
+		td->state = (uint32_t)idx << 16 | 1u;
+		return (cpu);
+	}
+	return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+}
+
+/*
+ * percpu_enter_cpu - begin an exclusive section on CPU @cpu, wherever the
+ * calling thread runs (the "as that CPU" of an xcall).
+ *
+ * Context: thread context, outside any section (a detected error
+ *          otherwise: the handler is called and PERCPU_NOCPU returned).
+ * Ordering: as percpu_enter().
+ * UP: a compiler barrier; @cpu must be 0.
+ * Return: @cpu, or PERCPU_NOCPU if @cpu is not a possible CPU or the
+ *         caller is already in a section.
+ */
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	struct percpu_priv_td *td = &percpu_priv_td;
+
+	percpu_priv_ready();
+	if (td->state != 0) {
+		percpu_priv_fail("percpu_enter_cpu: already in a section on "
+				 "CPU %u",
+		    percpu_priv_g.ci[td->state >> 16].ci_index);
+		return (PERCPU_NOCPU);
+	}
+	if (cpu >= percpu_priv_g.maxcpu ||
+	    percpu_priv_g.cpu2idx[cpu] == PERCPU_PRIV_NOIDX)
+		return (PERCPU_NOCPU);
+	return (percpu_priv_acquire_slow(td, cpu));
+}
+
+/*
+ * percpu_leave - end the innermost exclusive section.
+ *
+ * Context: the thread that entered (a leave without an enter is a
+ *          detected error).
+ * Ordering: release: the section's stores are visible to the next owner
+ *           of the CPU; pairs with the acquire CAS in percpu_enter() and
+ *           percpu_priv_acquire_slow().
+ * UP: a compiler barrier.
+ */
+static inline void
+percpu_leave(void)
+{
+	struct percpu_priv_td *td = &percpu_priv_td;
+	uint32_t s = td->state;
+
+	if (PERCPU_LIKELY((s & PERCPU_PRIV_DEPTH) == 1)) {
+		if (PERCPU_UNLIKELY(td->borrowed)) {
+			/* A handler inside its own thread's enter/leave
+			 * window: the interrupted code owns the lock word.
+			 * borrowed before state (percpu/impl.h). */
+			td->borrowed = 0;
+			atomic_signal_fence(memory_order_seq_cst);
+			td->state = 0;
+			return;
+		}
+		td->state = 0;
+		/* state before the release: a handler that runs in between
+		 * finds itself the owner and borrows. */
+		atomic_signal_fence(memory_order_seq_cst);
+		/* Release: pairs with the acquire CAS in percpu_enter(). */
+		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
+		    memory_order_release);
+		return;
+	}
+	if (PERCPU_UNLIKELY(s == 0)) {
+		percpu_priv_fail("percpu_leave: not in a section");
+		return;
+	}
+	td->state = s - 1;
+}
+
+/*
+ * percpu_curcpu - the CPU the caller holds, or else the one it runs on.
+ *
+ * Context: any.  Outside a section the answer may be stale at once.
+ * UP: 0.
+ * Return: a possible CPU id.
+ */
+static inline unsigned
+percpu_curcpu(void)
+{
+	uint32_t s = percpu_priv_td.state;
+	unsigned cpu;
+
+	if (s != 0)
+		return (percpu_priv_g.ci[s >> 16].ci_index);
+	percpu_priv_ready();
+	cpu = percpu_md_cpu_id();
+	(void)percpu_priv_map(&cpu);
+	return (cpu);
+}
+
+/*
+ * percpu_in_section - the section depth of the calling thread.
+ *
+ * UP: always 0 (sections are not tracked).
+ */
+static inline unsigned
+percpu_in_section(void)
+{
+	return (percpu_priv_td.state & PERCPU_PRIV_DEPTH);
+}
+
+/* percpu_maxcpu - highest possible CPU id + 1.  UP: 1. */
+static inline unsigned
+percpu_maxcpu(void)
+{
+	percpu_priv_ready();
+	return (percpu_priv_g.maxcpu);
+}
+
+/* percpu_ncpus - the number of possible CPUs.  UP: 1. */
+static inline unsigned
+percpu_ncpus(void)
+{
+	percpu_priv_ready();
+	return (percpu_priv_g.ncpu);
+}
+
+/*
+ * percpu_cpu_possible - is @cpu a possible CPU id?
+ * UP: @cpu == 0.
+ */
+static inline int
+percpu_cpu_possible(unsigned cpu)
+{
+	percpu_priv_ready();
+	return (cpu < percpu_priv_g.maxcpu &&
+	    percpu_priv_g.cpu2idx[cpu] != PERCPU_PRIV_NOIDX);
+}
+
+/*
+ * percpu_cpu_first / percpu_cpu_next - walk the possible CPUs in
+ * ascending id.
+ *
+ * Return: the first / next possible id, PERCPU_NOCPU past the last.
+ * UP: 0, then PERCPU_NOCPU.
+ */
+static inline unsigned
+percpu_cpu_first(void)
+{
+	percpu_priv_ready();
+	return (percpu_priv_g.ci[0].ci_index);
+}
+
+static inline unsigned
+percpu_cpu_next(unsigned cpu)
+{
+	unsigned idx;
+
+	if (!percpu_cpu_possible(cpu))
+		return (PERCPU_NOCPU);
+	idx = percpu_priv_g.cpu2idx[cpu] + 1u;
+	return (idx < percpu_priv_g.ncpu ? percpu_priv_g.ci[idx].ci_index :
+					   PERCPU_NOCPU);
+}
+
+/*
+ * percpu_cpu_info - the descriptor of CPU @cpu.
+ * Return: NULL if @cpu is not possible.
+ */
+static inline struct cpu_info *
+percpu_cpu_info(unsigned cpu)
+{
+	if (!percpu_cpu_possible(cpu))
+		return (NULL);
+	return (&percpu_priv_g.ci[percpu_priv_g.cpu2idx[cpu]]);
+}
+
+/*
+ * percpu_ptr - CPU @cpu's copy of the allocation @h (remote access).
+ *
+ * Context: any.  No synchronization: see the face's rules.
+ * UP: @h (cpu is evaluated and ignored).
+ * Return: the copy, or NULL if @cpu is not a possible CPU.
+ */
+static inline void *
+percpu_ptr(void *h, unsigned cpu)
+{
+	if (!percpu_cpu_possible(cpu))
+		return (NULL);
+	return ((char *)h +
+	    (size_t)percpu_priv_g.cpu2idx[cpu] * percpu_priv_g.stride);
+}
+
+/*
+ * percpu_cur_ptr - the held CPU's copy of @h.
+ *
+ * Context: inside a section (percpu_enter()).
+ * UP: @h.
+ */
+static inline void *
+percpu_cur_ptr(void *h)
+{
+	uint32_t s = percpu_priv_td.state;
+
+	PERCPU_ASSERT(s != 0);
+	return ((char *)h + (size_t)(s >> 16) * percpu_priv_g.stride);
+}
+
+#else /* !PERCPU_MP */
+
+/* UP: one CPU.  The descriptor of CPU 0 lives in the implementation. */
+extern struct cpu_info percpu_priv_ci0;
+
+static inline unsigned
+percpu_enter(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	return (0);
+}
+
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	return (cpu == 0 ? 0 : PERCPU_NOCPU);
+}
+
+static inline void
+percpu_leave(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline unsigned
+percpu_curcpu(void)
+{
+	return (0);
+}
+
+static inline unsigned
+percpu_in_section(void)
+{
+	return (0);
+}
+
+static inline unsigned
+percpu_maxcpu(void)
+{
+	return (1);
+}
+
+static inline unsigned
+percpu_ncpus(void)
+{
+	return (1);
+}
+
+static inline int
+percpu_cpu_possible(unsigned cpu)
+{
+	return (cpu == 0);
+}
+
+static inline unsigned
+percpu_cpu_first(void)
+{
+	return (0);
+}
+
+static inline unsigned
+percpu_cpu_next(unsigned cpu)
+{
+	(void)cpu;
+	return (PERCPU_NOCPU);
+}
+
+static inline struct cpu_info *
+percpu_cpu_info(unsigned cpu)
+{
+	return (cpu == 0 ? &percpu_priv_ci0 : NULL);
+}
+
+static inline void *
+percpu_ptr(void *h, unsigned cpu)
+{
+	return (cpu == 0 ? h : NULL);
+}
+
+static inline void *
+percpu_cur_ptr(void *h)
+{
+	return (h);
+}
+
+#endif /* PERCPU_MP */
+
+/* Visit every possible CPU id in ascending order. */
+#define PERCPU_FOREACH_CPU(cpu)                                 \
+	for ((cpu) = percpu_cpu_first(); (cpu) != PERCPU_NOCPU; \
+	     (cpu) = percpu_cpu_next(cpu))
+
+#if PERCPU_MD == PERCPU_MD_SIM
+/* ---- Test port controls (PERCPU_MD_SIM only) ---- */
+
+/*
+ * percpu_sim_set_cpus - choose the simulated possible CPUs.
+ *
+ * Context: before the first use of the toolkit in the process.  The
+ *          default is $PERCPU_SIM_CPUS, else "0-1,5,63,200".
+ * Return: 0, or -1 if @list does not parse, is empty, or the CPU table
+ *         already exists.
+ */
+int percpu_sim_set_cpus(const char *list);
+
+/*
+ * percpu_sim_migrate - "migrate" the calling thread to CPU @cpu.
+ *
+ * Context: any point, inside a section too (the section keeps the CPU it
+ *          holds, as after a real migration; the next enter gets @cpu).
+ *          @cpu may be any id: one outside the table exercises folding.
+ */
+void percpu_sim_migrate(unsigned cpu);
+
+/* percpu_sim_chaos - while @on, every CPU lookup picks a random CPU. */
+void percpu_sim_chaos(int on);
+#endif
+
+#endif /* PERCPU_CORE_H */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "impl.h"
+#endif

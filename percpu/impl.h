@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * percpu/impl.h - the one definition of the toolkit's state and its
+ * out-of-line functions.
+ *
+ * Internal: reached through "#define PERCPU_IMPLEMENTATION" before the
+ * first include of a toolkit header, in exactly one .c file.  Objects and
+ * functions only; no code runs before main().
+ */
+#ifndef PERCPU_IMPL_H
+#define PERCPU_IMPL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#if PERCPU_MD_HOSTED
+#	include <pthread.h>
+#	include <sys/mman.h>
+#	include <unistd.h>
+/* Strict -std=c11 hides MAP_ANONYMOUS in <sys/mman.h>; the kernel's own
+ * header has it (and MAP_NORESERVE for this architecture). */
+#	if !defined(MAP_ANONYMOUS) && defined(__linux__)
+#		include <linux/mman.h>
+#	endif
+#	ifndef MAP_NORESERVE
+#		define PERCPU_PRIV_MAP_NORESERVE 0
+#	else
+#		define PERCPU_PRIV_MAP_NORESERVE MAP_NORESERVE
+#	endif
+#endif
+
+/* ---- Error reporting ---- */
+
+static _Atomic(percpu_error_handler_t) percpu_priv_handler;
+
+percpu_error_handler_t
+percpu_set_error_handler(percpu_error_handler_t fn)
+{
+	return (atomic_exchange_explicit(&percpu_priv_handler, fn,
+	    memory_order_acq_rel));
+}
+
+void
+percpu_priv_fail(const char *fmt, ...)
+{
+	percpu_error_handler_t fn;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn = atomic_load_explicit(&percpu_priv_handler, memory_order_acquire);
+	if (fn != NULL) {
+		fn(msg);
+		return;
+	}
+	(void)fprintf(stderr, "percpu: %s\n", msg);
+	abort();
+}
+
+void *
+percpu_priv_malloc(size_t size)
+{
+	return (PERCPU_MALLOC(size));
+}
+
+void
+percpu_priv_free(void *p)
+{
+	if (p != NULL)
+		PERCPU_FREE(p);
+}
+
+/* ---- CPU lists ---- */
+
+static int
+percpu_priv_parse_num(const char **sp, unsigned long *out)
+{
+	const char *s = *sp;
+	unsigned long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 1000000ul)
+			return (-1);
+		s++;
+	}
+	*sp = s;
+	*out = v;
+	return (0);
+}
+
+int
+percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
+    unsigned *dropped)
+{
+	unsigned long lo, hi, i;
+	int n = 0;
+
+	if (dropped != NULL)
+		*dropped = 0;
+	memset(mask, 0, cap);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '\n')
+		return (-1);
+	for (;;) {
+		if (percpu_priv_parse_num(&s, &lo) != 0)
+			return (-1);
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (percpu_priv_parse_num(&s, &hi) != 0 || hi < lo)
+				return (-1);
+		}
+		for (i = lo; i <= hi; i++) {
+			if (i >= cap) {
+				if (dropped != NULL)
+					(*dropped)++;
+			} else if (!mask[i]) {
+				mask[i] = 1;
+				n++;
+			}
+		}
+		if (*s != ',')
+			break;
+		s++;
+	}
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	return (*s == '\0' ? n : -1);
+}
+
+#if PERCPU_MP
+/* ---- MP state ---- */
+
+struct percpu_priv_global percpu_priv_g;
+PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
+
+/* One allocation: [off, off + size) of every unit of a chunk. */
+struct percpu_priv_ext {
+	size_t off;
+	size_t size;
+};
+
+/* A chunk: ncpu units of stride bytes; ext sorted by offset. */
+struct percpu_priv_chunk {
+	char *base;
+	struct percpu_priv_ext *ext;
+	size_t n;
+	size_t cap;
+	struct percpu_priv_chunk *next;
+};
+
+static struct {
+	pthread_mutex_t lock; /* guards chunks and every ext list */
+	struct percpu_priv_chunk *chunks;
+	pthread_once_t once;
+#	if PERCPU_MD == PERCPU_MD_SIM
+	char sim_cpus[256];
+#	endif
+} percpu_priv_arena = {PTHREAD_MUTEX_INITIALIZER, NULL, PTHREAD_ONCE_INIT
+#	if PERCPU_MD == PERCPU_MD_SIM
+    ,
+    {0}
+#	endif
+};
+
+/* ---- Port: possible CPUs and chunk memory ---- */
+
+static void *
+percpu_md_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | PERCPU_PRIV_MAP_NORESERVE, -1, 0);
+
+	return (p == MAP_FAILED ? NULL : p);
+}
+
+static void
+percpu_md_unmap(void *p, size_t len)
+{
+	(void)munmap(p, len);
+}
+
+#	if PERCPU_MD == PERCPU_MD_LINUX
+/*
+ * Possible CPUs, in this order: /sys/devices/system/cpu/possible (the
+ * kernel's "could ever be online" set, sparse ids included); else
+ * sysconf(_SC_NPROCESSORS_CONF) as ids 0..n-1 (configured, not merely
+ * online nor merely in our affinity mask); else CPU 0 alone.  Ids >=
+ * PERCPU_MAXCPU are folded (see percpu_priv_foreign()).
+ */
+static int
+percpu_md_possible(unsigned char *mask, unsigned cap)
+{
+	char buf[4096];
+	FILE *f;
+	long n;
+	int got = -1;
+
+	f = fopen("/sys/devices/system/cpu/possible", "r");
+	if (f != NULL) {
+		if (fgets(buf, (int)sizeof(buf), f) != NULL)
+			got = percpu_priv_parse_cpulist(buf, mask, cap, NULL);
+		(void)fclose(f);
+	}
+	if (got > 0)
+		return (got);
+	memset(mask, 0, cap);
+	n = sysconf(_SC_NPROCESSORS_CONF);
+	if (n < 1)
+		n = 1;
+	for (got = 0; got < n && (unsigned)got < cap; got++)
+		mask[got] = 1;
+	return (got);
+}
+#	else /* PERCPU_MD_SIM */
+static int
+percpu_md_possible(unsigned char *mask, unsigned cap)
+{
+	const char *list = percpu_priv_arena.sim_cpus;
+	int got;
+
+	if (list[0] == '\0') {
+		list = getenv("PERCPU_SIM_CPUS");
+		if (list == NULL || list[0] == '\0')
+			list = "0-1,5,63,200";
+	}
+	got = percpu_priv_parse_cpulist(list, mask, cap, NULL);
+	if (got <= 0) {
+		memset(mask, 0, cap);
+		mask[0] = 1;
+		got = 1;
+	}
+	return (got);
+}
+#	endif
+
+/* ---- The arena ---- */
+
+static struct percpu_priv_chunk *
+percpu_priv_chunk_new(void)
+{
+	struct percpu_priv_chunk *c;
+
+	c = (struct percpu_priv_chunk *)PERCPU_MALLOC(sizeof(*c));
+	if (c == NULL)
+		return (NULL);
+	c->base =
+	    (char *)percpu_md_map(percpu_priv_g.stride * percpu_priv_g.ncpu);
+	if (c->base == NULL) {
+		PERCPU_FREE(c);
+		return (NULL);
+	}
+	c->ext = NULL;
+	c->n = 0;
+	c->cap = 0;
+	c->next = NULL;
+	return (c);
+}
+
+static void
+percpu_priv_chunk_delete(struct percpu_priv_chunk *c)
+{
+	percpu_md_unmap(c->base, percpu_priv_g.stride * percpu_priv_g.ncpu);
+	PERCPU_FREE(c->ext);
+	PERCPU_FREE(c);
+}
+
+/* Insert [off, off + size) at position i of c's list; -1 if out of memory. */
+static int
+percpu_priv_ext_insert(struct percpu_priv_chunk *c, size_t i, size_t off,
+    size_t size)
+{
+	struct percpu_priv_ext *e;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap != 0 ? c->cap * 2 : 16;
+
+		e = (struct percpu_priv_ext *)PERCPU_MALLOC(cap * sizeof(*e));
+		if (e == NULL)
+			return (-1);
+		if (c->n != 0)
+			memcpy(e, c->ext, c->n * sizeof(*e));
+		PERCPU_FREE(c->ext);
+		c->ext = e;
+		c->cap = cap;
+	}
+	memmove(&c->ext[i + 1], &c->ext[i], (c->n - i) * sizeof(*c->ext));
+	c->ext[i].off = off;
+	c->ext[i].size = size;
+	c->n++;
+	return (0);
+}
+
+/* First fit in chunk c; the offset, or (size_t)-1. */
+static size_t
+percpu_priv_chunk_fit(struct percpu_priv_chunk *c, size_t size, size_t align,
+    size_t *pos)
+{
+	size_t i, start = 0, off;
+
+	for (i = 0; i <= c->n; i++) {
+		size_t end = i < c->n ? c->ext[i].off : percpu_priv_g.stride;
+
+		off = (start + align - 1) & ~(align - 1);
+		if (off <= end && end - off >= size) {
+			*pos = i;
+			return (off);
+		}
+		if (i < c->n)
+			start = c->ext[i].off + c->ext[i].size;
+	}
+	return ((size_t)-1);
+}
+
+void *
+percpu_priv_zalloc(size_t size, size_t align)
+{
+	struct percpu_priv_chunk *c, **tail;
+	size_t off = (size_t)-1, pos = 0;
+	void *h = NULL;
+
+	percpu_priv_ready();
+	if (size == 0 || size > percpu_priv_g.stride)
+		return (NULL);
+	if (align == 0) {
+		align = 1;
+		while (align < 16 && align * 2 <= size)
+			align *= 2;
+	}
+	if ((align & (align - 1)) != 0 || align > PERCPU_CACHELINE)
+		return (NULL);
+	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	tail = &percpu_priv_arena.chunks;
+	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
+		off = percpu_priv_chunk_fit(c, size, align, &pos);
+		if (off != (size_t)-1)
+			break;
+		tail = &c->next;
+	}
+	if (c == NULL) {
+		c = percpu_priv_chunk_new();
+		if (c != NULL) {
+			*tail = c;
+			pos = 0;
+			off = 0;
+		}
+	}
+	/* Fresh and freed space is zero in every unit (see zfree). */
+	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
+		h = c->base + off;
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	return (h);
+}
+
+/* Zero [p, p + len) unless it already is: untouched pages stay unbacked. */
+static void
+percpu_priv_clear(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != 0) {
+			memset(p + i, 0, len - i);
+			return;
+		}
+	}
+}
+
+int
+percpu_priv_zfree(void *h, size_t size, size_t *actual)
+{
+	struct percpu_priv_chunk *c, **prev;
+	char *p = (char *)h;
+	size_t lo, hi, off, u;
+	int rc = PERCPU_PRIV_ENOENT;
+
+	percpu_priv_ready();
+	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	prev = &percpu_priv_arena.chunks;
+	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
+		if (p >= c->base && p < c->base + percpu_priv_g.stride)
+			break;
+		prev = &c->next;
+	}
+	if (c == NULL)
+		goto out;
+	off = (size_t)(p - c->base);
+	lo = 0;
+	hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->ext[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n || c->ext[lo].off != off ||
+	    (c == percpu_priv_arena.chunks && off == 0))
+		goto out;
+	if (c->ext[lo].size != size) {
+		if (actual != NULL)
+			*actual = c->ext[lo].size;
+		rc = PERCPU_PRIV_ESIZE;
+		goto out;
+	}
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		percpu_priv_clear(p + u * percpu_priv_g.stride, size);
+	memmove(&c->ext[lo], &c->ext[lo + 1],
+	    (c->n - lo - 1) * sizeof(*c->ext));
+	c->n--;
+	if (c->n == 0 && c != percpu_priv_arena.chunks) {
+		*prev = c->next;
+		percpu_priv_chunk_delete(c);
+	}
+	rc = PERCPU_PRIV_OK;
+out:
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	return (rc);
+}
+
+/* ---- Fork ---- */
+
+static void
+percpu_priv_atfork_prepare(void)
+{
+	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+}
+
+static void
+percpu_priv_atfork_parent(void)
+{
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+}
+
+/*
+ * In the child only the forking thread exists: CPUs held by the others
+ * would stay locked forever, so they are freed.  The forking thread keeps
+ * a section it was in.  The arena is MAP_PRIVATE: the child's copy.
+ */
+static void
+percpu_priv_atfork_child(void)
+{
+	uintptr_t self = (uintptr_t)&percpu_priv_td;
+	unsigned u;
+
+	for (u = 0; u < percpu_priv_g.ncpu; u++) {
+		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
+
+		if (atomic_load_explicit(&pc->owner, memory_order_relaxed) !=
+		    self)
+			atomic_store_explicit(&pc->owner, 0,
+			    memory_order_relaxed);
+	}
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+}
+
+/* ---- Initialization ---- */
+
+static void
+percpu_priv_init_once(void)
+{
+	static unsigned char mask[PERCPU_MAXCPU];
+	struct percpu_priv_chunk *c;
+	unsigned id, n = 0;
+	int got;
+
+	got = percpu_md_possible(mask, PERCPU_MAXCPU);
+	if (got <= 0) {
+		memset(mask, 0, sizeof(mask));
+		mask[0] = 1;
+		got = 1;
+	}
+	percpu_priv_g.ci = (struct cpu_info *)PERCPU_MALLOC(
+	    (size_t)got * sizeof(struct cpu_info));
+	if (percpu_priv_g.ci == NULL) {
+		(void)fprintf(stderr, "percpu: out of memory at startup\n");
+		abort();
+	}
+	for (id = 0; id < PERCPU_MAXCPU; id++) {
+		percpu_priv_g.cpu2idx[id] = PERCPU_PRIV_NOIDX;
+		if (!mask[id])
+			continue;
+		percpu_priv_g.cpu2idx[id] = (uint16_t)n;
+		percpu_priv_g.ci[n].ci_index = id;
+		percpu_priv_g.ci[n].ci_unit = n;
+		percpu_priv_g.maxcpu = id + 1;
+		n++;
+	}
+	percpu_priv_g.ncpu = n;
+	percpu_priv_g.stride = PERCPU_UNIT_SIZE;
+	c = percpu_priv_chunk_new();
+	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE)) {
+		(void)fprintf(stderr, "percpu: cannot map the first chunk\n");
+		abort();
+	}
+	/* The first line of every unit of chunk 0: the CPU's core words. */
+	percpu_priv_arena.chunks = c;
+	percpu_priv_g.unit0 = c->base;
+#	if PERCPU_MD == PERCPU_MD_LINUX
+	percpu_priv_g.backend = "getcpu";
+#	else
+	percpu_priv_g.backend = "sim";
+#	endif
+	(void)pthread_atfork(percpu_priv_atfork_prepare,
+	    percpu_priv_atfork_parent, percpu_priv_atfork_child);
+	/* Release: the table before ready; pairs with percpu_priv_ready(). */
+	atomic_store_explicit(&percpu_priv_g.ready, 1, memory_order_release);
+}
+
+void
+percpu_priv_init(void)
+{
+	(void)pthread_once(&percpu_priv_arena.once, percpu_priv_init_once);
+}
+
+const char *
+percpu_backend(void)
+{
+	percpu_priv_ready();
+	return (percpu_priv_g.backend);
+}
+
+/* ---- Sections: the slow path ---- */
+
+unsigned
+percpu_priv_foreign(unsigned *cpu)
+{
+	unsigned idx = *cpu % percpu_priv_g.ncpu;
+
+	*cpu = percpu_priv_g.ci[idx].ci_index;
+	return (idx);
+}
+
+/*
+ * percpu_priv_acquire_slow - take CPU @want (PERCPU_NOCPU: the current
+ * one, re-read at every try so a migrated waiter follows its thread).
+ *
+ * A lock word that already holds our own token while our state says "not
+ * in a section" means this is a signal handler that interrupted its own
+ * thread between the CAS and the state store in percpu_enter(), or
+ * between the state store and the release in percpu_leave().  Neither
+ * window touches the CPU's data, so the handler borrows the CPU:
+ * percpu_leave() then skips the release, which stays the interrupted
+ * code's.  Order: state before borrowed here, borrowed before state in
+ * percpu_leave(), so a deeper handler that sees depth 0 also sees
+ * borrowed == 0.
+ */
+unsigned
+percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
+{
+	uintptr_t self = (uintptr_t)td;
+	unsigned spins = 0;
+
+	for (;;) {
+		unsigned cpu = want != PERCPU_NOCPU ? want : percpu_md_cpu_id();
+		unsigned idx = percpu_priv_map(&cpu);
+		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(idx);
+		uintptr_t expect = 0;
+
+		/* Acquire: pairs with the release store in percpu_leave(). */
+		if (atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
+			self, memory_order_acquire, memory_order_relaxed)) {
+			td->state = (uint32_t)idx << 16 | 1u;
+			return (cpu);
+		}
+		if (expect == self) {
+			td->state = (uint32_t)idx << 16 | 1u;
+			atomic_signal_fence(memory_order_seq_cst);
+			td->borrowed = 1;
+			return (cpu);
+		}
+		percpu_md_relax(spins);
+		if (spins < 1000)
+			spins++;
+	}
+}
+
+#	if PERCPU_MD == PERCPU_MD_SIM
+/* ---- Test port ---- */
+
+int
+percpu_sim_set_cpus(const char *list)
+{
+	static unsigned char mask[PERCPU_MAXCPU];
+	size_t len = strlen(list);
+
+	if (atomic_load_explicit(&percpu_priv_g.ready, memory_order_acquire) ||
+	    len >= sizeof(percpu_priv_arena.sim_cpus) ||
+	    percpu_priv_parse_cpulist(list, mask, PERCPU_MAXCPU, NULL) <= 0)
+		return (-1);
+	memcpy(percpu_priv_arena.sim_cpus, list, len + 1);
+	return (0);
+}
+
+void
+percpu_sim_migrate(unsigned cpu)
+{
+	percpu_priv_td.sim_cpu1 = cpu + 1;
+}
+
+void
+percpu_sim_chaos(int on)
+{
+	percpu_priv_ready();
+	atomic_store_explicit(&percpu_priv_g.sim_chaos, on != 0,
+	    memory_order_relaxed);
+}
+
+unsigned
+percpu_priv_sim_place(struct percpu_priv_td *td)
+{
+	unsigned idx;
+
+	if (atomic_load_explicit(&percpu_priv_g.sim_chaos,
+		memory_order_relaxed)) {
+		uint32_t x = td->sim_rng;
+
+		if (x == 0)
+			x = (uint32_t)(uintptr_t)td | 1u;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		td->sim_rng = x;
+		idx = x % percpu_priv_g.ncpu;
+	} else if (td->sim_cpu1 == 0)
+		idx = atomic_fetch_add_explicit(&percpu_priv_g.sim_next, 1u,
+			  memory_order_relaxed) %
+		    percpu_priv_g.ncpu;
+	else
+		return (td->sim_cpu1 - 1);
+	td->sim_cpu1 = percpu_priv_g.ci[idx].ci_index + 1;
+	return (td->sim_cpu1 - 1);
+}
+#	endif /* PERCPU_MD_SIM */
+
+#else /* !PERCPU_MP */
+
+/*
+ * UP: no table, no arena.  An allocation is PERCPU_MALLOC'ed memory with
+ * its size recorded in a header before it, so that a free with the wrong
+ * size is still detected.
+ */
+struct cpu_info percpu_priv_ci0 = {0, 0};
+
+union percpu_priv_uphdr {
+	size_t size;
+	max_align_t align;
+};
+
+void *
+percpu_priv_zalloc(size_t size, size_t align)
+{
+	union percpu_priv_uphdr *hp;
+
+	if (size == 0 || size > PERCPU_UNIT_SIZE ||
+	    align > sizeof(union percpu_priv_uphdr) ||
+	    (align & (align - 1)) != 0)
+		return (NULL);
+	hp = (union percpu_priv_uphdr *)PERCPU_MALLOC(sizeof(*hp) + size);
+	if (hp == NULL)
+		return (NULL);
+	memset(hp + 1, 0, size);
+	hp->size = size;
+	return (hp + 1);
+}
+
+int
+percpu_priv_zfree(void *h, size_t size, size_t *actual)
+{
+	union percpu_priv_uphdr *hp = (union percpu_priv_uphdr *)h - 1;
+
+	if (h == NULL)
+		return (PERCPU_PRIV_ENOENT);
+	if (hp->size != size) {
+		if (actual != NULL)
+			*actual = hp->size;
+		return (PERCPU_PRIV_ESIZE);
+	}
+	PERCPU_FREE(hp);
+	return (PERCPU_PRIV_OK);
+}
+
+const char *
+percpu_backend(void)
+{
+	return ("up");
+}
+
+#endif /* PERCPU_MP */
+
+#endif /* PERCPU_IMPL_H */

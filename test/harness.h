@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * harness.h - shared helpers of the Criterion suites.
+ *
+ * Every test file defines _GNU_SOURCE before any include (for
+ * sched_setaffinity and CPU_SET) and includes this header first.  The
+ * helpers are defined once, in test/impl.c, which also holds the
+ * toolkit's PERCPU_IMPLEMENTATION.
+ *
+ *   harness_threads()      threads for stress tests: 4x the possible CPUs
+ *                          (at least 8) on MP; 1 on UP, where sections
+ *                          do not exclude real parallel threads.
+ *   harness_run(n, fn, a)  start n threads running fn(&ctx) and join
+ *                          them; ctx.index in [0, n), ctx.arg = a.
+ *   harness_rand(&seed)    xorshift32.
+ *   harness_jiggle(&seed)  sometimes yield, sometimes spin: widens races.
+ *   harness_shuffle_affinity(&seed)
+ *                          move the calling thread to a random non-empty
+ *                          subset of the online CPUs (real migration).
+ *   harness_capture_errors()
+ *                          route the toolkit's detected errors into a
+ *                          buffer instead of abort(); harness_errors()
+ *                          counts them, harness_last_error() is the
+ *                          latest message.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdint.h>
+
+#include <criterion/criterion.h>
+
+#include "percpu.h"
+
+struct harness_ctx {
+	unsigned index;
+	void *arg;
+};
+
+unsigned harness_threads(void);
+void harness_run(unsigned n, void *(*fn)(void *), void *arg);
+uint32_t harness_rand(uint32_t *seed);
+void harness_jiggle(uint32_t *seed);
+void harness_shuffle_affinity(uint32_t *seed);
+void harness_capture_errors(void);
+unsigned harness_errors(void);
+const char *harness_last_error(void);
+
+#endif /* HARNESS_H */

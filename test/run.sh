@@ -1,0 +1,66 @@
+#!/bin/sh
+# test/run.sh - every check of `make test`, one line each, then the tally.
+#
+# Steps that are not Criterion suites count as one test each; Criterion
+# suites add their own counts (from their "Synthesis" line).  The last
+# line is "test: N passed, N failed"; the exit status is non-zero on any
+# failure.
+MAKE=${MAKE:-make}
+BUILD=${BUILD:-build}
+pass=0
+fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step() {
+	name=$1
+	shift
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok     $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL   $name"
+		sed 's/^/       /' "$log" | tail -n 60
+	fi
+}
+
+suite() {
+	bin=$1
+	"$bin" --jobs 2 --short-filename >"$log" 2>&1
+	rc=$?
+	line=$(grep 'Synthesis:' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+	c=$(echo "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+	if [ -z "$p" ]; then
+		fail=$((fail + 1))
+		echo "FAIL   $bin (no synthesis line, exit $rc)"
+		tail -n 60 "$log" | sed 's/^/       /'
+		return
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f + c))
+	if [ "$rc" -ne 0 ] || [ $((f + c)) -ne 0 ]; then
+		[ $((f + c)) -eq 0 ] && fail=$((fail + 1))
+		echo "FAIL   $bin: $line"
+		grep -v '^\[----\]\|^\[====\]' "$log" | head -n 80 | sed 's/^/       /'
+	else
+		echo "ok     $bin: $line"
+	fi
+}
+
+step "format-check" $MAKE -s format-check
+step "check-compile (each header alone, MP/SIM/UP, gcc+clang)" $MAKE -s check-compile
+step "check-link (two translation units, one state)" $MAKE -s check-link
+if $MAKE -s -n check-up >/dev/null 2>&1; then
+	step "check-up (UP build = plain globals)" $MAKE -s check-up
+fi
+step "build examples" $MAKE -s examples
+step "build suites" $MAKE -s -j2 suites
+for bin in "$BUILD"/test-*; do
+	[ -x "$bin" ] || continue
+	suite "$bin"
+done
+echo "test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
