@@ -528,6 +528,32 @@ percpu_cur_ptr(void *h)
 	return ((char *)h + (size_t)(s >> 16) * percpu_priv_g.stride);
 }
 
+/*
+ * percpu_local_ptr - the copy of @h of the CPU the caller runs on now,
+ * without a section (inside one: the held CPU's copy).
+ *
+ * Context: any, signal handlers included.  The thread may migrate at
+ *          once, so the copy is only a locality hint: update it with
+ *          atomics (FreeBSD's arm64/riscv counter(9) model), never with a
+ *          plain read-modify-write.
+ * UP: @h.
+ */
+static inline void *
+percpu_local_ptr(void *h)
+{
+	uint32_t s = percpu_priv_td.state;
+	unsigned cpu, idx;
+
+	if (s != 0)
+		idx = s >> 16;
+	else {
+		percpu_priv_ready();
+		cpu = percpu_md_cpu_id();
+		idx = percpu_priv_map(&cpu);
+	}
+	return ((char *)h + (size_t)idx * percpu_priv_g.stride);
+}
+
 #else /* !PERCPU_MP */
 
 /* UP: one CPU.  The descriptor of CPU 0 lives in the implementation. */
@@ -610,6 +636,12 @@ percpu_ptr(void *h, unsigned cpu)
 
 static inline void *
 percpu_cur_ptr(void *h)
+{
+	return (h);
+}
+
+static inline void *
+percpu_local_ptr(void *h)
 {
 	return (h);
 }
