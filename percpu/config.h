@@ -33,73 +33,72 @@
 
 /* #define PERCPU_MP 0	// uniprocessor: no atomics, compiler barriers only */
 #ifndef PERCPU_MP
-#	define PERCPU_MP 1
+# define PERCPU_MP 1
 #endif
 #if PERCPU_MP != 0 && PERCPU_MP != 1
-#	error \
-	    "percpu: PERCPU_MP must be 0 (uniprocessor) or 1 (multiprocessor)"
+# error "percpu: PERCPU_MP must be 0 (uniprocessor) or 1 (multiprocessor)"
 #endif
 
 #ifndef PERCPU_MAXCPU
-#	if PERCPU_MP
-#		define PERCPU_MAXCPU 1024
-#	else
-#		define PERCPU_MAXCPU 1
-#	endif
+# if PERCPU_MP
+#  define PERCPU_MAXCPU 1024
+# else
+#  define PERCPU_MAXCPU 1
+# endif
 #endif
 #if !PERCPU_MP && PERCPU_MAXCPU != 1
-#	error "percpu: PERCPU_MP=0 requires PERCPU_MAXCPU == 1"
+# error "percpu: PERCPU_MP=0 requires PERCPU_MAXCPU == 1"
 #endif
 #if PERCPU_MAXCPU < 1 || PERCPU_MAXCPU > 65535
-#	error "percpu: PERCPU_MAXCPU must be in [1, 65535]"
+# error "percpu: PERCPU_MAXCPU must be in [1, 65535]"
 #endif
 
 #ifndef PERCPU_UNIT_SIZE
-#	if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8
-#		define PERCPU_UNIT_SIZE (256 * 1024)
-#	else
-#		define PERCPU_UNIT_SIZE (64 * 1024)
-#	endif
+# if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8
+#  define PERCPU_UNIT_SIZE (256 * 1024)
+# else
+#  define PERCPU_UNIT_SIZE (64 * 1024)
+# endif
 #endif
 #if PERCPU_UNIT_SIZE < 4096 || (PERCPU_UNIT_SIZE % 4096) != 0
-#	error "percpu: PERCPU_UNIT_SIZE must be a multiple of 4096"
+# error "percpu: PERCPU_UNIT_SIZE must be a multiple of 4096"
 #endif
 
 /* Size of a cache line: per-CPU units never share one. */
 #ifndef PERCPU_CACHELINE
-#	define PERCPU_CACHELINE 64
+# define PERCPU_CACHELINE 64
 #endif
 
 #ifndef PERCPU_ASSERT
-#	include <assert.h>
-#	define PERCPU_ASSERT(x) assert(x)
+# include <assert.h>
+# define PERCPU_ASSERT(x) assert(x)
 #endif
 
 #if defined(PERCPU_MALLOC) != defined(PERCPU_FREE)
-#	error "percpu: define both PERCPU_MALLOC and PERCPU_FREE, or neither"
+# error "percpu: define both PERCPU_MALLOC and PERCPU_FREE, or neither"
 #endif
 #ifndef PERCPU_MALLOC
-#	define PERCPU_MALLOC(n) malloc(n)
-#	define PERCPU_FREE(p) free(p)
+# define PERCPU_MALLOC(n) malloc(n)
+# define PERCPU_FREE(p) free(p)
 #endif
 
 /* Branch hints and attributes; plain C11 elsewhere. */
 #if defined(__GNUC__) || defined(__clang__)
-#	define PERCPU_LIKELY(x) __builtin_expect(!!(x), 1)
-#	define PERCPU_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#	define PERCPU_NOINLINE __attribute__((noinline))
-#	define PERCPU_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+# define PERCPU_LIKELY(x) __builtin_expect(!!(x), 1)
+# define PERCPU_UNLIKELY(x) __builtin_expect(!!(x), 0)
+# define PERCPU_NOINLINE __attribute__((noinline))
+# define PERCPU_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
 #else
-#	define PERCPU_LIKELY(x) (x)
-#	define PERCPU_UNLIKELY(x) (x)
-#	define PERCPU_NOINLINE
-#	define PERCPU_PRINTFLIKE(f, a)
+# define PERCPU_LIKELY(x) (x)
+# define PERCPU_UNLIKELY(x) (x)
+# define PERCPU_NOINLINE
+# define PERCPU_PRINTFLIKE(f, a)
 #endif
 
 #ifdef __cplusplus
-#	define PERCPU_THREAD_LOCAL thread_local
+# define PERCPU_THREAD_LOCAL thread_local
 #else
-#	define PERCPU_THREAD_LOCAL _Thread_local
+# define PERCPU_THREAD_LOCAL _Thread_local
 #endif
 
 #endif /* PERCPU_CONFIG_H */

@@ -159,7 +159,9 @@ int percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
 #if PERCPU_MP
 /* ---- MP state: one definition, in the implementation ---- */
 
-#	define PERCPU_PRIV_NOIDX 0xffffu
+# define PERCPU_PRIV_NOIDX 0xffffu
+/* Bytes between two CPUs\' units: a constant, so a slot is a shift away. */
+# define PERCPU_PRIV_STRIDE ((size_t)PERCPU_UNIT_SIZE)
 
 /*
  * The core words of one CPU, at offset 0 of its unit in chunk 0.
@@ -173,17 +175,16 @@ struct percpu_priv_pcpu {
 };
 
 struct percpu_priv_global {
-	atomic_int ready;    /* 1 once the fields below are set */
-	unsigned maxcpu;     /* highest possible id + 1 */
-	unsigned ncpu;	     /* number of possible CPUs (units) */
-	size_t stride;	     /* bytes between units = PERCPU_UNIT_SIZE */
-	char *unit0;	     /* chunk 0; unit i at unit0 + i * stride */
+	atomic_int ready; /* 1 once the fields below are set */
+	unsigned maxcpu;  /* highest possible id + 1 */
+	unsigned ncpu;	  /* number of possible CPUs (units) */
+	char *unit0; /* chunk 0; unit i at unit0 + i * PERCPU_PRIV_STRIDE */
 	struct cpu_info *ci; /* [ncpu], ascending id */
 	const char *backend;
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 	atomic_int sim_chaos; /* scramble the CPU at every lookup */
 	atomic_uint sim_next; /* round-robin placement of threads */
-#	endif
+# endif
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
 };
 
@@ -199,13 +200,13 @@ struct percpu_priv_global {
 struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 	unsigned sim_cpu1; /* simulated CPU id + 1; 0 = not placed yet */
 	uint32_t sim_rng;
-#	endif
+# endif
 };
 
-#	define PERCPU_PRIV_DEPTH 0xffffu /* depth mask of state */
+# define PERCPU_PRIV_DEPTH 0xffffu /* depth mask of state */
 
 extern struct percpu_priv_global percpu_priv_g;
 extern PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
@@ -213,9 +214,9 @@ extern PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 unsigned percpu_priv_foreign(unsigned *cpu);
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
-#	endif
+# endif
 
 /*
  * percpu_priv_ready - make sure the CPU table exists.
@@ -238,7 +239,7 @@ static inline struct percpu_priv_pcpu *
 percpu_priv_pcpu(unsigned idx)
 {
 	return ((struct percpu_priv_pcpu *)(void *)(percpu_priv_g.unit0 +
-	    (size_t)idx * percpu_priv_g.stride));
+	    (size_t)idx * PERCPU_PRIV_STRIDE));
 }
 
 /*
@@ -261,7 +262,7 @@ percpu_priv_map(unsigned *cpu)
 }
 
 /* ---- Port hooks that need the core's state ---- */
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 /*
  * percpu_md_cpu_id - the simulated CPU of the calling thread.
  *
@@ -281,7 +282,7 @@ percpu_md_cpu_id(void)
 		return (percpu_priv_sim_place(td));
 	return (td->sim_cpu1 - 1);
 }
-#	endif
+# endif
 
 /* ---- Core: MP and UP side by side, identical signatures ---- */
 
@@ -510,7 +511,7 @@ percpu_ptr(void *h, unsigned cpu)
 	if (!percpu_cpu_possible(cpu))
 		return (NULL);
 	return ((char *)h +
-	    (size_t)percpu_priv_g.cpu2idx[cpu] * percpu_priv_g.stride);
+	    (size_t)percpu_priv_g.cpu2idx[cpu] * PERCPU_PRIV_STRIDE);
 }
 
 /*
@@ -525,7 +526,7 @@ percpu_cur_ptr(void *h)
 	uint32_t s = percpu_priv_td.state;
 
 	PERCPU_ASSERT(s != 0);
-	return ((char *)h + (size_t)(s >> 16) * percpu_priv_g.stride);
+	return ((char *)h + (size_t)(s >> 16) * PERCPU_PRIV_STRIDE);
 }
 
 /*
@@ -551,7 +552,7 @@ percpu_local_ptr(void *h)
 		cpu = percpu_md_cpu_id();
 		idx = percpu_priv_map(&cpu);
 	}
-	return ((char *)h + (size_t)idx * percpu_priv_g.stride);
+	return ((char *)h + (size_t)idx * PERCPU_PRIV_STRIDE);
 }
 
 #else /* !PERCPU_MP */
@@ -649,9 +650,9 @@ percpu_local_ptr(void *h)
 #endif /* PERCPU_MP */
 
 /* Visit every possible CPU id in ascending order. */
-#define PERCPU_FOREACH_CPU(cpu)                                 \
-	for ((cpu) = percpu_cpu_first(); (cpu) != PERCPU_NOCPU; \
-	     (cpu) = percpu_cpu_next(cpu))
+#define PERCPU_FOREACH_CPU(cpu)                          \
+ for ((cpu) = percpu_cpu_first(); (cpu) != PERCPU_NOCPU; \
+      (cpu) = percpu_cpu_next(cpu))
 
 #if PERCPU_MD == PERCPU_MD_SIM
 /* ---- Test port controls (PERCPU_MD_SIM only) ---- */

@@ -15,19 +15,19 @@
 #include <stdlib.h>
 
 #if PERCPU_MD_HOSTED
-#	include <pthread.h>
-#	include <sys/mman.h>
-#	include <unistd.h>
+# include <pthread.h>
+# include <sys/mman.h>
+# include <unistd.h>
 /* Strict -std=c11 hides MAP_ANONYMOUS in <sys/mman.h>; the kernel's own
  * header has it (and MAP_NORESERVE for this architecture). */
-#	if !defined(MAP_ANONYMOUS) && defined(__linux__)
-#		include <linux/mman.h>
-#	endif
-#	ifndef MAP_NORESERVE
-#		define PERCPU_PRIV_MAP_NORESERVE 0
-#	else
-#		define PERCPU_PRIV_MAP_NORESERVE MAP_NORESERVE
-#	endif
+# if !defined(MAP_ANONYMOUS) && defined(__linux__)
+#  include <linux/mman.h>
+# endif
+# ifndef MAP_NORESERVE
+#  define PERCPU_PRIV_MAP_NORESERVE 0
+# else
+#  define PERCPU_PRIV_MAP_NORESERVE MAP_NORESERVE
+# endif
 #endif
 
 /* ---- Error reporting ---- */
@@ -160,14 +160,14 @@ static struct {
 	pthread_mutex_t lock; /* guards chunks and every ext list */
 	struct percpu_priv_chunk *chunks;
 	pthread_once_t once;
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 	char sim_cpus[256];
-#	endif
+# endif
 } percpu_priv_arena = {PTHREAD_MUTEX_INITIALIZER, NULL, PTHREAD_ONCE_INIT
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
     ,
     {0}
-#	endif
+# endif
 };
 
 /* ---- Port: possible CPUs and chunk memory ---- */
@@ -187,7 +187,7 @@ percpu_md_unmap(void *p, size_t len)
 	(void)munmap(p, len);
 }
 
-#	if PERCPU_MD == PERCPU_MD_LINUX
+# if PERCPU_MD == PERCPU_MD_LINUX
 /*
  * Possible CPUs, in this order: /sys/devices/system/cpu/possible (the
  * kernel's "could ever be online" set, sparse ids included); else
@@ -219,7 +219,7 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 		mask[got] = 1;
 	return (got);
 }
-#	else /* PERCPU_MD_SIM */
+# else /* PERCPU_MD_SIM */
 static int
 percpu_md_possible(unsigned char *mask, unsigned cap)
 {
@@ -239,7 +239,7 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 	}
 	return (got);
 }
-#	endif
+# endif
 
 /* ---- The arena ---- */
 
@@ -252,7 +252,7 @@ percpu_priv_chunk_new(void)
 	if (c == NULL)
 		return (NULL);
 	c->base =
-	    (char *)percpu_md_map(percpu_priv_g.stride * percpu_priv_g.ncpu);
+	    (char *)percpu_md_map(PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
 	if (c->base == NULL) {
 		PERCPU_FREE(c);
 		return (NULL);
@@ -267,7 +267,7 @@ percpu_priv_chunk_new(void)
 static void
 percpu_priv_chunk_delete(struct percpu_priv_chunk *c)
 {
-	percpu_md_unmap(c->base, percpu_priv_g.stride * percpu_priv_g.ncpu);
+	percpu_md_unmap(c->base, PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
 	PERCPU_FREE(c->ext);
 	PERCPU_FREE(c);
 }
@@ -306,7 +306,7 @@ percpu_priv_chunk_fit(struct percpu_priv_chunk *c, size_t size, size_t align,
 	size_t i, start = 0, off;
 
 	for (i = 0; i <= c->n; i++) {
-		size_t end = i < c->n ? c->ext[i].off : percpu_priv_g.stride;
+		size_t end = i < c->n ? c->ext[i].off : PERCPU_PRIV_STRIDE;
 
 		off = (start + align - 1) & ~(align - 1);
 		if (off <= end && end - off >= size) {
@@ -327,7 +327,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	void *h = NULL;
 
 	percpu_priv_ready();
-	if (size == 0 || size > percpu_priv_g.stride)
+	if (size == 0 || size > PERCPU_PRIV_STRIDE)
 		return (NULL);
 	if (align == 0) {
 		align = 1;
@@ -385,7 +385,7 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
 	prev = &percpu_priv_arena.chunks;
 	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
-		if (p >= c->base && p < c->base + percpu_priv_g.stride)
+		if (p >= c->base && p < c->base + PERCPU_PRIV_STRIDE)
 			break;
 		prev = &c->next;
 	}
@@ -412,7 +412,7 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 		goto out;
 	}
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
-		percpu_priv_clear(p + u * percpu_priv_g.stride, size);
+		percpu_priv_clear(p + u * PERCPU_PRIV_STRIDE, size);
 	memmove(&c->ext[lo], &c->ext[lo + 1],
 	    (c->n - lo - 1) * sizeof(*c->ext));
 	c->n--;
@@ -495,7 +495,6 @@ percpu_priv_init_once(void)
 		n++;
 	}
 	percpu_priv_g.ncpu = n;
-	percpu_priv_g.stride = PERCPU_UNIT_SIZE;
 	c = percpu_priv_chunk_new();
 	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE)) {
 		(void)fprintf(stderr, "percpu: cannot map the first chunk\n");
@@ -504,11 +503,11 @@ percpu_priv_init_once(void)
 	/* The first line of every unit of chunk 0: the CPU's core words. */
 	percpu_priv_arena.chunks = c;
 	percpu_priv_g.unit0 = c->base;
-#	if PERCPU_MD == PERCPU_MD_LINUX
+# if PERCPU_MD == PERCPU_MD_LINUX
 	percpu_priv_g.backend = "getcpu";
-#	else
+# else
 	percpu_priv_g.backend = "sim";
-#	endif
+# endif
 	(void)pthread_atfork(percpu_priv_atfork_prepare,
 	    percpu_priv_atfork_parent, percpu_priv_atfork_child);
 	/* Release: the table before ready; pairs with percpu_priv_ready(). */
@@ -583,7 +582,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 	}
 }
 
-#	if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 /* ---- Test port ---- */
 
 int
@@ -639,7 +638,7 @@ percpu_priv_sim_place(struct percpu_priv_td *td)
 	td->sim_cpu1 = percpu_priv_g.ci[idx].ci_index + 1;
 	return (td->sim_cpu1 - 1);
 }
-#	endif /* PERCPU_MD_SIM */
+# endif /* PERCPU_MD_SIM */
 
 #else /* !PERCPU_MP */
 

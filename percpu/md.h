@@ -46,53 +46,53 @@
 #define PERCPU_MD_SIM 2
 
 #ifndef PERCPU_MD
-#	if !PERCPU_MP
-#		define PERCPU_MD PERCPU_MD_NONE
-#	elif defined(__linux__)
-#		define PERCPU_MD PERCPU_MD_LINUX
-#	else
-#		error \
-		    "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX), or add a port to percpu/md.h"
-#	endif
+# if !PERCPU_MP
+#  define PERCPU_MD PERCPU_MD_NONE
+# elif defined(__linux__)
+#  define PERCPU_MD PERCPU_MD_LINUX
+# else
+#  error \
+      "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX), or add a port to percpu/md.h"
+# endif
 #endif
 
 #if PERCPU_MP && PERCPU_MD == PERCPU_MD_NONE
-#	error "percpu: PERCPU_MD_NONE is only for PERCPU_MP=0"
+# error "percpu: PERCPU_MD_NONE is only for PERCPU_MP=0"
 #endif
 #if !PERCPU_MP && PERCPU_MD != PERCPU_MD_NONE
-#	error "percpu: a uniprocessor build (PERCPU_MP=0) takes no port"
+# error "percpu: a uniprocessor build (PERCPU_MP=0) takes no port"
 #endif
 #if PERCPU_MD != PERCPU_MD_NONE && PERCPU_MD != PERCPU_MD_LINUX && \
     PERCPU_MD != PERCPU_MD_SIM
-#	error "percpu: unknown PERCPU_MD value (see percpu/md.h for the list)"
+# error "percpu: unknown PERCPU_MD value (see percpu/md.h for the list)"
 #endif
 
 #if PERCPU_MD == PERCPU_MD_LINUX || PERCPU_MD == PERCPU_MD_SIM
-#	define PERCPU_MD_HOSTED 1
+# define PERCPU_MD_HOSTED 1
 #else
-#	define PERCPU_MD_HOSTED 0
+# define PERCPU_MD_HOSTED 0
 #endif
 
 #if PERCPU_MD_HOSTED
-#	include <sched.h>
+# include <sched.h>
 
 /*
  * sched_getcpu() is declared by <sched.h> only under _GNU_SOURCE, which a
  * header must not define behind its user's back.  Its signature is the
  * same in glibc, musl and bionic.
  */
-#	if PERCPU_MD == PERCPU_MD_LINUX
-#		if defined(__GNUC__) || defined(__clang__)
-#			pragma GCC diagnostic push
-#			pragma GCC diagnostic ignored "-Wredundant-decls"
-#		endif
+# if PERCPU_MD == PERCPU_MD_LINUX
+#  if defined(__GNUC__) || defined(__clang__)
+#   pragma GCC diagnostic push
+#   pragma GCC diagnostic ignored "-Wredundant-decls"
+#  endif
 int sched_getcpu(void);
-#		if defined(__GNUC__) || defined(__clang__)
-#			pragma GCC diagnostic pop
-#		endif
-#	endif
+#  if defined(__GNUC__) || defined(__clang__)
+#   pragma GCC diagnostic pop
+#  endif
+# endif
 
-#	if PERCPU_MD == PERCPU_MD_LINUX
+# if PERCPU_MD == PERCPU_MD_LINUX
 /*
  * percpu_md_cpu_id - the CPU the calling thread runs on (Linux).
  *
@@ -109,7 +109,7 @@ percpu_md_cpu_id(void)
 
 	return (cpu >= 0 ? (unsigned)cpu : 0u);
 }
-#	endif
+# endif
 
 /*
  * percpu_md_relax - wait politely for a section another thread holds.
@@ -121,11 +121,11 @@ static inline void
 percpu_md_relax(unsigned spins)
 {
 	if (spins < 64) {
-#	if defined(__x86_64__) || defined(__i386__)
+# if defined(__x86_64__) || defined(__i386__)
 		__asm__ __volatile__("pause" ::: "memory");
-#	elif defined(__aarch64__)
+# elif defined(__aarch64__)
 		__asm__ __volatile__("yield" ::: "memory");
-#	endif
+# endif
 	} else
 		(void)sched_yield();
 }

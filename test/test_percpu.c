@@ -461,15 +461,15 @@ struct wait_run {
 static void
 go_to(unsigned cpu)
 {
-#	if SIM
+# if SIM
 	percpu_sim_migrate(cpu);
-#	else
+# else
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
-#	endif
+# endif
 }
 
 static void *

@@ -11,14 +11,13 @@
 #include "percpu.h"
 #include "tu.h"
 
-#define CHECK(c)                                                            \
-	do {                                                                \
-		if (!(c)) {                                                 \
-			fprintf(stderr, "link test: %s:%d: %s\n", __FILE__, \
-			    __LINE__, #c);                                  \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
+#define CHECK(c)                                                      \
+ do {                                                                 \
+  if (!(c)) {                                                         \
+   fprintf(stderr, "link test: %s:%d: %s\n", __FILE__, __LINE__, #c); \
+   exit(1);                                                           \
+  }                                                                   \
+ } while (0)
 
 int
 main(void)
