@@ -7,6 +7,7 @@
 #                      line is the tally "N passed, N failed"
 #   make check-compile every public header alone, MP and UP, gcc and clang
 #   make check-link    enter in one file, leave in another
+#   make bench         Google Benchmark suite (bench/), against baselines
 #   make format / format-check
 #   make clean
 
@@ -42,7 +43,7 @@ VARIANTS    = mp sim up
 DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all demo test deps check check-compile check-link \
+.PHONY: all demo test deps check check-compile check-link bench bench-deps \
         format format-check clean examples suites
 
 all: examples suites
@@ -86,6 +87,22 @@ examples: $(EXAMPLES)
 
 demo: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "==> $$e"; $$e || exit 1; echo; done
+
+# ---- Benchmarks: C loops (bench/shim.c) driven by Google Benchmark ----
+BENCH_DEBS = libbenchmark-dev g++
+$(BUILD)/bench/shim.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)/bench
+	gcc $(WARN) -O2 $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/bench/bench: bench/bench.cc bench/shim.h $(BUILD)/bench/shim.o
+	g++ -std=c++17 -O2 -Wall -Wextra -Werror -o $@ bench/bench.cc \
+	  $(BUILD)/bench/shim.o -lbenchmark -pthread
+
+bench-deps:
+	@$(MAKE) -s deps DEBS="$(BENCH_DEBS)"
+
+bench: bench-deps $(BUILD)/bench/bench
+	$(BUILD)/bench/bench --benchmark_min_time=0.2
 
 # ---- Compile checks ----
 # Every public header alone, as the first and only include, MP, SIM and
