@@ -140,8 +140,10 @@ percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
 /*
  * percpu_backend - the way this process finds its current CPU.
  *
- * Return: "getcpu" (Linux sched_getcpu() + atomics), "sim" (test port)
- *         or "up" (uniprocessor build).  Fixed for the process lifetime.
+ * Return: "rseq" (Linux: the CPU from glibc's rseq area, one load),
+ *         "getcpu" (Linux: sched_getcpu()), "sim" (test port) or "up"
+ *         (uniprocessor build).  Sections and shared words use C11
+ *         atomics in every MP backend.  Fixed for the process lifetime.
  */
 const char *percpu_backend(void);
 

@@ -140,6 +140,9 @@ percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
 
 struct percpu_priv_global percpu_priv_g;
 PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+int percpu_md_rseq_on;
+# endif
 
 /* One allocation: [off, off + size) of every unit of a chunk. */
 struct percpu_priv_ext {
@@ -505,6 +508,21 @@ percpu_priv_init_once(void)
 	percpu_priv_g.unit0 = c->base;
 # if PERCPU_MD == PERCPU_MD_LINUX
 	percpu_priv_g.backend = "getcpu";
+#  if PERCPU_MD_RSEQ
+	{
+		const char *want = getenv("PERCPU_BACKEND");
+
+		if (&__rseq_size != NULL && &__rseq_offset != NULL &&
+		    __rseq_size >= 8 &&
+		    (want == NULL || strcmp(want, "getcpu") != 0) &&
+		    *(const volatile int32_t *)(void
+			    *)(percpu_md_thread_pointer() + __rseq_offset +
+			4) >= 0) {
+			percpu_md_rseq_on = 1;
+			percpu_priv_g.backend = "rseq";
+		}
+	}
+#  endif
 # else
 	percpu_priv_g.backend = "sim";
 # endif

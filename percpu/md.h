@@ -8,9 +8,10 @@
  * preset (on the command line, identically in every translation unit):
  *
  *   PERCPU_MD_NONE   0  uniprocessor build (PERCPU_MP=0): nothing to find.
- *   PERCPU_MD_LINUX  1  Linux hosted: the current CPU from sched_getcpu()
- *                       (rseq-backed in glibc 2.35+), C11 atomics on the
- *                       chosen slot; possible CPUs from sysfs.
+ *   PERCPU_MD_LINUX  1  Linux hosted: the current CPU from glibc's rseq
+ *                       area when glibc registered one (backend "rseq"),
+ *                       else sched_getcpu() (backend "getcpu"); C11
+ *                       atomics on shared words; possible CPUs from sysfs.
  *   PERCPU_MD_SIM    2  test port: simulated sparse CPUs on any POSIX
  *                       host.  A thread's "current CPU" is a per-thread
  *                       value the test moves with percpu_sim_migrate() or
@@ -38,6 +39,9 @@
  */
 #ifndef PERCPU_MD_H
 #define PERCPU_MD_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -94,19 +98,80 @@ int sched_getcpu(void);
 
 # if PERCPU_MD == PERCPU_MD_LINUX
 /*
+ * rseq: glibc 2.35+ registers a struct rseq for every thread and exports
+ * where it is (__rseq_offset from the thread pointer) and how big
+ * (__rseq_size; 0 when glibc did not register: older kernel,
+ * GLIBC_TUNABLES=glibc.pthread.rseq=0, some emulators).  The toolkit
+ * adopts that registration and never registers a second one.  It reads
+ * only the documented field cpu_id (offset 4 of the kernel's ABI) and
+ * writes nothing there.  The symbols are weak, so an older libc still
+ * links (their address is then NULL) and the process uses sched_getcpu().
+ * PERCPU_NO_RSEQ=1 (global) compiles the rseq path out; the environment
+ * variable PERCPU_BACKEND=getcpu turns it off at run time (debuggers,
+ * rr, CRIU, TSan).
+ */
+#  ifndef PERCPU_NO_RSEQ
+#   define PERCPU_NO_RSEQ 0
+#  endif
+#  if !PERCPU_NO_RSEQ && (defined(__x86_64__) || defined(__aarch64__)) && \
+      (defined(__GNUC__) || defined(__clang__))
+#   define PERCPU_MD_RSEQ 1
+#  else
+#   define PERCPU_MD_RSEQ 0
+#  endif
+
+#  if PERCPU_MD_RSEQ
+#   pragma GCC diagnostic push
+#   pragma GCC diagnostic ignored "-Wredundant-decls"
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+#   pragma GCC diagnostic pop
+
+/* 1 once the process adopted glibc's rseq area (set once, at init). */
+extern int percpu_md_rseq_on;
+
+/* The thread pointer, from which __rseq_offset counts. */
+static inline char *
+percpu_md_thread_pointer(void)
+{
+	char *tp;
+
+#   if defined(__x86_64__)
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+#   else
+	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
+#   endif
+	return (tp);
+}
+#  endif
+
+/*
  * percpu_md_cpu_id - the CPU the calling thread runs on (Linux).
  *
- * Context: any thread, signal handlers included (async-signal-safe).
+ * Context: any thread, signal handlers included (async-signal-safe); the
+ *          table exists (percpu_priv_ready()).
  * Ordering: none.
- * Return: the kernel's CPU id; 0 if the kernel cannot tell.  The result
- *         may be stale by the time it is used: the core never relies on
- *         it for correctness, only for locality.
+ * Return: the kernel's CPU id (rseq cpu_id, else sched_getcpu()); 0 if
+ *         the kernel cannot tell.  The result may be stale by the time it
+ *         is used: the core never relies on it for correctness, only for
+ *         locality.
  */
 static inline unsigned
 percpu_md_cpu_id(void)
 {
-	int cpu = sched_getcpu();
+	int cpu;
 
+#  if PERCPU_MD_RSEQ
+	if (PERCPU_LIKELY(percpu_md_rseq_on)) {
+		/* Volatile: the kernel rewrites it when the thread moves. */
+		int32_t id = *(const volatile int32_t *)(void
+			*)(percpu_md_thread_pointer() + __rseq_offset + 4);
+
+		if (PERCPU_LIKELY(id >= 0))
+			return ((unsigned)id);
+	}
+#  endif
+	cpu = sched_getcpu();
 	return (cpu >= 0 ? (unsigned)cpu : 0u);
 }
 # endif

@@ -36,16 +36,83 @@ sleep_ms(long ms)
 
 /* ---- CPU set and arena ---- */
 
+/*
+ * The backend, as the build and the environment choose it.  With
+ * $PERCPU_EXPECT_BACKEND set, this test checks that value instead: the
+ * tests below re-run it in a child with another environment.
+ */
 Test(percpu, backend_is_reported)
 {
+	const char *want = getenv("PERCPU_EXPECT_BACKEND");
+
 #if SIM
-	cr_assert_str_eq(percpu_backend(), "sim");
+	if (want == NULL)
+		want = "sim";
 #elif LINUX
-	cr_assert_str_eq(percpu_backend(), "getcpu");
+	if (want == NULL)
+# if PERCPU_MD_RSEQ
+		/* glibc registered rseq for this process: adopt it. */
+		want = (&__rseq_size != NULL && __rseq_size != 0) ? "rseq" :
+								    "getcpu";
+# else
+		want = "getcpu";
+# endif
 #else
-	cr_assert_str_eq(percpu_backend(), "up");
+	if (want == NULL)
+		want = "up";
 #endif
+	cr_assert_str_eq(percpu_backend(), want);
 }
+
+#if LINUX
+/*
+ * Run backend_is_reported in a fresh process with @env added; its exit.
+ * BXFI_MAP would make the child believe it is a Criterion worker.
+ */
+static int
+backend_child(const char *env)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	    "env -u BXFI_MAP %s /proc/%d/exe --filter 'percpu/backend_is_reported' "
+	    ">/dev/null 2>&1",
+	    env, (int)getpid());
+	return (system(cmd));
+}
+
+Test(percpu, getcpu_backend_when_glibc_rseq_is_off)
+{
+	cr_assert_eq(backend_child("GLIBC_TUNABLES=glibc.pthread.rseq=0 "
+				   "PERCPU_EXPECT_BACKEND=getcpu"),
+	    0);
+	cr_assert_eq(backend_child("PERCPU_BACKEND=getcpu "
+				   "PERCPU_EXPECT_BACKEND=getcpu"),
+	    0);
+	/* The child really checks: a wrong expectation fails. */
+	cr_assert_neq(backend_child("PERCPU_EXPECT_BACKEND=nonesuch"), 0);
+}
+
+Test(percpu, cpu_id_matches_the_kernel)
+{
+	cpu_set_t set;
+	unsigned cpu, seen = 0;
+
+	PERCPU_FOREACH_CPU(cpu) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0)
+			continue;
+		cr_assert_eq(sched_getcpu(), (int)cpu);
+		cr_assert_eq(percpu_curcpu(), cpu, "backend %s",
+		    percpu_backend());
+		cr_assert_eq(percpu_enter(), cpu);
+		percpu_leave();
+		seen++;
+	}
+	cr_assert_gt(seen, 0);
+}
+#endif
 
 Test(percpu, possible_cpus_sparse_and_ascending)
 {
