@@ -7,6 +7,8 @@
 #                      line is the tally "N passed, N failed"
 #   make check-compile every public header alone, MP and UP, gcc and clang
 #   make check-link    enter in one file, leave in another
+#   make check-up      UP build of cpumem.h = plain structs, instruction
+#                      for instruction (gcc and clang -O2)
 #   make bench         Google Benchmark suite (bench/), against baselines
 #   make format / format-check
 #   make clean
@@ -44,7 +46,7 @@ DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps check check-compile check-link bench bench-deps \
-        format format-check clean examples suites
+        format format-check clean examples suites check-up
 
 all: examples suites
 
@@ -131,6 +133,39 @@ check-link: $(HEADERS) $(INTERNALS)
 	    test/compile/tu_a.c test/compile/tu_b.c test/compile/tu_impl.c \
 	    -pthread; \
 	  $(BUILD)/link-$$v-$$c; done; done
+
+# Zero cost of the UP build, mechanically: test/up/api.c (the reference
+# functions of test/up/ref.h written with cpumem.h, PERCPU_MP=0) must
+# disassemble, normalized by test/up/normalize.sed (no addresses, no
+# symbol names; instructions and relocation addends kept), to exactly what
+# test/up/plain.c (the same functions on plain structs) does, with every
+# compiler at -O2.  Control: the MP build of api.c must differ.
+OBJDUMP   ?= objdump
+UP_CHECK   = $(wildcard test/up/*.c test/up/*.h test/up/*.sed)
+
+check-up: $(UP_CHECK) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)/up
+	@set -e; want=$$(grep -c '^[a-z_0-9 ]*[ *]ref_[a-z_0-9]*(' test/up/ref.h); \
+	for c in $(CC_LIST); do \
+	  for v in api-up:api:0 plain:plain:0 api-mp:api:1; do \
+	    o=$(BUILD)/up/$${v%%:*}-$$c; s=$${v#*:}; \
+	    $$c $(WARN) -O2 $(CPPFLAGS) -DPERCPU_MP=$${s#*:} -c -o $$o.o \
+	      test/up/$${s%%:*}.c; \
+	    $(OBJDUMP) -d -r --no-show-raw-insn $$o.o | \
+	      sed -f test/up/normalize.sed > $$o.s; \
+	  done; \
+	  if ! diff -u $(BUILD)/up/plain-$$c.s $(BUILD)/up/api-up-$$c.s; then \
+	    echo "check-up: $$c -O2: the UP build of cpumem.h differs from plain code (diff above: - plain, + cpumem)"; \
+	    exit 1; fi; \
+	  n=$$(grep -c '^FUNC ' $(BUILD)/up/plain-$$c.s); \
+	  if [ "$$n" -ne "$$want" ]; then \
+	    echo "check-up: $$c: $$n functions disassembled, ref.h declares $$want"; \
+	    exit 1; fi; \
+	  if cmp -s $(BUILD)/up/plain-$$c.s $(BUILD)/up/api-mp-$$c.s; then \
+	    echo "check-up: $$c: control failed: the MP build matches plain code too"; \
+	    exit 1; fi; \
+	  echo "check-up: $$c -O2: $$n functions, UP cpumem/counters = plain structs (MP differs)"; \
+	done
 
 test: deps
 	@sh test/run.sh
