@@ -110,6 +110,16 @@ void *percpu_priv_zalloc(size_t size, size_t align);
 int percpu_priv_zfree(void *h, size_t size, size_t *actual);
 
 /*
+ * percpu_priv_zalloc_fail_next - make the calling thread's next @n
+ * percpu_priv_zalloc() calls fail (return NULL, as if memory ran out), so
+ * that tests can reach the faces' allocation-failure paths (FreeBSD
+ * M_NOWAIT).  0 cancels.
+ *
+ * Context: any thread; the count is per thread (MP) or global (UP).
+ */
+void percpu_priv_zalloc_fail_next(unsigned n);
+
+/*
  * percpu_priv_malloc / percpu_priv_free - the PERCPU_MALLOC/PERCPU_FREE
  * hooks, reached from the faces' inline code.
  *

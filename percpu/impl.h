@@ -73,6 +73,30 @@ percpu_priv_free(void *p)
 		PERCPU_FREE(p);
 }
 
+/* ---- Allocation-failure injection (tests) ---- */
+
+#if PERCPU_MP
+static PERCPU_THREAD_LOCAL unsigned percpu_priv_zalloc_faults;
+#else
+static unsigned percpu_priv_zalloc_faults;
+#endif
+
+void
+percpu_priv_zalloc_fail_next(unsigned n)
+{
+	percpu_priv_zalloc_faults = n;
+}
+
+/* Consume one injected failure; 1 if this allocation must fail. */
+static int
+percpu_priv_zalloc_fault(void)
+{
+	if (PERCPU_LIKELY(percpu_priv_zalloc_faults == 0))
+		return (0);
+	percpu_priv_zalloc_faults--;
+	return (1);
+}
+
 /* ---- CPU lists ---- */
 
 static int
@@ -330,7 +354,8 @@ percpu_priv_zalloc(size_t size, size_t align)
 	void *h = NULL;
 
 	percpu_priv_ready();
-	if (size == 0 || size > PERCPU_PRIV_STRIDE)
+	if (size == 0 || size > PERCPU_PRIV_STRIDE ||
+	    percpu_priv_zalloc_fault())
 		return (NULL);
 	if (align == 0) {
 		align = 1;
@@ -679,7 +704,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 
 	if (size == 0 || size > PERCPU_UNIT_SIZE ||
 	    align > sizeof(union percpu_priv_uphdr) ||
-	    (align & (align - 1)) != 0)
+	    (align & (align - 1)) != 0 || percpu_priv_zalloc_fault())
 		return (NULL);
 	hp = (union percpu_priv_uphdr *)PERCPU_MALLOC(sizeof(*hp) + size);
 	if (hp == NULL)
