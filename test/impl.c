@@ -6,6 +6,9 @@
 #define _GNU_SOURCE
 #define PERCPU_IMPLEMENTATION
 #include "harness.h"
+/* The faces with state of their own: their implementation blocks. */
+#include "counter.h"
+#include "dpcpu.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * counter.h - FreeBSD counter(9): lossless per-CPU 64-bit counters, for
+ * userspace C11 and multi-core firmware.
+ *
+ * USAGE
+ *	In exactly one .c file of the program (the one that defines the
+ *	toolkit's state; it must include counter.h, or an MP build fails to
+ *	link, naming counter_priv_zero_lock):
+ *
+ *		#define PERCPU_IMPLEMENTATION
+ *		#include "counter.h"
+ *
+ *	everywhere else just #include "counter.h".  Then:
+ *
+ *		counter_u64_t rx = counter_u64_alloc(M_WAITOK);
+ *		counter_u64_add(rx, 1);			// any thread, any time
+ *		printf("%ju\n", (uintmax_t)counter_u64_fetch(rx));
+ *		counter_u64_zero(rx);
+ *		counter_u64_free(rx);
+ *
+ *	or, with no allocation call at all (file scope):
+ *
+ *		COUNTER_U64_DEFINE_EARLY(drops);	// usable at once
+ *
+ * CONFIGURATION
+ *	The core's (percpu/config.h), all global; and
+ *	COUNTER_RATE_NOW_NS()	per translation unit that calls
+ *			counter_ratecheck(): a monotonic clock in nanoseconds
+ *			(int64_t).  Default on Linux (MP and UP builds):
+ *			clock_gettime(CLOCK_MONOTONIC).  Elsewhere define it,
+ *			or counter_ratecheck() is not available.  Tests use
+ *			it to drive the clock by hand.
+ *
+ * API (FreeBSD names and semantics)
+ *	counter_u64_t counter_u64_alloc(int flags)
+ *		A counter, zero on every possible CPU.  flags: M_WAITOK (never
+ *		returns NULL: a failure is reported through the error handler,
+ *		then abort()) or M_NOWAIT (NULL on failure); M_ZERO is
+ *		accepted and implied.
+ *	void counter_u64_free(counter_u64_t c)
+ *		NULL is a no-op.  No add, fetch or zero may still run on @c.
+ *	void counter_u64_add(counter_u64_t c, int64_t v)
+ *		A negative @v decrements.  Never lost: not under migration,
+ *		preemption, nor a signal handler that adds to the same
+ *		counter (see UP for the uniprocessor build).
+ *	uint64_t counter_u64_fetch(counter_u64_t c)
+ *		The sum over every possible CPU.  Not a snapshot (FreeBSD:
+ *		"not guaranteed to reflect the real cumulative value for any
+ *		moment"), never a torn 64-bit read, exact at quiescence.
+ *	void counter_u64_zero(counter_u64_t c)
+ *		Zero the counter.  An add that begins after zero returns is
+ *		always counted; an add that finished before zero began never
+ *		is; an in-flight add is counted or not, but never undoes the
+ *		zero (see HOW ZERO WORKS).
+ *	counter_enter() / counter_u64_add_protected(c, v) / counter_exit()
+ *		Batch adds inside one exclusive per-CPU section (FreeBSD's
+ *		critical section): the adds go to the held CPU's slot.
+ *	COUNTER_ARRAY_ALLOC(a, n, flags) / COUNTER_ARRAY_FREE(a, n) /
+ *	COUNTER_ARRAY_COPY(a, dstp, n) / COUNTER_ARRAY_ZERO(a, n)
+ *		The same over the array a[0..n): ALLOC may leave NULLs with
+ *		M_NOWAIT, FREE sets every element to NULL, COPY fetches into
+ *		the uint64_t array at dstp.
+ *	COUNTER_U64_DEFINE_EARLY(c)
+ *		Define `counter_u64_t c` (file scope; may be preceded by
+ *		static) that works with no allocation call: from main(), from
+ *		constructors, from any thread.  See EARLY COUNTERS.
+ *	int64_t counter_ratecheck(struct counter_rate *cr, int64_t limit)
+ *		Count one event in a one-second window.  Return: 0 while the
+ *		window's events are within @limit; -1 once they are over it;
+ *		when a new window starts after a window that went over the
+ *		limit, the number of events of that previous window (> 0).
+ *		struct counter_rate: cr_rate is a counter (allocated, or an
+ *		early one), every other field zero (a static or memset-zero
+ *		struct).
+ *
+ * MEMORY ORDERING
+ *	Adds are relaxed atomic read-modify-writes: they order nothing else.
+ *	fetch pairs with zero (acquire on each CPU's baseline, release in
+ *	zero); it gives no ordering against adds.  Handles are published
+ *	like any pointer (a lock, or release/acquire).
+ *
+ * CONTEXT
+ *	add, add_protected, enter/exit: anywhere, signal handlers included
+ *	(after the counter's first use for an early counter).  fetch: any
+ *	thread, signal handlers too.  alloc, free, zero, the array macros,
+ *	ratecheck: thread context (zero takes a mutex; alloc and free the
+ *	arena lock).
+ *
+ * UP (PERCPU_MP=0)
+ *	The handle is the memory: add is one plain add, fetch one
+ *	subtraction, counter_enter/exit compiler barriers, an early
+ *	counter plain static memory.  A plain add is not atomic against a
+ *	signal handler or interrupt that adds to the same counter (FreeBSD:
+ *	"any non-interrupt context"): mask the signal (interrupt) around
+ *	the thread's adds in that case.
+ *
+ * WORDS AND RULES (MP)
+ *	Each CPU's copy of a counter is two 64-bit words (16 bytes per CPU):
+ *	  cs_count  atomic-from-everyone: relaxed atomic fetch-add by any
+ *	            thread on any CPU (the running CPU's copy is only a
+ *	            locality hint: percpu_local_ptr()), relaxed loads by
+ *	            fetch and zero.  Never a plain or restartable-sequence
+ *	            store; zero never writes it.
+ *	  cs_base   written only by counter_u64_zero() (release store, zeros
+ *	            serialized by one mutex), read by fetch (acquire load).
+ *	The value is the sum over CPUs of cs_count - cs_base, modulo 2^64 (a
+ *	decrement on one CPU and an increment on another cancel).
+ *
+ * HOW ZERO WORKS
+ *	FreeBSD zeroes each CPU's slot from that CPU (smp_rendezvous):
+ *	a remote store would race the owner's read-modify-write.  Here zero
+ *	never writes a slot: it records each CPU's current count as that
+ *	CPU's baseline, and fetch subtracts the baselines.  An in-flight add
+ *	lands in cs_count after or before the zero read it, so it is counted
+ *	or not, and cannot resurrect the old value.  A fetch that runs
+ *	concurrently with a zero reads each CPU's baseline (acquire) before
+ *	its count: the count it then reads is never older than the one that
+ *	baseline was taken from (the zero's load happens before the fetch's),
+ *	so each CPU's term is what that CPU added since a zero: with only
+ *	increments a fetch never goes below the adds that began after the
+ *	last completed zero, and never wraps to "negative" garbage.
+ *
+ * EARLY COUNTERS
+ *	FreeBSD's COUNTER_U64_DEFINE_EARLY points the counter at a dummy
+ *	until a SYSINIT allocates it, and adds before that are lost.  There
+ *	is no SYSINIT here (no global constructors), so instead the handle is
+ *	a tagged address of a small static record: an arena handle is 16-byte
+ *	aligned, an early handle is 8 mod 16.  The first operation on the
+ *	counter allocates its per-CPU storage (M_WAITOK) and publishes it in
+ *	the record with a compare-and-swap (a racing loser frees its own);
+ *	from then on each operation pays one predictable branch and one
+ *	load.  No add is ever lost.  The first operation must not be in a
+ *	signal handler (it allocates).  An early counter is never freed
+ *	(counter_u64_free() on it is a detected error in the MP build).  UP:
+ *	the handle is plain static memory, no tag, no branch.
+ */
+#ifndef COUNTER_H
+#define COUNTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "percpu/core.h"
+
+/* ---- Configuration: the ratecheck clock ---- */
+
+#if !defined(COUNTER_RATE_NOW_NS) && defined(__linux__)
+# include <time.h>
+/*
+ * clock_gettime() and CLOCK_MONOTONIC are hidden by <time.h> under strict
+ * -std=c11 (POSIX), and a header must not define feature macros behind
+ * its user's back.  Linux (glibc, musl): clockid_t is int, and
+ * CLOCK_MONOTONIC is 1 on every architecture.
+ */
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wredundant-decls"
+# endif
+int clock_gettime(int clk, struct timespec *ts);
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic pop
+# endif
+
+/* The default ratecheck clock: monotonic nanoseconds. */
+static inline int64_t
+counter_priv_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(1 /* CLOCK_MONOTONIC */, &ts) != 0)
+		return (0);
+	return ((int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec);
+}
+# define COUNTER_RATE_NOW_NS() counter_priv_now_ns()
+#endif
+
+/* malloc(9) flags, FreeBSD's values. */
+#ifndef M_NOWAIT
+# define M_NOWAIT 0x0001
+#endif
+#ifndef M_WAITOK
+# define M_WAITOK 0x0002
+#endif
+#ifndef M_ZERO
+# define M_ZERO 0x0100
+#endif
+
+/* ---- Types ---- */
+
+/* One CPU's copy of a counter; see WORDS AND RULES. */
+struct counter_priv_slot {
+#if PERCPU_MP
+	_Atomic(uint64_t) cs_count; /* atomic-from-everyone: relaxed RMW */
+	_Atomic(uint64_t) cs_base;  /* zero: release store; fetch: acquire */
+#else
+	uint64_t cs_count; /* UP: plain add */
+	uint64_t cs_base;  /* UP: set by zero */
+#endif
+};
+
+/* The handle: the unit-0 copy (MP), the memory itself (UP); FreeBSD's
+ * counter_u64_t is a pointer too. */
+typedef struct counter_priv_slot *counter_u64_t;
+
+/* counter_ratecheck() state; FreeBSD's field names.  Zero-initialize. */
+struct counter_rate {
+	counter_u64_t cr_rate;	   /* events in the current window */
+	atomic_int cr_lock;	   /* try-lock of the window reset */
+	_Atomic(int64_t) cr_ticks; /* window start, COUNTER_RATE_NOW_NS() */
+	atomic_int cr_over;	   /* -1 once over the limit in this window */
+};
+
+/* ---- Allocation ---- */
+
+#if PERCPU_MP
+/* Arena handles are 16-aligned: bit 3 is free to mark early handles. */
+# define COUNTER_PRIV_ALIGN 16
+#else
+# define COUNTER_PRIV_ALIGN 0
+#endif
+
+/*
+ * counter_u64_alloc - a new counter, zero on every possible CPU.
+ *
+ * Context: thread context (takes the arena lock).
+ * Ordering: publish the handle with a lock or release/acquire.
+ * UP: 16 zeroed bytes of PERCPU_MALLOC memory.
+ * Return: the counter.  With M_NOWAIT, NULL if memory ran out; with
+ *         M_WAITOK never NULL: on failure the error handler is called,
+ *         then abort().  Flags with neither or both of M_WAITOK and
+ *         M_NOWAIT are a detected error (NULL).
+ */
+static inline counter_u64_t
+counter_u64_alloc(int flags)
+{
+	int wait = flags & (M_WAITOK | M_NOWAIT);
+	counter_u64_t c;
+
+	if (wait != M_WAITOK && wait != M_NOWAIT) {
+		percpu_priv_fail("counter_u64_alloc: flags %#x: pass exactly "
+				 "one of M_WAITOK and M_NOWAIT",
+		    (unsigned)flags);
+		return (NULL);
+	}
+	c = (counter_u64_t)percpu_priv_zalloc(sizeof(struct counter_priv_slot),
+	    COUNTER_PRIV_ALIGN);
+	if (c != NULL || wait == M_NOWAIT)
+		return (c);
+	percpu_priv_fail("counter_u64_alloc: M_WAITOK: out of per-CPU memory");
+	abort();
+}
+
+#if PERCPU_MP
+/* ---- Early counters (MP): a tagged handle, resolved on first use ---- */
+
+/*
+ * The record behind an early handle.  ce_handle: NULL, then the counter;
+ * written once by compare-and-swap (release), read with acquire.  The
+ * early handle is the address of ce_tag, 8 mod 16.
+ */
+struct counter_priv_early {
+	_Alignas(16) _Atomic(counter_u64_t) ce_handle;
+	_Alignas(8) unsigned char ce_tag[8];
+};
+
+/* clang-format off */
+# define COUNTER_U64_DEFINE_EARLY(c)                                    \
+	counter_u64_t c = (counter_u64_t)(void *)(                      \
+	    &(struct counter_priv_early){NULL, {0}}.ce_tag)
+/* clang-format on */
+
+/* Is @c an early handle?  One test of bit 3. */
+static inline int
+counter_priv_is_early(counter_u64_t c)
+{
+	return (((uintptr_t)(void *)c & 8u) != 0);
+}
+
+/*
+ * counter_priv_early_resolve - the counter behind the early handle @c,
+ * allocated at the first call.
+ *
+ * Context: thread context at the first call (allocates); then any.
+ * Ordering: acquire on ce_handle; pairs with the release of the CAS
+ *           below (the zeroed slots are published with the handle).
+ */
+static inline counter_u64_t
+counter_priv_early_resolve(counter_u64_t c)
+{
+	struct counter_priv_early *e =
+	    (struct counter_priv_early *)(void *)((unsigned char *)(void *)c -
+		offsetof(struct counter_priv_early, ce_tag));
+	counter_u64_t h, expect = NULL;
+
+	h = atomic_load_explicit(&e->ce_handle, memory_order_acquire);
+	if (PERCPU_LIKELY(h != NULL))
+		return (h);
+	h = counter_u64_alloc(M_WAITOK);
+	/* Release: the zeroed slots before the handle; pairs with the acquire
+	 * load above.  Acquire on failure: the winner's slots. */
+	if (atomic_compare_exchange_strong_explicit(&e->ce_handle, &expect, h,
+		memory_order_acq_rel, memory_order_acquire))
+		return (h);
+	if (percpu_priv_zfree(h, sizeof(struct counter_priv_slot), NULL) !=
+	    PERCPU_PRIV_OK)
+		percpu_priv_fail("counter: early counter: corrupt arena");
+	return (expect);
+}
+
+/* The counter behind any handle. */
+static inline counter_u64_t
+counter_priv_resolve(counter_u64_t c)
+{
+	if (PERCPU_UNLIKELY(counter_priv_is_early(c)))
+		return (counter_priv_early_resolve(c));
+	return (c);
+}
+
+/* The zero mutex (implementation block). */
+void counter_priv_zero_lock(void);
+void counter_priv_zero_unlock(void);
+
+#else /* !PERCPU_MP */
+
+/* UP: an early counter is plain static memory. */
+/* clang-format off */
+# define COUNTER_U64_DEFINE_EARLY(c) \
+	counter_u64_t c = &(struct counter_priv_slot){0, 0}
+/* clang-format on */
+
+static inline int
+counter_priv_is_early(counter_u64_t c)
+{
+	(void)c;
+	return (0);
+}
+
+static inline counter_u64_t
+counter_priv_resolve(counter_u64_t c)
+{
+	return (c);
+}
+
+#endif /* PERCPU_MP */
+
+/*
+ * counter_u64_free - release @c.
+ *
+ * Context: thread context; nothing may still use @c.
+ * UP: PERCPU_FREE.
+ * Return: nothing.  NULL is a no-op; an early counter or a handle that is
+ *         not a counter is a detected error (nothing is freed).
+ */
+static inline void
+counter_u64_free(counter_u64_t c)
+{
+	if (c == NULL)
+		return;
+	if (counter_priv_is_early(c)) {
+		percpu_priv_fail("counter_u64_free: an early counter "
+				 "(COUNTER_U64_DEFINE_EARLY) is never freed");
+		return;
+	}
+	if (percpu_priv_zfree(c, sizeof(struct counter_priv_slot), NULL) !=
+	    PERCPU_PRIV_OK)
+		percpu_priv_fail("counter_u64_free: %p is not a counter",
+		    (void *)c);
+}
+
+/* ---- Updates ---- */
+
+#if PERCPU_MP
+/*
+ * counter_u64_add - add @v (negative: subtract) to @c.
+ *
+ * Context: anywhere, signal handlers included.
+ * Ordering: none (relaxed).  The running CPU's copy is only a locality
+ *           hint: the add is an atomic RMW, so a migration between
+ *           choosing the copy and adding loses nothing (FreeBSD's
+ *           arm64/riscv model).
+ * UP: one plain add.
+ */
+static inline void
+counter_u64_add(counter_u64_t c, int64_t v)
+{
+	struct counter_priv_slot *s =
+	    (struct counter_priv_slot *)percpu_local_ptr(
+		counter_priv_resolve(c));
+
+	atomic_fetch_add_explicit(&s->cs_count, (uint64_t)v,
+	    memory_order_relaxed);
+}
+
+/*
+ * counter_u64_add_protected - add @v to the held CPU's copy of @c.
+ *
+ * Context: between counter_enter() and counter_exit() (or any section).
+ * Ordering: none (relaxed).  Still an atomic RMW: cs_count is
+ *           atomic-from-everyone (a thread that runs on this CPU without
+ *           a section may add to it at the same time).
+ * UP: one plain add.
+ */
+static inline void
+counter_u64_add_protected(counter_u64_t c, int64_t v)
+{
+	struct counter_priv_slot *s =
+	    (struct counter_priv_slot *)percpu_cur_ptr(counter_priv_resolve(c));
+
+	atomic_fetch_add_explicit(&s->cs_count, (uint64_t)v,
+	    memory_order_relaxed);
+}
+
+/*
+ * counter_u64_fetch - the value of @c: the sum over every possible CPU.
+ *
+ * Context: any thread, signal handlers included.
+ * Ordering: per CPU, acquire on cs_base, then cs_count; pairs with the
+ *           release store of cs_base in counter_u64_zero().
+ * UP: cs_count - cs_base.
+ * Return: the sum modulo 2^64; exact at quiescence.
+ */
+static inline uint64_t
+counter_u64_fetch(counter_u64_t c)
+{
+	uint64_t sum = 0;
+	unsigned cpu;
+
+	c = counter_priv_resolve(c);
+	PERCPU_FOREACH_CPU(cpu) {
+		struct counter_priv_slot *s =
+		    (struct counter_priv_slot *)percpu_ptr(c, cpu);
+		/* Acquire: pairs with the release in counter_u64_zero(); the
+		 * count below is not older than the one this base came from. */
+		uint64_t base =
+		    atomic_load_explicit(&s->cs_base, memory_order_acquire);
+
+		sum +=
+		    atomic_load_explicit(&s->cs_count, memory_order_relaxed) -
+		    base;
+	}
+	return (sum);
+}
+
+/*
+ * counter_u64_zero - make @c read zero.
+ *
+ * Context: thread context (a mutex serializes zeros); not in a signal
+ *          handler.
+ * Ordering: per CPU, the count is read, then stored as the baseline with
+ *           release; pairs with the acquire in counter_u64_fetch().
+ * UP: cs_base = cs_count.
+ */
+static inline void
+counter_u64_zero(counter_u64_t c)
+{
+	unsigned cpu;
+
+	c = counter_priv_resolve(c);
+	counter_priv_zero_lock();
+	PERCPU_FOREACH_CPU(cpu) {
+		struct counter_priv_slot *s =
+		    (struct counter_priv_slot *)percpu_ptr(c, cpu);
+		uint64_t v =
+		    atomic_load_explicit(&s->cs_count, memory_order_relaxed);
+
+		/* Release: the load above before the base; pairs with the
+		 * acquire in counter_u64_fetch(). */
+		atomic_store_explicit(&s->cs_base, v, memory_order_release);
+	}
+	counter_priv_zero_unlock();
+}
+
+#else /* !PERCPU_MP */
+
+static inline void
+counter_u64_add(counter_u64_t c, int64_t v)
+{
+	c->cs_count += (uint64_t)v;
+}
+
+static inline void
+counter_u64_add_protected(counter_u64_t c, int64_t v)
+{
+	c->cs_count += (uint64_t)v;
+}
+
+static inline uint64_t
+counter_u64_fetch(counter_u64_t c)
+{
+	return (c->cs_count - c->cs_base);
+}
+
+static inline void
+counter_u64_zero(counter_u64_t c)
+{
+	c->cs_base = c->cs_count;
+}
+
+#endif /* PERCPU_MP */
+
+/*
+ * counter_enter / counter_exit - bracket counter_u64_add_protected()
+ * calls: an exclusive section on the current CPU (percpu_enter()).
+ *
+ * Context: anywhere, signal handlers included; nestable.
+ * Ordering: acquire / release on the CPU's section (percpu_enter() /
+ *           percpu_leave()).
+ * UP: compiler barriers.
+ */
+static inline void
+counter_enter(void)
+{
+	(void)percpu_enter();
+}
+
+static inline void
+counter_exit(void)
+{
+	percpu_leave();
+}
+
+/* ---- Arrays ---- */
+
+static inline void
+counter_priv_array_alloc(counter_u64_t *a, size_t n, int flags)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		a[i] = counter_u64_alloc(flags);
+}
+
+static inline void
+counter_priv_array_free(counter_u64_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		counter_u64_free(a[i]);
+		a[i] = NULL;
+	}
+}
+
+static inline void
+counter_priv_array_copy(counter_u64_t *a, uint64_t *dst, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = counter_u64_fetch(a[i]);
+}
+
+static inline void
+counter_priv_array_zero(counter_u64_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		counter_u64_zero(a[i]);
+}
+
+#define COUNTER_ARRAY_ALLOC(a, n, wait) \
+ counter_priv_array_alloc((a), (size_t)(n), (wait))
+#define COUNTER_ARRAY_FREE(a, n) counter_priv_array_free((a), (size_t)(n))
+#define COUNTER_ARRAY_COPY(a, dstp, n) \
+ counter_priv_array_copy((a), (uint64_t *)(void *)(dstp), (size_t)(n))
+#define COUNTER_ARRAY_ZERO(a, n) counter_priv_array_zero((a), (size_t)(n))
+
+/* ---- Rate check ---- */
+
+#ifdef COUNTER_RATE_NOW_NS
+/* The window of counter_ratecheck(), in COUNTER_RATE_NOW_NS() units. */
+# define COUNTER_PRIV_RATE_WINDOW ((int64_t)1000000000)
+
+/*
+ * counter_ratecheck - count one event of @cr and compare the current
+ * one-second window's events with @limit.
+ *
+ * Context: thread context (the window reset zeroes the counter).
+ * Ordering: the window reset is guarded by a try-lock (acquire CAS,
+ *           release store); a thread that loses it while the window
+ *           expires neither waits nor counts (FreeBSD does the same).
+ * UP: the same code; the atomics are uncontended.
+ * Return: 0 while the window's events are within @limit; -1 once they
+ *         are over it; when this call starts a new window and the
+ *         previous window went over @limit, that window's number of
+ *         events (> 0).
+ */
+static inline int64_t
+counter_ratecheck(struct counter_rate *cr, int64_t limit)
+{
+	int64_t val, now;
+	int unlocked = 0;
+
+	val = atomic_load_explicit(&cr->cr_over, memory_order_relaxed);
+	now = COUNTER_RATE_NOW_NS();
+	if (now - atomic_load_explicit(&cr->cr_ticks, memory_order_relaxed) >=
+	    COUNTER_PRIV_RATE_WINDOW) {
+		/* Try the lock only if it looks free: no RMW storm at the
+		 * window's end. */
+		if (atomic_load_explicit(&cr->cr_lock, memory_order_relaxed) !=
+			0 ||
+		    !atomic_compare_exchange_strong_explicit(&cr->cr_lock,
+			&unlocked, 1, memory_order_acquire,
+			memory_order_relaxed))
+			return (val);
+		/* Acquire above: pairs with the release below of the
+		 * previous reset; re-check, it may have just run. */
+		if (now -
+			atomic_load_explicit(&cr->cr_ticks,
+			    memory_order_relaxed) >=
+		    COUNTER_PRIV_RATE_WINDOW) {
+			val = (int64_t)counter_u64_fetch(cr->cr_rate);
+			counter_u64_zero(cr->cr_rate);
+			atomic_store_explicit(&cr->cr_over, 0,
+			    memory_order_relaxed);
+			atomic_store_explicit(&cr->cr_ticks, now,
+			    memory_order_relaxed);
+			if (val <= limit)
+				val = 0;
+		}
+		/* Release: the reset before the unlock; pairs with the
+		 * acquire CAS above. */
+		atomic_store_explicit(&cr->cr_lock, 0, memory_order_release);
+	}
+	counter_u64_add(cr->cr_rate, 1);
+	if (atomic_load_explicit(&cr->cr_over, memory_order_relaxed) != 0)
+		return (-1);
+	if ((int64_t)counter_u64_fetch(cr->cr_rate) > limit) {
+		atomic_store_explicit(&cr->cr_over, -1, memory_order_relaxed);
+		val = -1;
+	}
+	return (val);
+}
+#endif /* COUNTER_RATE_NOW_NS */
+
+#endif /* COUNTER_H */
+
+/* ---- Implementation: once per program (see USAGE) ---- */
+#if defined(PERCPU_IMPLEMENTATION) && !defined(COUNTER_IMPL_H)
+#define COUNTER_IMPL_H
+#if PERCPU_MP
+# include <pthread.h>
+
+/* Serializes counter_u64_zero(). */
+static pthread_mutex_t counter_priv_zero_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t counter_priv_zero_once = PTHREAD_ONCE_INIT;
+
+static void
+counter_priv_zero_prepare(void)
+{
+	(void)pthread_mutex_lock(&counter_priv_zero_mtx);
+}
+
+static void
+counter_priv_zero_release(void)
+{
+	(void)pthread_mutex_unlock(&counter_priv_zero_mtx);
+}
+
+/* A fork child must not inherit the mutex locked by a vanished thread. */
+static void
+counter_priv_zero_atfork(void)
+{
+	(void)pthread_atfork(counter_priv_zero_prepare,
+	    counter_priv_zero_release, counter_priv_zero_release);
+}
+
+void
+counter_priv_zero_lock(void)
+{
+	(void)pthread_once(&counter_priv_zero_once, counter_priv_zero_atfork);
+	(void)pthread_mutex_lock(&counter_priv_zero_mtx);
+}
+
+void
+counter_priv_zero_unlock(void)
+{
+	(void)pthread_mutex_unlock(&counter_priv_zero_mtx);
+}
+#endif /* PERCPU_MP */
+#endif /* PERCPU_IMPLEMENTATION */
