@@ -105,7 +105,11 @@
  *	  cs_base   written only by counter_u64_zero() (release store, zeros
  *	            serialized by one mutex), read by fetch (acquire load).
  *	The value is the sum over CPUs of cs_count - cs_base, modulo 2^64 (a
- *	decrement on one CPU and an increment on another cancel).
+ *	decrement on one CPU and an increment on another cancel).  64-bit
+ *	atomics are never torn, on 32-bit targets too; where they are not
+ *	lock-free (ATOMIC_LLONG_LOCK_FREE != 2, some 32-bit MCUs) the
+ *	compiler's libatomic takes a lock, and then an add in a signal
+ *	handler is not safe.
  *
  * HOW ZERO WORKS
  *	FreeBSD zeroes each CPU's slot from that CPU (smp_rendezvous):
