@@ -113,7 +113,9 @@ int sched_getcpu(void);
 #  ifndef PERCPU_NO_RSEQ
 #   define PERCPU_NO_RSEQ 0
 #  endif
-#  if !PERCPU_NO_RSEQ && (defined(__x86_64__) || defined(__aarch64__)) && \
+#  if !PERCPU_NO_RSEQ &&                                       \
+      (defined(__x86_64__) ||                                  \
+	  (defined(__aarch64__) && defined(__AARCH64EL__))) && \
       (defined(__GNUC__) || defined(__clang__))
 #   define PERCPU_MD_RSEQ 1
 #  else
@@ -142,6 +144,116 @@ percpu_md_thread_pointer(void)
 	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
 #   endif
 	return (tp);
+}
+
+/*
+ * The kernel's struct rseq (linux/rseq.h, a stable ABI): cpu_id_start at
+ * offset 0, cpu_id at 4, rseq_cs at 8.  The signature is the one glibc
+ * registers; the kernel checks that it precedes every abort handler.
+ */
+#   define PERCPU_MD_RSEQ_CPU_ID_START 0
+#   define PERCPU_MD_RSEQ_CPU_ID 4
+#   define PERCPU_MD_RSEQ_CS 8
+
+/* The calling thread's rseq area (glibc's registration). */
+static inline char *
+percpu_md_rseq_area(void)
+{
+	return (percpu_md_thread_pointer() + __rseq_offset);
+}
+
+/*
+ * percpu_md_rseq_cpu_start - the CPU to attempt a restartable sequence on.
+ *
+ * Context: a thread of a process with percpu_md_rseq_on.
+ * Return: cpu_id_start: always a valid CPU id (the kernel keeps it so).
+ */
+static inline uint32_t
+percpu_md_rseq_cpu_start(void)
+{
+	return (*(const volatile uint32_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CPU_ID_START));
+}
+
+/*
+ * percpu_md_rseq_add - *@p += @v as one restartable sequence on CPU @cpu.
+ *
+ * The sequence: publish its descriptor in rseq_cs, check that the thread
+ * still runs on @cpu, then add with one plain store as the commit.  The
+ * kernel sends the thread to the abort handler if it is preempted,
+ * migrated or signalled before the commit, so the update is never lost
+ * and never lands on another CPU's word.
+ * Word rule: *@p must be rseq-only-from-its-CPU: written by no atomic from
+ * another CPU and by no plain store outside such a sequence, ever (see
+ * DESIGN.md: a plain commit races any remote atomic on the same word).
+ * Context: any thread of a process with percpu_md_rseq_on; signal
+ *          handlers included.
+ * Ordering: none (relaxed); readers use relaxed atomic loads.
+ * Return: 0 if committed; 1 if aborted or no longer on @cpu (retry with a
+ *         fresh cpu_id_start).
+ */
+static inline int
+percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
+{
+	char *rs = percpu_md_rseq_area();
+
+#   if defined(__x86_64__)
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"	  /* version, flags */
+	    ".quad 1f, (2f - 1f), 4f\n\t" /* start, post-commit offset, abort */
+	    ".popsection\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, 8(%[rs])\n\t"
+	    "1:\n\t"
+	    "cmpl %[cpu], 4(%[rs])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "addq %[v], (%[p])\n\t" /* the commit: one instruction */
+	    "2:\n\t"
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp %l[abort]\n\t"
+	    ".popsection\n\t"
+	    :
+	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
+	    : "memory", "cc", "rax"
+	    : abort);
+#   else /* AArch64, little endian */
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".popsection\n\t"
+	    "adrp x9, 3b\n\t"
+	    "add x9, x9, :lo12:3b\n\t"
+	    "str x9, [%[rs], #8]\n\t"
+	    "1:\n\t"
+	    "ldr w9, [%[rs], #4]\n\t"
+	    "cmp w9, %w[cpu]\n\t"
+	    "b.ne %l[abort]\n\t"
+	    "ldr x9, [%[p]]\n\t"
+	    "add x9, x9, %[v]\n\t"
+	    "str x9, [%[p]]\n\t" /* the commit */
+	    "2:\n\t"
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".inst 0xd428bc00\n\t" /* the signature, as a brk instruction */
+	    "4:\n\t"
+	    "b %l[abort]\n\t"
+	    ".popsection\n\t"
+	    :
+	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
+	    : "memory", "cc", "x9"
+	    : abort);
+#   endif
+	return (0);
+abort:
+	return (1);
 }
 #  endif
 
