@@ -120,6 +120,34 @@ int percpu_priv_zfree(void *h, size_t size, size_t *actual);
 void percpu_priv_zalloc_fail_next(unsigned n);
 
 /*
+ * struct percpu_chunk_provider - where the MP arena's chunks come from.
+ *
+ * map(len, ctx): @len zero-filled bytes aligned to at least
+ *   PERCPU_CACHELINE (page-aligned for lazily backed memory), or NULL.
+ *   A chunk is percpu_ncpus() units of PERCPU_UNIT_SIZE bytes.
+ * unmap(p, len, ctx): give a chunk back (may be NULL: chunks are then
+ *   never returned).
+ * The default maps anonymous memory (MAP_NORESERVE on Linux).
+ */
+struct percpu_chunk_provider {
+	void *(*map)(size_t len, void *ctx);
+	void (*unmap)(void *p, size_t len, void *ctx);
+	void *ctx;
+};
+
+/*
+ * percpu_set_chunk_provider - place the arena in memory the toolkit did
+ * not allocate (a shared segment, a static array).
+ *
+ * Context: before the CPU table exists (the first call of any other
+ *          function of the toolkit), from one thread.
+ * UP: no arena: returns -1.
+ * Return: 0, or -1 if the table already exists (nothing changed).
+ *         NULL restores the default.
+ */
+int percpu_set_chunk_provider(const struct percpu_chunk_provider *p);
+
+/*
  * percpu_priv_malloc / percpu_priv_free - the PERCPU_MALLOC/PERCPU_FREE
  * hooks, reached from the faces' inline code.
  *

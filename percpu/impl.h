@@ -214,6 +214,45 @@ percpu_md_unmap(void *p, size_t len)
 	(void)munmap(p, len);
 }
 
+/* The chunk provider; map == NULL means the port's default. */
+static struct percpu_chunk_provider percpu_priv_provider;
+
+int
+percpu_set_chunk_provider(const struct percpu_chunk_provider *p)
+{
+	int rc = -1;
+
+	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	if (!atomic_load_explicit(&percpu_priv_g.ready, memory_order_acquire)) {
+		if (p != NULL)
+			percpu_priv_provider = *p;
+		else
+			memset(&percpu_priv_provider, 0,
+			    sizeof(percpu_priv_provider));
+		rc = 0;
+	}
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	return (rc);
+}
+
+static void *
+percpu_priv_chunk_map(size_t len)
+{
+	if (percpu_priv_provider.map != NULL)
+		return (
+		    percpu_priv_provider.map(len, percpu_priv_provider.ctx));
+	return (percpu_md_map(len));
+}
+
+static void
+percpu_priv_chunk_unmap(void *p, size_t len)
+{
+	if (percpu_priv_provider.map == NULL)
+		percpu_md_unmap(p, len);
+	else if (percpu_priv_provider.unmap != NULL)
+		percpu_priv_provider.unmap(p, len, percpu_priv_provider.ctx);
+}
+
 # if PERCPU_MD == PERCPU_MD_LINUX
 /*
  * Possible CPUs, in this order: /sys/devices/system/cpu/possible (the
@@ -278,8 +317,8 @@ percpu_priv_chunk_new(void)
 	c = (struct percpu_priv_chunk *)PERCPU_MALLOC(sizeof(*c));
 	if (c == NULL)
 		return (NULL);
-	c->base =
-	    (char *)percpu_md_map(PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
+	c->base = (char *)percpu_priv_chunk_map(
+	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
 	if (c->base == NULL) {
 		PERCPU_FREE(c);
 		return (NULL);
@@ -294,7 +333,8 @@ percpu_priv_chunk_new(void)
 static void
 percpu_priv_chunk_delete(struct percpu_priv_chunk *c)
 {
-	percpu_md_unmap(c->base, PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
+	percpu_priv_chunk_unmap(c->base,
+	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
 	PERCPU_FREE(c->ext);
 	PERCPU_FREE(c);
 }
@@ -734,6 +774,13 @@ const char *
 percpu_backend(void)
 {
 	return ("up");
+}
+
+int
+percpu_set_chunk_provider(const struct percpu_chunk_provider *p)
+{
+	(void)p;
+	return (-1);
 }
 
 #endif /* PERCPU_MP */

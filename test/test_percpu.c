@@ -1003,3 +1003,60 @@ Test(percpu, unbalanced_leave_and_xcall_in_section_are_detected)
 	cr_assert_eq(calls, percpu_ncpus());
 	percpu_free(pc, 8);
 }
+
+/* ---- The arena in memory the toolkit did not allocate ---- */
+
+#if PERCPU_MP
+static _Alignas(4096) unsigned char prov_buf[4 * 1024 * 1024];
+static size_t prov_used, prov_maps, prov_unmaps;
+
+static void *
+prov_map(size_t len, void *ctx)
+{
+	void *p;
+
+	cr_assert_eq(ctx, (void *)prov_buf);
+	if (len > sizeof(prov_buf) - prov_used)
+		return (NULL);
+	p = prov_buf + prov_used;
+	prov_used += len;
+	prov_maps++;
+	return (p);
+}
+
+static void
+prov_unmap(void *p, size_t len, void *ctx)
+{
+	(void)p;
+	(void)len;
+	(void)ctx;
+	prov_unmaps++;
+}
+
+Test(percpu, arena_lives_in_a_provided_chunk)
+{
+	struct percpu_chunk_provider prov = {prov_map, prov_unmap, prov_buf};
+	size_t size = 1000;
+	percpu_t *pc;
+	unsigned cpu;
+
+	cr_assert_eq(percpu_set_chunk_provider(&prov), 0);
+	pc = percpu_alloc(size);
+	cr_assert_eq(prov_maps, 1, "chunk 0 came from the provider");
+	cr_assert_eq(prov_used, (size_t)PERCPU_UNIT_SIZE * percpu_ncpus());
+	PERCPU_FOREACH_CPU(cpu) {
+		unsigned char *p = percpu_ptr(pc->pc_base, cpu);
+
+		cr_assert(p >= prov_buf && p + size <= prov_buf + prov_used);
+	}
+	percpu_foreach(pc, check_zero, &size);
+	cr_assert_eq(percpu_set_chunk_provider(NULL), -1, "table exists");
+	percpu_free(pc, size);
+	cr_assert_eq(prov_unmaps, 0, "chunk 0 is never returned");
+}
+#else
+Test(percpu, chunk_provider_is_refused_on_up)
+{
+	cr_assert_eq(percpu_set_chunk_provider(NULL), -1);
+}
+#endif
