@@ -97,11 +97,12 @@
  *
  * WORDS AND RULES (MP)
  *	Each CPU's copy of a counter is two 64-bit words (16 bytes per CPU):
- *	  cs_count  atomic-from-everyone: relaxed atomic fetch-add by any
- *	            thread on any CPU (the running CPU's copy is only a
- *	            locality hint: percpu_local_ptr()), relaxed loads by
- *	            fetch and zero.  Never a plain or restartable-sequence
- *	            store; zero never writes it.
+ *	  cs_count  local-add-only (percpu_local_add64() in the core): a
+ *	            restartable sequence on the CPU it belongs to (backend
+ *	            "rseq"), or a relaxed atomic add by whatever thread ran
+ *	            there last ("getcpu", "sim"); one rule per process.
+ *	            Relaxed loads by fetch and zero.  No other store from
+ *	            any CPU: zero never writes it.
  *	  cs_base   written only by counter_u64_zero() (release store, zeros
  *	            serialized by one mutex), read by fetch (acquire load).
  *	The value is the sum over CPUs of cs_count - cs_base, modulo 2^64 (a
@@ -196,13 +197,16 @@ counter_priv_now_ns(void)
 /* One CPU's copy of a counter; see WORDS AND RULES. */
 struct counter_priv_slot {
 #if PERCPU_MP
-	_Atomic(uint64_t) cs_count; /* atomic-from-everyone: relaxed RMW */
+	_Atomic(uint64_t) cs_count; /* local-add-only: percpu_local_add64() */
 	_Atomic(uint64_t) cs_base;  /* zero: release store; fetch: acquire */
 #else
 	uint64_t cs_count; /* UP: plain add */
 	uint64_t cs_base;  /* UP: set by zero */
 #endif
 };
+/* counter_u64_add() hands the slot's address to percpu_local_add64(). */
+_Static_assert(offsetof(struct counter_priv_slot, cs_count) == 0,
+    "cs_count must be the first word of a counter slot");
 
 /* The handle: the unit-0 copy (MP), the memory itself (UP); FreeBSD's
  * counter_u64_t is a pointer too. */
@@ -390,30 +394,34 @@ static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
 	struct counter_priv_slot *s =
-	    (struct counter_priv_slot *)percpu_local_ptr(
-		counter_priv_resolve(c));
+	    (struct counter_priv_slot *)counter_priv_resolve(c);
 
-	atomic_fetch_add_explicit(&s->cs_count, (uint64_t)v,
-	    memory_order_relaxed);
+	/* The core's local add: an rseq commit or a relaxed atomic.
+	 * cs_count is the slot's first word (asserted below the struct). */
+	percpu_local_add64((void *)s, (uint64_t)v);
 }
 
 /*
- * counter_u64_add_protected - add @v to the held CPU's copy of @c.
+ * counter_u64_add_protected - add @v to the running CPU's copy of @c.
  *
  * Context: between counter_enter() and counter_exit() (or any section).
- * Ordering: none (relaxed).  Still an atomic RMW: cs_count is
- *           atomic-from-everyone (a thread that runs on this CPU without
- *           a section may add to it at the same time).
+ * Ordering: none (relaxed).  The same local add as counter_u64_add():
+ *           cs_count is local-add-only (a thread that runs on this CPU
+ *           without a section may add to it at the same time).
  * UP: one plain add.
  */
 static inline void
 counter_u64_add_protected(counter_u64_t c, int64_t v)
 {
 	struct counter_priv_slot *s =
-	    (struct counter_priv_slot *)percpu_cur_ptr(counter_priv_resolve(c));
+	    (struct counter_priv_slot *)counter_priv_resolve(c);
 
-	atomic_fetch_add_explicit(&s->cs_count, (uint64_t)v,
-	    memory_order_relaxed);
+	/*
+	 * The running CPU's copy, as counter_u64_add(): a section does not
+	 * stop migration here, and a plain add on the held CPU's copy from
+	 * another CPU would race that CPU's restartable adds (word rule).
+	 */
+	percpu_local_add64((void *)s, (uint64_t)v);
 }
 
 /*

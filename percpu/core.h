@@ -196,6 +196,42 @@ const char *percpu_backend(void);
 int percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
     unsigned *dropped);
 
+/*
+ * percpu_pin - pin the calling thread to CPU @cpu (its affinity becomes
+ * that CPU alone) and cache the CPU: sections skip the CPU lookup, and
+ * with the "rseq" backend percpu_local_add64() commits a plain add
+ * checked against that CPU.  Pinning is a correctness mode, not a hint:
+ * if something moves the thread off its CPU (another sched_setaffinity()),
+ * the next add detects it, reports "percpu_pin: thread pinned to CPU %u
+ * runs on CPU %u" and unpins.  Sections and atomics stay correct whatever
+ * the affinity.
+ *
+ * Context: thread context, outside a section.
+ * UP: nothing to pin: 0 for CPU 0 (percpu_pinned() then says 0).
+ * Return: 0; -1 if @cpu is not possible, the caller is in a section, or
+ *         the OS refused (e.g. the CPU is offline or outside the cgroup).
+ */
+int percpu_pin(unsigned cpu);
+
+/* percpu_unpin - restore the affinity percpu_pin() replaced.  UP: no-op. */
+void percpu_unpin(void);
+
+/*
+ * percpu_pinned - the CPU the calling thread is pinned to, or
+ * PERCPU_NOCPU.
+ */
+unsigned percpu_pinned(void);
+
+/*
+ * percpu_backend_cost - the cost class of finding the current CPU here:
+ *   0  nothing to find (UP)
+ *   1  one thread-local load ("rseq"; or a pinned thread)
+ *   2  a library call (vDSO/rseq-backed sched_getcpu(): "getcpu")
+ *   3  simulated ("sim", tests)
+ * Context: any thread (a pinned thread reports 1).
+ */
+unsigned percpu_backend_cost(void);
+
 #if PERCPU_MP
 /* ---- MP state: one definition, in the implementation ---- */
 
@@ -240,6 +276,7 @@ struct percpu_priv_global {
 struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
+	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
 # if PERCPU_MD == PERCPU_MD_SIM
 	unsigned sim_cpu1; /* simulated CPU id + 1; 0 = not placed yet */
 	uint32_t sim_rng;
@@ -254,6 +291,7 @@ extern PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 unsigned percpu_priv_foreign(unsigned *cpu);
+uint32_t percpu_priv_pin_lost(void);
 # if PERCPU_MD == PERCPU_MD_SIM
 unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
 # endif
@@ -324,6 +362,20 @@ percpu_md_cpu_id(void)
 }
 # endif
 
+/*
+ * percpu_priv_cpu_id - the CPU to use now: the pinned one for a pinned
+ * thread (percpu_pin(): the kernel keeps it there), else the port's.
+ */
+static inline unsigned
+percpu_priv_cpu_id(void)
+{
+	uint32_t pin1 = percpu_priv_td.pin1;
+
+	if (PERCPU_UNLIKELY(pin1 != 0))
+		return (pin1 - 1);
+	return (percpu_md_cpu_id());
+}
+
 /* ---- Core: MP and UP side by side, identical signatures ---- */
 
 /*
@@ -355,7 +407,7 @@ percpu_enter(void)
 		return (percpu_priv_g.ci[s >> 16].ci_index);
 	}
 	percpu_priv_ready();
-	cpu = percpu_md_cpu_id();
+	cpu = percpu_priv_cpu_id();
 	idx = percpu_priv_map(&cpu);
 	pc = percpu_priv_pcpu(idx);
 	/* Acquire: pairs with the release store in percpu_leave(). */
@@ -456,7 +508,7 @@ percpu_curcpu(void)
 	if (s != 0)
 		return (percpu_priv_g.ci[s >> 16].ci_index);
 	percpu_priv_ready();
-	cpu = percpu_md_cpu_id();
+	cpu = percpu_priv_cpu_id();
 	(void)percpu_priv_map(&cpu);
 	return (cpu);
 }
@@ -589,10 +641,67 @@ percpu_local_ptr(void *h)
 		idx = s >> 16;
 	else {
 		percpu_priv_ready();
-		cpu = percpu_md_cpu_id();
+		cpu = percpu_priv_cpu_id();
 		idx = percpu_priv_map(&cpu);
 	}
 	return ((char *)h + (size_t)idx * PERCPU_PRIV_STRIDE);
+}
+
+/*
+ * percpu_local_add64 - add @v to the running CPU's copy of the 64-bit word
+ * whose handle (unit-0 copy) is @h.  Never loses an update: not under
+ * migration, preemption, nor signal handlers adding to the same word.
+ *
+ * Backends: "rseq": one restartable sequence that commits with a plain
+ * add on the CPU it checked; a pinned thread skips the CPU lookup and is
+ * checked against its CPU (a thread moved off it is a detected error).
+ * "getcpu" and "sim": a relaxed atomic add on the copy of the CPU the
+ * thread ran on (a migration only costs locality).
+ * Word rule: such a word is "local-add-only": written by
+ * percpu_local_add64() alone (and zeroed by the arena), read with relaxed
+ * atomic loads (percpu_load64()).  No other store, plain or atomic, from
+ * any CPU: a remote atomic would race the rseq commit.
+ * Context: any, signal handlers included.
+ * Ordering: relaxed.
+ * UP: a plain add.
+ */
+static inline void
+percpu_local_add64(void *h, uint64_t v)
+{
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	if (PERCPU_LIKELY(percpu_md_rseq_on)) {
+		uint32_t pin1 = percpu_priv_td.pin1;
+
+		for (;;) {
+			uint32_t cpu =
+			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
+			uint64_t *p = (uint64_t *)(void *)((char *)h +
+			    (size_t)percpu_priv_g.cpu2idx[cpu] *
+				PERCPU_PRIV_STRIDE);
+
+			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
+				return;
+			if (pin1 != 0)
+				pin1 = percpu_priv_pin_lost();
+		}
+	}
+# endif
+	atomic_fetch_add_explicit((_Atomic(uint64_t) *)percpu_local_ptr(h), v,
+	    memory_order_relaxed);
+}
+
+/*
+ * percpu_load64 - CPU @cpu's copy of the 64-bit word @h, never torn.
+ *
+ * Context: any.  @cpu must be possible.
+ * Ordering: relaxed.
+ * UP: a plain load.
+ */
+static inline uint64_t
+percpu_load64(void *h, unsigned cpu)
+{
+	return (atomic_load_explicit((_Atomic(uint64_t) *)percpu_ptr(h, cpu),
+	    memory_order_relaxed));
 }
 
 #else /* !PERCPU_MP */
@@ -685,6 +794,19 @@ static inline void *
 percpu_local_ptr(void *h)
 {
 	return (h);
+}
+
+static inline void
+percpu_local_add64(void *h, uint64_t v)
+{
+	*(uint64_t *)h += v;
+}
+
+static inline uint64_t
+percpu_load64(void *h, unsigned cpu)
+{
+	(void)cpu;
+	return (*(uint64_t *)h);
 }
 
 #endif /* PERCPU_MP */

@@ -254,6 +254,9 @@ percpu_priv_chunk_unmap(void *p, size_t len)
 }
 
 # if PERCPU_MD == PERCPU_MD_LINUX
+/* Possible ids >= PERCPU_MAXCPU: then rseq stays off (see init). */
+static unsigned percpu_priv_dropped;
+
 /*
  * Possible CPUs, in this order: /sys/devices/system/cpu/possible (the
  * kernel's "could ever be online" set, sparse ids included); else
@@ -272,7 +275,8 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 	f = fopen("/sys/devices/system/cpu/possible", "r");
 	if (f != NULL) {
 		if (fgets(buf, (int)sizeof(buf), f) != NULL)
-			got = percpu_priv_parse_cpulist(buf, mask, cap, NULL);
+			got = percpu_priv_parse_cpulist(buf, mask, cap,
+			    &percpu_priv_dropped);
 		(void)fclose(f);
 	}
 	if (got > 0)
@@ -577,8 +581,10 @@ percpu_priv_init_once(void)
 	{
 		const char *want = getenv("PERCPU_BACKEND");
 
+		/* rseq adds index the table with the kernel's id directly,
+		 * so every possible id must be in it (nothing folded). */
 		if (&__rseq_size != NULL && &__rseq_offset != NULL &&
-		    __rseq_size >= 8 &&
+		    __rseq_size >= 8 && percpu_priv_dropped == 0 &&
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
 		    *(const volatile int32_t *)(void
 			    *)(percpu_md_thread_pointer() + __rseq_offset +
@@ -608,6 +614,110 @@ percpu_backend(void)
 {
 	percpu_priv_ready();
 	return (percpu_priv_g.backend);
+}
+
+/* ---- Pinned threads ---- */
+
+# if PERCPU_MD == PERCPU_MD_LINUX
+/*
+ * Affinity through the raw system calls: <sched.h> declares
+ * sched_setaffinity() and cpu_set_t only under _GNU_SOURCE, which the
+ * implementation file may not have.  syscall() has glibc's prototype.
+ */
+#  include <sys/syscall.h>
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wredundant-decls"
+long syscall(long number, ...);
+#  pragma GCC diagnostic pop
+
+#  define PERCPU_PRIV_MASKWORDS (8192 / (8 * sizeof(unsigned long)))
+static PERCPU_THREAD_LOCAL unsigned long
+    percpu_priv_saved_mask[PERCPU_PRIV_MASKWORDS];
+static PERCPU_THREAD_LOCAL long percpu_priv_saved_len;
+# endif
+
+int
+percpu_pin(unsigned cpu)
+{
+	percpu_priv_ready();
+	if (!percpu_cpu_possible(cpu) || percpu_priv_td.state != 0)
+		return (-1);
+# if PERCPU_MD == PERCPU_MD_LINUX
+	{
+		unsigned long one[PERCPU_PRIV_MASKWORDS];
+		long len = percpu_priv_saved_len;
+
+		if (percpu_priv_td.pin1 == 0) {
+			len = syscall(SYS_sched_getaffinity, 0,
+			    sizeof(percpu_priv_saved_mask),
+			    percpu_priv_saved_mask);
+			if (len <= 0)
+				return (-1);
+		}
+		memset(one, 0, sizeof(one));
+		one[cpu / (8 * sizeof(unsigned long))] = 1ul
+		    << (cpu % (8 * sizeof(unsigned long)));
+		if (syscall(SYS_sched_setaffinity, 0, sizeof(one), one) != 0)
+			return (-1);
+		percpu_priv_saved_len = len;
+	}
+# else
+	percpu_sim_migrate(cpu);
+# endif
+	percpu_priv_td.pin1 = cpu + 1;
+	return (0);
+}
+
+void
+percpu_unpin(void)
+{
+	if (percpu_priv_td.pin1 == 0)
+		return;
+	percpu_priv_td.pin1 = 0;
+# if PERCPU_MD == PERCPU_MD_LINUX
+	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
+	    percpu_priv_saved_mask);
+# endif
+}
+
+unsigned
+percpu_pinned(void)
+{
+	return (
+	    percpu_priv_td.pin1 != 0 ? percpu_priv_td.pin1 - 1 : PERCPU_NOCPU);
+}
+
+unsigned
+percpu_backend_cost(void)
+{
+	percpu_priv_ready();
+	if (percpu_priv_td.pin1 != 0)
+		return (1);
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	if (percpu_md_rseq_on)
+		return (1);
+# endif
+	return (PERCPU_MD == PERCPU_MD_SIM ? 3 : 2);
+}
+
+/*
+ * A restartable add of a pinned thread aborted.  Usually a preemption or a
+ * signal: retry on the same CPU.  If the thread no longer runs there,
+ * something changed its affinity behind the toolkit: report it, unpin,
+ * and let the caller take the unpinned path.  Returns the new pin1.
+ */
+uint32_t
+percpu_priv_pin_lost(void)
+{
+	uint32_t pin1 = percpu_priv_td.pin1;
+	unsigned now = percpu_md_cpu_id();
+
+	if (pin1 == 0 || now == pin1 - 1)
+		return (pin1);
+	percpu_priv_td.pin1 = 0;
+	percpu_priv_fail("percpu_pin: thread pinned to CPU %u runs on CPU %u",
+	    (unsigned)(pin1 - 1), now);
+	return (0);
 }
 
 /* ---- Sections: the slow path ---- */
@@ -642,7 +752,8 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 	unsigned spins = 0;
 
 	for (;;) {
-		unsigned cpu = want != PERCPU_NOCPU ? want : percpu_md_cpu_id();
+		unsigned cpu =
+		    want != PERCPU_NOCPU ? want : percpu_priv_cpu_id();
 		unsigned idx = percpu_priv_map(&cpu);
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(idx);
 		uintptr_t expect = 0;
@@ -781,6 +892,36 @@ percpu_set_chunk_provider(const struct percpu_chunk_provider *p)
 {
 	(void)p;
 	return (-1);
+}
+
+/* UP: one CPU, so pinning only records that the caller asked. */
+static int percpu_priv_up_pinned;
+
+int
+percpu_pin(unsigned cpu)
+{
+	if (cpu != 0)
+		return (-1);
+	percpu_priv_up_pinned = 1;
+	return (0);
+}
+
+void
+percpu_unpin(void)
+{
+	percpu_priv_up_pinned = 0;
+}
+
+unsigned
+percpu_pinned(void)
+{
+	return (percpu_priv_up_pinned ? 0 : PERCPU_NOCPU);
+}
+
+unsigned
+percpu_backend_cost(void)
+{
+	return (0);
 }
 
 #endif /* PERCPU_MP */
