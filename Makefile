@@ -91,20 +91,40 @@ demo: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "==> $$e"; $$e || exit 1; echo; done
 
 # ---- Benchmarks: C loops (bench/shim.c) driven by Google Benchmark ----
-BENCH_DEBS = libbenchmark-dev g++
-$(BUILD)/bench/shim.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
+# Three kinds of process (the backend is chosen once per process): the
+# default port ("rseq" where glibc registered it), the same binary with
+# PERCPU_BACKEND=getcpu, and the simulated port at 2..1024 CPUs for fetch.
+BENCH_DEBS = libbenchmark-dev g++ gnuplot-nox python3
+BENCH_TIME ?= 0.3
+BENCH_OUT  = $(BUILD)/bench
+$(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)/bench
-	gcc $(WARN) -O2 $(CPPFLAGS) -c -o $@ $<
+	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
 
-$(BUILD)/bench/bench: bench/bench.cc bench/shim.h $(BUILD)/bench/shim.o
+$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o
 	g++ -std=c++17 -O2 -Wall -Wextra -Werror -o $@ bench/bench.cc \
-	  $(BUILD)/bench/shim.o -lbenchmark -pthread
+	  $(BUILD)/bench/shim-$*.o -lbenchmark -pthread
 
 bench-deps:
 	@$(MAKE) -s deps DEBS="$(BENCH_DEBS)"
 
-bench: bench-deps $(BUILD)/bench/bench
-	$(BUILD)/bench/bench --benchmark_min_time=0.2
+bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
+	$(BUILD)/bench/bench-mp --benchmark_min_time=$(BENCH_TIME) \
+	  --benchmark_out=$(BENCH_OUT)/default.json --benchmark_out_format=json
+	PERCPU_BACKEND=getcpu $(BUILD)/bench/bench-mp \
+	  --benchmark_min_time=$(BENCH_TIME) \
+	  --benchmark_filter='counter|percpu|cpumem|dpcpu|base_getcpu' \
+	  --benchmark_out=$(BENCH_OUT)/getcpu.json --benchmark_out_format=json
+	for n in 2 64 256 1024; do \
+	  PERCPU_SIM_CPUS=0-$$((n - 1)) $(BUILD)/bench/bench-sim \
+	    --benchmark_min_time=$(BENCH_TIME) --benchmark_filter=fetch \
+	    --benchmark_out=$(BENCH_OUT)/sim-$$n.json \
+	    --benchmark_out_format=json >/dev/null || exit 1; done
+	python3 bench/report.py $(BENCH_OUT) $(BENCH_OUT)/default.json \
+	  $(BENCH_OUT)/getcpu.json=getcpu $(BENCH_OUT)/sim-2.json=sim \
+	  $(BENCH_OUT)/sim-64.json=sim $(BENCH_OUT)/sim-256.json=sim \
+	  $(BENCH_OUT)/sim-1024.json=sim | tee $(BENCH_OUT)/report.txt
+	gnuplot $(BENCH_OUT)/throughput.gp && cp $(BENCH_OUT)/throughput.png bench/
 
 # ---- Compile checks ----
 # Every public header alone, as the first and only include, MP, SIM and

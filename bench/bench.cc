@@ -2,9 +2,14 @@
 // bench.cc - Google Benchmark driver over the C loops of shim.h.
 //
 // Each benchmark iteration hands a batch of kBatch operations to a C loop,
-// so the C++ call costs 1/kBatch per operation.  items_per_second is
-// summed over threads.  Names: BM_<header>_<op>/threads:N.
+// so the C++ call costs 1/kBatch per operation.  Real time is measured, so
+// items_per_second is the aggregate throughput of all threads.  Names:
+// BM_<header>_<op>/threads:N; BM_base_* are the baselines.  The backend
+// ("rseq", "getcpu", "sim") is in the context block of the output: run the
+// binary again with PERCPU_BACKEND=getcpu for the atomic backend.
 #include <benchmark/benchmark.h>
+
+#include <string>
 
 #include "shim.h"
 
@@ -12,20 +17,79 @@ namespace {
 
 constexpr uint64_t kBatch = 1000;
 
-template <void (*Loop)(uint64_t)>
+template <void (*Loop)(uint64_t), int Pin = 0>
 void
 run(benchmark::State &state)
 {
+	shim_thread_start(Pin, static_cast<unsigned>(state.thread_index()));
 	for (auto _ : state)
 		Loop(kBatch);
 	state.SetItemsProcessed(
 	    static_cast<int64_t>(state.iterations() * kBatch));
+	shim_thread_end();
+}
+
+void
+bytes(benchmark::State &state, size_t per_cpu)
+{
+	// Per object and CPU: the same for every thread, so averaged.
+	state.counters["bytes_per_cpu"] = benchmark::Counter(
+	    static_cast<double>(per_cpu), benchmark::Counter::kAvgThreads);
+}
+
+void
+BM_counter_u64_add(benchmark::State &state)
+{
+	run<shim_counter_u64_add>(state);
+	bytes(state, shim_bytes_counter_u64());
+}
+
+void
+BM_counter_u64_add_pinned(benchmark::State &state)
+{
+	run<shim_counter_u64_add, 1>(state);
+	bytes(state, shim_bytes_counter_u64());
+}
+
+void
+BM_counters_inc(benchmark::State &state)
+{
+	run<shim_counters_inc>(state);
+	bytes(state, shim_bytes_counters(4));
+}
+
+void
+BM_counters_pkt(benchmark::State &state)
+{
+	run<shim_counters_pkt>(state);
+	bytes(state, shim_bytes_counters(4));
 }
 
 void
 BM_percpu_getref_putref(benchmark::State &state)
 {
 	run<shim_percpu_getref_putref>(state);
+	bytes(state, shim_bytes_percpu(8));
+}
+
+void
+BM_cpumem_enter_leave(benchmark::State &state)
+{
+	run<shim_cpumem_enter_leave>(state);
+}
+
+void
+BM_dpcpu_critical_inc(benchmark::State &state)
+{
+	run<shim_dpcpu_critical_inc>(state);
+}
+
+void
+BM_counter_u64_fetch(benchmark::State &state)
+{
+	run<shim_counter_u64_fetch>(state);
+	state.counters["cpus"] = benchmark::Counter(
+	    static_cast<double>(shim_ncpus()), benchmark::Counter::kAvgThreads);
 }
 
 void
@@ -41,35 +105,55 @@ BM_base_shared_atomic(benchmark::State &state)
 }
 
 void
+BM_base_striped_atomic(benchmark::State &state)
+{
+	run<shim_base_striped_atomic>(state);
+}
+
+void
 BM_base_getcpu_atomic(benchmark::State &state)
 {
 	run<shim_base_getcpu_atomic>(state);
 }
 
+void
+BM_base_private_lock_add(benchmark::State &state)
+{
+	run<shim_base_private_lock_add>(state);
+}
+
+void
+BM_base_getcpu_private_lock_add(benchmark::State &state)
+{
+	run<shim_base_getcpu_private_lock_add>(state);
+}
+
 } // namespace
 
-BENCHMARK(BM_base_tls_add)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
-BENCHMARK(BM_base_shared_atomic)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
-BENCHMARK(BM_base_getcpu_atomic)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
-BENCHMARK(BM_percpu_getref_putref)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
+#define THREADS ->Threads(1)->Threads(2)->Threads(4)->UseRealTime()
+
+BENCHMARK(BM_base_tls_add) THREADS;
+BENCHMARK(BM_base_shared_atomic) THREADS;
+BENCHMARK(BM_base_striped_atomic) THREADS;
+BENCHMARK(BM_base_getcpu_atomic) THREADS;
+BENCHMARK(BM_base_private_lock_add) THREADS;
+BENCHMARK(BM_base_getcpu_private_lock_add) THREADS;
+BENCHMARK(BM_counter_u64_add) THREADS;
+BENCHMARK(BM_counter_u64_add_pinned) THREADS;
+BENCHMARK(BM_counters_inc) THREADS;
+BENCHMARK(BM_counters_pkt) THREADS;
+BENCHMARK(BM_percpu_getref_putref) THREADS;
+BENCHMARK(BM_cpumem_enter_leave) THREADS;
+BENCHMARK(BM_dpcpu_critical_inc) THREADS;
+BENCHMARK(BM_counter_u64_fetch)->Threads(1)->UseRealTime();
 
 int
 main(int argc, char **argv)
 {
 	shim_setup(); // before any benchmark thread starts
 	benchmark::AddCustomContext("percpu_backend", shim_backend());
+	benchmark::AddCustomContext("percpu_ncpus",
+	    std::to_string(shim_ncpus()));
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;

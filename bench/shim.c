@@ -1,30 +1,101 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shim.c - benchmark loops, compiled as C11 (see shim.h).
+ *
+ * Each loop keeps its object in a global so the compiler cannot fold the
+ * loop away; the baselines are written the way a user would write them.
  */
 #define _GNU_SOURCE
 #define PERCPU_IMPLEMENTATION
 #include "percpu.h"
+#include "cpumem.h"
+#include "counter.h"
+#include "dpcpu.h"
 
 #include <sched.h>
 #include <stdatomic.h>
 
 #include "shim.h"
 
+#define STRIPES 64 /* >= 2 x CPUs on the machines this runs on */
+
 static percpu_t *bench_pc;
+static struct cpumem *bench_mem;
+static struct cpumem *bench_ctrs;
+static counter_u64_t bench_ctr;
+DPCPU_DEFINE_STATIC(uint64_t, bench_dpcpu);
+
 static _Atomic uint64_t bench_shared;
-/* One slot per CPU id, a cache line each: the hand-rolled alternative. */
-static struct {
+/* One padded slot per CPU id or stripe: the hand-rolled alternatives. */
+struct bench_line {
 	_Atomic uint64_t v;
 	char pad[64 - sizeof(uint64_t)];
-} bench_slots[PERCPU_MAXCPU];
+};
+static struct bench_line bench_slots[1024];
+static struct bench_line bench_stripes[STRIPES];
 static _Thread_local uint64_t bench_tls;
+static _Thread_local struct bench_line bench_private;
+static _Thread_local unsigned bench_stripe;
 
 void
 shim_setup(void)
 {
-	if (bench_pc == NULL)
-		bench_pc = percpu_alloc(sizeof(uint64_t));
+	if (bench_pc != NULL)
+		return;
+	bench_pc = percpu_alloc(sizeof(uint64_t));
+	bench_mem = cpumem_malloc(sizeof(uint64_t), 0);
+	bench_ctrs = counters_alloc(4);
+	bench_ctr = counter_u64_alloc(M_WAITOK);
+	critical_enter(); /* makes the DPCPU copies */
+	critical_exit();
+}
+
+void
+shim_thread_start(int pin, unsigned index)
+{
+	unsigned cpu, k = 0, want = index % percpu_ncpus();
+
+	bench_stripe = (index * 2654435761u) >> 26; /* a hash, as LongAdder */
+	if (!pin)
+		return;
+	PERCPU_FOREACH_CPU(cpu) {
+		if (k++ == want)
+			break;
+	}
+	(void)percpu_pin(cpu);
+}
+
+void
+shim_thread_end(void)
+{
+	percpu_unpin();
+}
+
+void
+shim_counter_u64_add(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		counter_u64_add(bench_ctr, 1);
+}
+
+void
+shim_counters_inc(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		counters_inc(bench_ctrs, 0);
+}
+
+void
+shim_counters_pkt(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		counters_pkt(bench_ctrs, 1, 2, 100);
 }
 
 void
@@ -41,14 +112,48 @@ shim_percpu_getref_putref(uint64_t n)
 }
 
 void
+shim_cpumem_enter_leave(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t *p = cpumem_enter(bench_mem);
+
+		++*p;
+		cpumem_leave(bench_mem, p);
+	}
+}
+
+void
+shim_dpcpu_critical_inc(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		critical_enter();
+		DPCPU_SET(bench_dpcpu, DPCPU_GET(bench_dpcpu) + 1);
+		critical_exit();
+	}
+}
+
+void
+shim_counter_u64_fetch(uint64_t n)
+{
+	uint64_t i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += counter_u64_fetch(bench_ctr);
+	__asm__ __volatile__("" : : "r"(sum) : "memory");
+}
+
+void
 shim_base_tls_add(uint64_t n)
 {
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
-		/* volatile-free but kept: the compiler may not fold the loop
-		 * because bench_tls is visible to other functions. */
 		bench_tls++;
+		/* Keep one add per iteration, as in the other loops. */
 		__asm__ __volatile__("" ::: "memory");
 	}
 }
@@ -64,6 +169,16 @@ shim_base_shared_atomic(uint64_t n)
 }
 
 void
+shim_base_striped_atomic(uint64_t n)
+{
+	struct bench_line *l = &bench_stripes[bench_stripe % STRIPES];
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		atomic_fetch_add_explicit(&l->v, 1, memory_order_relaxed);
+}
+
+void
 shim_base_getcpu_atomic(uint64_t n)
 {
 	uint64_t i;
@@ -71,8 +186,31 @@ shim_base_getcpu_atomic(uint64_t n)
 	for (i = 0; i < n; i++) {
 		int cpu = sched_getcpu();
 
-		atomic_fetch_add_explicit(
-		    &bench_slots[(unsigned)cpu % PERCPU_MAXCPU].v, 1,
+		atomic_fetch_add_explicit(&bench_slots[(unsigned)cpu % 1024].v,
+		    1, memory_order_relaxed);
+	}
+}
+
+void
+shim_base_private_lock_add(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		atomic_fetch_add_explicit(&bench_private.v, 1,
+		    memory_order_relaxed);
+}
+
+void
+shim_base_getcpu_private_lock_add(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		int cpu = sched_getcpu();
+
+		__asm__ __volatile__("" : : "r"(cpu));
+		atomic_fetch_add_explicit(&bench_private.v, 1,
 		    memory_order_relaxed);
 	}
 }
@@ -81,4 +219,28 @@ const char *
 shim_backend(void)
 {
 	return (percpu_backend());
+}
+
+unsigned
+shim_ncpus(void)
+{
+	return (percpu_ncpus());
+}
+
+size_t
+shim_bytes_counter_u64(void)
+{
+	return (sizeof(struct counter_priv_slot));
+}
+
+size_t
+shim_bytes_counters(unsigned n)
+{
+	return ((size_t)(n + (PERCPU_MP ? 1 : 0)) * sizeof(uint64_t));
+}
+
+size_t
+shim_bytes_percpu(size_t size)
+{
+	return (size);
 }

@@ -2,33 +2,51 @@
 /*
  * shim.h - the C side of the benchmarks, callable from C++.
  *
- * The toolkit's headers are C11; Google Benchmark is C++.  Each function
- * here is compiled as C (bench/shim.c) and runs a whole loop of @n
- * operations, so the benchmark measures the operation, not a call per
- * operation.  Every loop has a baseline twin a user would pick instead.
+ * The toolkit's headers are C11; Google Benchmark is C++.  Each loop here
+ * is compiled as C (bench/shim.c) and runs @n operations, so a benchmark
+ * measures the operation, not a call per operation.  Every operation of
+ * ours has baselines a user would pick instead, in the same binary.
  */
 #ifndef BENCH_SHIM_H
 #define BENCH_SHIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Set up the objects the loops use (call once, single-threaded). */
+/* Set up the objects the loops use (once, before any benchmark thread). */
 void shim_setup(void);
 
-/* percpu(9): n x (getref; ++*p; putref). */
-void shim_percpu_getref_putref(uint64_t n);
+/* A benchmark thread's start and end: pin it (shim_pin) or not. */
+void shim_thread_start(int pin, unsigned index);
+void shim_thread_end(void);
+
+/* Ours. */
+void shim_counter_u64_add(uint64_t n);	    /* counter(9) add */
+void shim_counters_inc(uint64_t n);	    /* counters_alloc(9) inc */
+void shim_counters_pkt(uint64_t n);	    /* counters_alloc(9) pkt */
+void shim_percpu_getref_putref(uint64_t n); /* percpu(9) getref; ++; putref */
+void shim_cpumem_enter_leave(uint64_t n);   /* cpumem(9) enter; ++; leave */
+void shim_dpcpu_critical_inc(uint64_t n);   /* critical_enter; DPCPU ++; exit */
+void shim_counter_u64_fetch(uint64_t n);    /* counter(9) fetch */
 
 /* Baselines. */
 void shim_base_tls_add(uint64_t n); /* thread-local plain add: the limit */
-void shim_base_shared_atomic(uint64_t n); /* one shared atomic counter */
-void shim_base_getcpu_atomic(uint64_t n); /* sched_getcpu + atomic on a slot */
+void shim_base_shared_atomic(uint64_t n);  /* one shared atomic counter */
+void shim_base_striped_atomic(uint64_t n); /* LongAdder-like stripes */
+void shim_base_getcpu_atomic(uint64_t n);  /* sched_getcpu + atomic on a slot */
+void shim_base_private_lock_add(uint64_t n); /* lock add on a private slot */
+void shim_base_getcpu_private_lock_add(uint64_t n); /* both of the above */
 
-/* The backend in use, for the report. */
+/* Facts for the report. */
 const char *shim_backend(void);
+unsigned shim_ncpus(void);
+size_t shim_bytes_counter_u64(void); /* per possible CPU */
+size_t shim_bytes_counters(unsigned n);
+size_t shim_bytes_percpu(size_t size);
 
 #ifdef __cplusplus
 }
