@@ -261,6 +261,7 @@ struct percpu_priv_global {
 	atomic_int sim_chaos; /* scramble the CPU at every lookup */
 	atomic_uint sim_next; /* round-robin placement of threads */
 # endif
+	int dense; /* possible ids are 0..ncpu-1: unit index == id */
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
 };
 
@@ -675,9 +676,13 @@ percpu_local_add64(void *h, uint64_t v)
 		for (;;) {
 			uint32_t cpu =
 			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
+			/* Dense ids (the usual 0..n-1): the unit is the id, so
+			 * no table load lengthens the chain to the commit. */
+			uint32_t idx = percpu_priv_g.dense ?
+			    cpu :
+			    percpu_priv_g.cpu2idx[cpu];
 			uint64_t *p = (uint64_t *)(void *)((char *)h +
-			    (size_t)percpu_priv_g.cpu2idx[cpu] *
-				PERCPU_PRIV_STRIDE);
+			    (size_t)idx * PERCPU_PRIV_STRIDE);
 
 			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
 				return;

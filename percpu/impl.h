@@ -567,6 +567,7 @@ percpu_priv_init_once(void)
 		n++;
 	}
 	percpu_priv_g.ncpu = n;
+	percpu_priv_g.dense = (percpu_priv_g.maxcpu == n);
 	c = percpu_priv_chunk_new();
 	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE)) {
 		(void)fprintf(stderr, "percpu: cannot map the first chunk\n");

@@ -171,8 +171,18 @@ percpu_md_rseq_area(void)
 static inline uint32_t
 percpu_md_rseq_cpu_start(void)
 {
-	return (*(const volatile uint32_t *)(void *)(percpu_md_rseq_area() +
-	    PERCPU_MD_RSEQ_CPU_ID_START));
+	uint32_t cpu;
+
+#   if defined(__x86_64__)
+	/* %fs-relative: no separate load of the thread pointer. */
+	__asm__ __volatile__("movl %%fs:(%1), %0"
+			     : "=r"(cpu)
+			     : "r"(__rseq_offset));
+#   else
+	cpu = *(const volatile uint32_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CPU_ID_START);
+#   endif
+	return (cpu);
 }
 
 /*
@@ -192,11 +202,23 @@ percpu_md_rseq_cpu_start(void)
  * Return: 0 if committed; 1 if aborted or no longer on @cpu (retry with a
  *         fresh cpu_id_start).
  */
+/*
+ * asm goto with an output ("+m" on the word) lets the compiler keep other
+ * values in registers across the sequence; older compilers need a memory
+ * clobber instead.
+ */
+#   if (defined(__clang__) && __clang_major__ >= 11) || \
+       (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#    define PERCPU_MD_RSEQ_WORD(p) "+m"(*(p))
+#    define PERCPU_MD_RSEQ_CLOBBER
+#   else
+#    define PERCPU_MD_RSEQ_WORD(p)
+#    define PERCPU_MD_RSEQ_CLOBBER "memory",
+#   endif
+
 static inline int
 percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 {
-	char *rs = percpu_md_rseq_area();
-
 #   if defined(__x86_64__)
 	__asm__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
@@ -206,11 +228,11 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".quad 1f, (2f - 1f), 4f\n\t" /* start, post-commit offset, abort */
 	    ".popsection\n\t"
 	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, 8(%[rs])\n\t"
+	    "movq %%rax, %%fs:8(%[off])\n\t" /* rseq_cs */
 	    "1:\n\t"
-	    "cmpl %[cpu], 4(%[rs])\n\t"
+	    "cmpl %[cpu], %%fs:4(%[off])\n\t" /* cpu_id */
 	    "jnz %l[abort]\n\t"
-	    "addq %[v], (%[p])\n\t" /* the commit: one instruction */
+	    "addq %[v], %[word]\n\t" /* the commit: one instruction */
 	    "2:\n\t"
 	    ".pushsection __rseq_failure, \"ax\"\n\t"
 	    ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
@@ -218,11 +240,13 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    "4:\n\t"
 	    "jmp %l[abort]\n\t"
 	    ".popsection\n\t"
-	    :
-	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
-	    : "memory", "cc", "rax"
+	    : [word] PERCPU_MD_RSEQ_WORD(p)
+	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v)
+	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
+	char *rs = percpu_md_rseq_area();
+
 	__asm__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
 	    ".balign 32\n\t"
