@@ -46,6 +46,7 @@ DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps check check-compile check-link bench bench-deps \
+        bench-icount \
         format format-check clean examples suites check-up
 
 all: examples suites
@@ -94,7 +95,7 @@ demo: $(EXAMPLES)
 # Three kinds of process (the backend is chosen once per process): the
 # default port ("rseq" where glibc registered it), the same binary with
 # PERCPU_BACKEND=getcpu, and the simulated port at 2..1024 CPUs for fetch.
-BENCH_DEBS = libbenchmark-dev g++ gnuplot-nox python3
+BENCH_DEBS = libbenchmark-dev g++ gnuplot-nox python3 valgrind
 BENCH_TIME ?= 0.3
 BENCH_OUT  = $(BUILD)/bench
 $(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
@@ -107,6 +108,20 @@ $(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o
 
 bench-deps:
 	@$(MAKE) -s deps DEBS="$(BENCH_DEBS)"
+
+# Instructions per operation (callgrind), one thread: load-independent.
+$(BUILD)/bench/icount: bench/icount.c bench/shim.h $(BUILD)/bench/shim-mp.o
+	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/icount.c \
+	  $(BUILD)/bench/shim-mp.o -pthread
+
+bench-icount: bench-deps $(BUILD)/bench/icount
+	@cd $(BUILD)/bench && valgrind --tool=callgrind \
+	  --callgrind-out-file=callgrind.out ./icount >/dev/null 2>&1 && \
+	  callgrind_annotate --inclusive=yes --threshold=100 callgrind.out 2>/dev/null | \
+	  awk 'match($$0, /shim_[a-z_0-9]*/) { n = $$1; gsub(",", "", n); \
+	    printf "%-40s %8.1f instructions/op\n", \
+	      substr($$0, RSTART, RLENGTH), n / 100000 }' | \
+	  sort -k2 -n | tee icount.txt
 
 bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
 	$(BUILD)/bench/bench-mp --benchmark_min_time=$(BENCH_TIME) \
@@ -125,6 +140,8 @@ bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
 	  $(BENCH_OUT)/sim-64.json=sim $(BENCH_OUT)/sim-256.json=sim \
 	  $(BENCH_OUT)/sim-1024.json=sim | tee $(BENCH_OUT)/report.txt
 	gnuplot $(BENCH_OUT)/throughput.gp && cp $(BENCH_OUT)/throughput.png bench/
+	@echo "instructions per operation (callgrind, backend getcpu):"
+	@$(MAKE) -s bench-icount
 
 # ---- Compile checks ----
 # Every public header alone, as the first and only include, MP, SIM and
