@@ -145,9 +145,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "percpu/core.h"
+
+#if PERCPU_MD_LIBC
+# include <stdlib.h>
+#endif
 
 /* ---- Configuration: the ratecheck clock ---- */
 
@@ -257,7 +260,7 @@ counter_u64_alloc(int flags)
 	if (c != NULL || wait == M_NOWAIT)
 		return (c);
 	percpu_priv_fail("counter_u64_alloc: M_WAITOK: out of per-CPU memory");
-	abort();
+	percpu_priv_panic("counter_u64_alloc: M_WAITOK: out of per-CPU memory");
 }
 
 #if PERCPU_MP
@@ -653,7 +656,22 @@ counter_ratecheck(struct counter_rate *cr, int64_t limit)
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(COUNTER_IMPL_H)
 #define COUNTER_IMPL_H
-#if PERCPU_MP
+#if PERCPU_MP && !PERCPU_MD_HOSTED
+/* Firmware: a spin lock serializes counter_u64_zero() (no fork). */
+static atomic_int counter_priv_zero_spin;
+
+void
+counter_priv_zero_lock(void)
+{
+	percpu_priv_spin_lock(&counter_priv_zero_spin);
+}
+
+void
+counter_priv_zero_unlock(void)
+{
+	percpu_priv_spin_unlock(&counter_priv_zero_spin);
+}
+#elif PERCPU_MP
 # include <pthread.h>
 
 /* Serializes counter_u64_zero(). */

@@ -462,8 +462,9 @@ dpcpu_priv_zero(const volatile void *var, size_t size)
 #if defined(PERCPU_IMPLEMENTATION) && !defined(DPCPU_IMPL_H)
 #define DPCPU_IMPL_H
 #if PERCPU_MP
-# include <pthread.h>
-# include <stdlib.h>
+# if PERCPU_MD_HOSTED
+#  include <pthread.h>
+# endif
 
 struct dpcpu_priv_global dpcpu_priv_g;
 uintptr_t dpcpu_off[PERCPU_MAXCPU];
@@ -476,7 +477,11 @@ static char dpcpu_priv_anchor DPCPU_PRIV_IN_SET;
 extern char __start_set_dpcpu[] __attribute__((visibility("hidden")));
 extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
 
+# if PERCPU_MD_HOSTED
 static pthread_once_t dpcpu_priv_once = PTHREAD_ONCE_INIT;
+# else
+static atomic_int dpcpu_priv_once; /* percpu/spin.h */
+# endif
 
 static void
 dpcpu_priv_init_once(void)
@@ -491,7 +496,7 @@ dpcpu_priv_init_once(void)
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
 				 "set_dpcpu on every CPU (limit %u)",
 		    bytes, (unsigned)PERCPU_UNIT_SIZE);
-		abort();
+		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}
 	PERCPU_FOREACH_CPU(cpu) {
 		char *copy = (char *)percpu_ptr(dpcpu_priv_g.base, cpu);
@@ -509,7 +514,11 @@ dpcpu_priv_init_once(void)
 void
 dpcpu_priv_init(void)
 {
+# if PERCPU_MD_HOSTED
 	(void)pthread_once(&dpcpu_priv_once, dpcpu_priv_init_once);
+# else
+	percpu_priv_once(&dpcpu_priv_once, dpcpu_priv_init_once);
+# endif
 }
 #endif /* PERCPU_MP */
 #endif /* PERCPU_IMPLEMENTATION */

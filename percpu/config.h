@@ -19,14 +19,31 @@
  *                     (address space, not RAM: pages are only backed
  *                     once written).  The largest single per-CPU object.
  *                     Default 256 KiB on 64-bit hosts, 64 KiB otherwise.
+ *                     A multiple of 4096 on hosted ports (mmap'd), of
+ *                     PERCPU_CACHELINE on firmware ports.
  *   PERCPU_MD         global.  The port (see percpu/md.h).
  *   PERCPU_ASSERT(x)  global.  Internal consistency checks; default
  *                     assert(3).
  *   PERCPU_MALLOC(n) / PERCPU_FREE(p)
  *                     implementation.  Allocator for the toolkit's own
  *                     bookkeeping; define both or neither.  Defaults
- *                     malloc(3)/free(3).  A NULL return is handled (the
+ *                     malloc(3)/free(3); with PERCPU_STATIC_ARENA_SIZE a
+ *                     static pool (below).  A NULL return is handled (the
  *                     allocation in progress fails cleanly).
+ *   PERCPU_STATIC_ARENA_SIZE
+ *                     implementation.  No malloc anywhere: the arena's
+ *                     chunks (MP: PERCPU_UNIT_SIZE bytes per possible CPU
+ *                     each) are carved from a static array of this many
+ *                     bytes, and the toolkit's bookkeeping comes from a
+ *                     static pool of PERCPU_STATIC_POOL_SIZE bytes
+ *                     (default 4096) unless PERCPU_MALLOC is defined.
+ *                     Running out is an allocation failure (each face's
+ *                     documented error), never a write past the end.
+ *   PERCPU_PANIC(msg) implementation, firmware (no C library).  Called
+ *                     with the message of a fatal error (the default error
+ *                     handler's misuse reports, a failed start-up);
+ *                     default: spin forever.  Hosted builds print and
+ *                     abort().
  */
 #ifndef PERCPU_CONFIG_H
 #define PERCPU_CONFIG_H
@@ -60,26 +77,44 @@
 #  define PERCPU_UNIT_SIZE (64 * 1024)
 # endif
 #endif
-#if PERCPU_UNIT_SIZE < 4096 || (PERCPU_UNIT_SIZE % 4096) != 0
-# error "percpu: PERCPU_UNIT_SIZE must be a multiple of 4096"
-#endif
 
 /* Size of a cache line: per-CPU units never share one. */
 #ifndef PERCPU_CACHELINE
 # define PERCPU_CACHELINE 64
 #endif
+#if PERCPU_CACHELINE < 16 || (PERCPU_CACHELINE & (PERCPU_CACHELINE - 1)) != 0
+# error "percpu: PERCPU_CACHELINE must be a power of two, at least 16"
+#endif
+/* Hosted ports also want whole pages (percpu/md.h). */
+#if PERCPU_UNIT_SIZE < PERCPU_CACHELINE || \
+    (PERCPU_UNIT_SIZE % PERCPU_CACHELINE) != 0
+# error "percpu: PERCPU_UNIT_SIZE must be a multiple of PERCPU_CACHELINE"
+#endif
 
 #ifndef PERCPU_ASSERT
-# include <assert.h>
-# define PERCPU_ASSERT(x) assert(x)
+# if __STDC_HOSTED__
+#  include <assert.h>
+#  define PERCPU_ASSERT(x) assert(x)
+# else
+/* Freestanding: no <assert.h>; the check is compiled, never run. */
+#  define PERCPU_ASSERT(x) ((void)sizeof(!(x)))
+# endif
 #endif
 
 #if defined(PERCPU_MALLOC) != defined(PERCPU_FREE)
 # error "percpu: define both PERCPU_MALLOC and PERCPU_FREE, or neither"
 #endif
 #ifndef PERCPU_MALLOC
-# define PERCPU_MALLOC(n) malloc(n)
-# define PERCPU_FREE(p) free(p)
+# ifdef PERCPU_STATIC_ARENA_SIZE
+/* The static pool of percpu/static_arena.h (implementation only). */
+#  define PERCPU_MALLOC(n) percpu_priv_pool_alloc(n)
+#  define PERCPU_FREE(p) percpu_priv_pool_free(p)
+#  define PERCPU_PRIV_POOL 1
+# else
+#  define PERCPU_MALLOC(n) malloc(n)
+#  define PERCPU_FREE(p) free(p)
+#  define PERCPU_PRIV_MALLOC_LIBC 1
+# endif
 #endif
 
 /* Branch hints and attributes; plain C11 elsewhere. */
@@ -93,6 +128,12 @@
 # define PERCPU_UNLIKELY(x) (x)
 # define PERCPU_NOINLINE
 # define PERCPU_PRINTFLIKE(f, a)
+#endif
+
+#ifdef __cplusplus
+# define PERCPU_NORETURN [[noreturn]]
+#else
+# define PERCPU_NORETURN _Noreturn
 #endif
 
 #ifdef __cplusplus

@@ -167,6 +167,15 @@ void percpu_priv_free(void *p);
 void percpu_priv_fail(const char *fmt, ...) PERCPU_PRINTFLIKE(1, 2);
 
 /*
+ * percpu_priv_panic - stop the program after a fatal error @msg that the
+ * error handler already reported (an M_WAITOK allocation that failed).
+ *
+ * Context: any.  Hosted: abort().  Firmware: PERCPU_PANIC(msg), then spin.
+ * Return: never.
+ */
+PERCPU_NORETURN void percpu_priv_panic(const char *msg);
+
+/*
  * percpu_set_error_handler - replace the handler of detected misuse.
  *
  * Context: any thread.
@@ -278,6 +287,9 @@ struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq; /* firmware: the mask state before the section */
+# endif
 # if PERCPU_MD == PERCPU_MD_SIM
 	unsigned sim_cpu1; /* simulated CPU id + 1; 0 = not placed yet */
 	uint32_t sim_rng;
@@ -287,7 +299,16 @@ struct percpu_priv_td {
 # define PERCPU_PRIV_DEPTH 0xffffu /* depth mask of state */
 
 extern struct percpu_priv_global percpu_priv_g;
+# if PERCPU_MD_HOSTED
 extern PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
+#  define PERCPU_PRIV_TD percpu_priv_td
+# else
+/* Firmware: no threads.  The state is the core's (percpu_md_cpu_id() <
+ * PERCPU_MAXCPU); interrupt handlers nest on it as signal handlers do on
+ * a thread's. */
+extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
+#  define PERCPU_PRIV_TD (percpu_priv_tds[percpu_md_cpu_id()])
+# endif
 
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
@@ -353,7 +374,7 @@ percpu_priv_map(unsigned *cpu)
 static inline unsigned
 percpu_md_cpu_id(void)
 {
-	struct percpu_priv_td *td = &percpu_priv_td;
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 
 	if (PERCPU_UNLIKELY(td->sim_cpu1 == 0 ||
 		atomic_load_explicit(&percpu_priv_g.sim_chaos,
@@ -370,7 +391,7 @@ percpu_md_cpu_id(void)
 static inline unsigned
 percpu_priv_cpu_id(void)
 {
-	uint32_t pin1 = percpu_priv_td.pin1;
+	uint32_t pin1 = PERCPU_PRIV_TD.pin1;
 
 	if (PERCPU_UNLIKELY(pin1 != 0))
 		return (pin1 - 1);
@@ -388,12 +409,17 @@ percpu_priv_cpu_id(void)
  *           its section is visible; pairs with the release store in
  *           percpu_leave().
  * UP: a compiler barrier.
+ * Firmware with an interrupt mask: the outermost enter masks the core's
+ * interrupts first (before any state changes) until the matching leave.
  * Return: the CPU id now held (the same one for a nested call).
  */
 static inline unsigned
 percpu_enter(void)
 {
-	struct percpu_priv_td *td = &percpu_priv_td;
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq = percpu_md_irq_save();
+# endif
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uint32_t s = td->state;
 	struct percpu_priv_pcpu *pc;
 	uintptr_t expect = 0;
@@ -417,9 +443,18 @@ percpu_enter(void)
 		memory_order_relaxed))) {
 		/* One store publishes CPU and depth to signal handlers. */
 		td->state = (uint32_t)idx << 16 | 1u;
+# if PERCPU_MD_HAS_IRQ
+		td->irq = irq;
+# endif
 		return (cpu);
 	}
+# if PERCPU_MD_HAS_IRQ
+	cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
+	td->irq = irq;
+	return (cpu);
+# else
 	return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+# endif
 }
 
 /*
@@ -436,7 +471,7 @@ percpu_enter(void)
 static inline unsigned
 percpu_enter_cpu(unsigned cpu)
 {
-	struct percpu_priv_td *td = &percpu_priv_td;
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 
 	percpu_priv_ready();
 	if (td->state != 0) {
@@ -448,7 +483,17 @@ percpu_enter_cpu(unsigned cpu)
 	if (cpu >= percpu_priv_g.maxcpu ||
 	    percpu_priv_g.cpu2idx[cpu] == PERCPU_PRIV_NOIDX)
 		return (PERCPU_NOCPU);
+# if PERCPU_MD_HAS_IRQ
+	{
+		percpu_md_irq_t irq = percpu_md_irq_save();
+
+		cpu = percpu_priv_acquire_slow(td, cpu);
+		td->irq = irq;
+		return (cpu);
+	}
+# else
 	return (percpu_priv_acquire_slow(td, cpu));
+# endif
 }
 
 /*
@@ -464,10 +509,21 @@ percpu_enter_cpu(unsigned cpu)
 static inline void
 percpu_leave(void)
 {
-	struct percpu_priv_td *td = &percpu_priv_td;
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uint32_t s = td->state;
 
 	if (PERCPU_LIKELY((s & PERCPU_PRIV_DEPTH) == 1)) {
+# if PERCPU_MD_HAS_IRQ
+		percpu_md_irq_t irq = td->irq;
+
+		td->state = 0;
+		/* Release: pairs with the acquire CAS in percpu_enter(). */
+		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
+		    memory_order_release);
+		/* Unmask last: no handler ran inside the section. */
+		percpu_md_irq_restore(irq);
+		return;
+# endif
 		if (PERCPU_UNLIKELY(td->borrowed)) {
 			/* A handler inside its own thread's enter/leave
 			 * window: the interrupted code owns the lock word.
@@ -503,7 +559,7 @@ percpu_leave(void)
 static inline unsigned
 percpu_curcpu(void)
 {
-	uint32_t s = percpu_priv_td.state;
+	uint32_t s = PERCPU_PRIV_TD.state;
 	unsigned cpu;
 
 	if (s != 0)
@@ -522,7 +578,7 @@ percpu_curcpu(void)
 static inline unsigned
 percpu_in_section(void)
 {
-	return (percpu_priv_td.state & PERCPU_PRIV_DEPTH);
+	return (PERCPU_PRIV_TD.state & PERCPU_PRIV_DEPTH);
 }
 
 /* percpu_maxcpu - highest possible CPU id + 1.  UP: 1. */
@@ -616,7 +672,7 @@ percpu_ptr(void *h, unsigned cpu)
 static inline void *
 percpu_cur_ptr(void *h)
 {
-	uint32_t s = percpu_priv_td.state;
+	uint32_t s = PERCPU_PRIV_TD.state;
 
 	PERCPU_ASSERT(s != 0);
 	return ((char *)h + (size_t)(s >> 16) * PERCPU_PRIV_STRIDE);
@@ -635,7 +691,7 @@ percpu_cur_ptr(void *h)
 static inline void *
 percpu_local_ptr(void *h)
 {
-	uint32_t s = percpu_priv_td.state;
+	uint32_t s = PERCPU_PRIV_TD.state;
 	unsigned cpu, idx;
 
 	if (s != 0)
@@ -671,7 +727,7 @@ percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 	if (PERCPU_LIKELY(percpu_md_rseq_on)) {
-		uint32_t pin1 = percpu_priv_td.pin1;
+		uint32_t pin1 = PERCPU_PRIV_TD.pin1;
 
 		for (;;) {
 			uint32_t cpu =
@@ -714,6 +770,44 @@ percpu_load64(void *h, unsigned cpu)
 /* UP: one CPU.  The descriptor of CPU 0 lives in the implementation. */
 extern struct cpu_info percpu_priv_ci0;
 
+# if PERCPU_MD_HAS_IRQ
+/*
+ * UP firmware with an interrupt mask: sections mask interrupts, OpenBSD's
+ * splhigh().  depth and irq are only touched with interrupts masked.
+ */
+struct percpu_priv_up {
+	unsigned depth;
+	percpu_md_irq_t irq; /* mask state before the outermost section */
+};
+extern struct percpu_priv_up percpu_priv_up;
+
+static inline unsigned
+percpu_enter(void)
+{
+	percpu_md_irq_t irq = percpu_md_irq_save();
+
+	if (percpu_priv_up.depth++ == 0)
+		percpu_priv_up.irq = irq;
+	return (0);
+}
+
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	return (cpu == 0 ? percpu_enter() : PERCPU_NOCPU);
+}
+
+static inline void
+percpu_leave(void)
+{
+	if (PERCPU_UNLIKELY(percpu_priv_up.depth == 0)) {
+		percpu_priv_fail("percpu_leave: not in a section");
+		return;
+	}
+	if (--percpu_priv_up.depth == 0)
+		percpu_md_irq_restore(percpu_priv_up.irq);
+}
+# else
 static inline unsigned
 percpu_enter(void)
 {
@@ -733,6 +827,7 @@ percpu_leave(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
 }
+# endif
 
 static inline unsigned
 percpu_curcpu(void)

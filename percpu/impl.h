@@ -11,8 +11,19 @@
 #define PERCPU_IMPL_H
 
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#if PERCPU_MD_LIBC
+# include <stdio.h>
+# include <stdlib.h>
+#else
+# include "impl_fw.h"
+#endif
+#ifdef PERCPU_STATIC_ARENA_SIZE
+# include "static_arena.h"
+#endif
+#if !PERCPU_MD_LIBC && defined(PERCPU_PRIV_MALLOC_LIBC)
+# error \
+     "percpu: no C library here: define PERCPU_STATIC_ARENA_SIZE (no malloc at all) or PERCPU_MALLOC/PERCPU_FREE in the implementation file"
+#endif
 
 #if PERCPU_MD_HOSTED
 # include <pthread.h>
@@ -49,16 +60,50 @@ percpu_priv_fail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+#if PERCPU_MD_LIBC
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+#else
+	percpu_priv_vfmt(msg, sizeof(msg), fmt, ap);
+#endif
 	va_end(ap);
 	fn = atomic_load_explicit(&percpu_priv_handler, memory_order_acquire);
 	if (fn != NULL) {
 		fn(msg);
 		return;
 	}
+#if PERCPU_MD_LIBC
 	(void)fprintf(stderr, "percpu: %s\n", msg);
 	abort();
+#else
+	percpu_priv_panic(msg);
+#endif
 }
+
+PERCPU_NORETURN void
+percpu_priv_panic(const char *msg)
+{
+#if PERCPU_MD_LIBC
+	(void)msg;
+	abort();
+#else
+	PERCPU_PANIC(msg);
+	for (;;)
+		atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+#if PERCPU_MP
+/* A failed start-up: report @msg and stop (no error handler: nothing can
+ * go on without the CPU table). */
+static void
+percpu_priv_die(const char *msg)
+{
+# if PERCPU_MD_LIBC
+	(void)fprintf(stderr, "percpu: %s\n", msg);
+# endif
+	percpu_priv_panic(msg);
+}
+#endif
 
 void *
 percpu_priv_malloc(size_t size)
@@ -163,7 +208,11 @@ percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
 /* ---- MP state ---- */
 
 struct percpu_priv_global percpu_priv_g;
+# if PERCPU_MD_HOSTED
 PERCPU_THREAD_LOCAL struct percpu_priv_td percpu_priv_td;
+# else
+struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
+# endif
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 int percpu_md_rseq_on;
 # endif
@@ -183,35 +232,87 @@ struct percpu_priv_chunk {
 	struct percpu_priv_chunk *next;
 };
 
+# if PERCPU_MD_HOSTED
 static struct {
 	pthread_mutex_t lock; /* guards chunks and every ext list */
 	struct percpu_priv_chunk *chunks;
 	pthread_once_t once;
-# if PERCPU_MD == PERCPU_MD_SIM
+#  if PERCPU_MD == PERCPU_MD_SIM
 	char sim_cpus[256];
-# endif
+#  endif
 } percpu_priv_arena = {PTHREAD_MUTEX_INITIALIZER, NULL, PTHREAD_ONCE_INIT
-# if PERCPU_MD == PERCPU_MD_SIM
+#  if PERCPU_MD == PERCPU_MD_SIM
     ,
     {0}
-# endif
+#  endif
 };
+
+static void
+percpu_priv_arena_lock(void)
+{
+	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+}
+
+static void
+percpu_priv_arena_unlock(void)
+{
+	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+}
+# else
+/* Firmware: a spin lock and a once-flag (percpu/spin.h). */
+static struct {
+	atomic_int lock; /* guards chunks and every ext list */
+	struct percpu_priv_chunk *chunks;
+	atomic_int once;
+} percpu_priv_arena;
+
+static void
+percpu_priv_arena_lock(void)
+{
+	percpu_priv_spin_lock(&percpu_priv_arena.lock);
+}
+
+static void
+percpu_priv_arena_unlock(void)
+{
+	percpu_priv_spin_unlock(&percpu_priv_arena.lock);
+}
+# endif
 
 /* ---- Port: possible CPUs and chunk memory ---- */
 
+/*
+ * percpu_md_map / percpu_md_unmap - the default chunk memory: the static
+ * arena when the implementation defines PERCPU_STATIC_ARENA_SIZE, else
+ * anonymous mmap on hosted ports, else none (firmware must choose).
+ */
 static void *
 percpu_md_map(size_t len)
 {
+# if defined(PERCPU_STATIC_ARENA_SIZE)
+	return (percpu_priv_sa_map(len));
+# elif PERCPU_MD_HOSTED
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | PERCPU_PRIV_MAP_NORESERVE, -1, 0);
 
 	return (p == MAP_FAILED ? NULL : p);
+# else
+	(void)len;
+	return (NULL);
+# endif
 }
 
 static void
 percpu_md_unmap(void *p, size_t len)
 {
+# if defined(PERCPU_STATIC_ARENA_SIZE)
+	percpu_priv_sa_unmap(p, len);
+# elif PERCPU_MD_HOSTED
 	(void)munmap(p, len);
+# else
+	(void)p;
+	(void)len;
+# endif
 }
 
 /* The chunk provider; map == NULL means the port's default. */
@@ -222,7 +323,7 @@ percpu_set_chunk_provider(const struct percpu_chunk_provider *p)
 {
 	int rc = -1;
 
-	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	percpu_priv_arena_lock();
 	if (!atomic_load_explicit(&percpu_priv_g.ready, memory_order_acquire)) {
 		if (p != NULL)
 			percpu_priv_provider = *p;
@@ -231,7 +332,7 @@ percpu_set_chunk_provider(const struct percpu_chunk_provider *p)
 			    sizeof(percpu_priv_provider));
 		rc = 0;
 	}
-	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	percpu_priv_arena_unlock();
 	return (rc);
 }
 
@@ -289,7 +390,7 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 		mask[got] = 1;
 	return (got);
 }
-# else /* PERCPU_MD_SIM */
+# elif PERCPU_MD == PERCPU_MD_SIM
 static int
 percpu_md_possible(unsigned char *mask, unsigned cap)
 {
@@ -408,7 +509,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	}
 	if ((align & (align - 1)) != 0 || align > PERCPU_CACHELINE)
 		return (NULL);
-	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	percpu_priv_arena_lock();
 	tail = &percpu_priv_arena.chunks;
 	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
 		off = percpu_priv_chunk_fit(c, size, align, &pos);
@@ -427,7 +528,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	/* Fresh and freed space is zero in every unit (see zfree). */
 	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
 		h = c->base + off;
-	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	percpu_priv_arena_unlock();
 	return (h);
 }
 
@@ -454,7 +555,7 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	int rc = PERCPU_PRIV_ENOENT;
 
 	percpu_priv_ready();
-	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	percpu_priv_arena_lock();
 	prev = &percpu_priv_arena.chunks;
 	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
 		if (p >= c->base && p < c->base + PERCPU_PRIV_STRIDE)
@@ -494,22 +595,23 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	}
 	rc = PERCPU_PRIV_OK;
 out:
-	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	percpu_priv_arena_unlock();
 	return (rc);
 }
 
+# if PERCPU_MD_HOSTED
 /* ---- Fork ---- */
 
 static void
 percpu_priv_atfork_prepare(void)
 {
-	(void)pthread_mutex_lock(&percpu_priv_arena.lock);
+	percpu_priv_arena_lock();
 }
 
 static void
 percpu_priv_atfork_parent(void)
 {
-	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	percpu_priv_arena_unlock();
 }
 
 /*
@@ -520,7 +622,7 @@ percpu_priv_atfork_parent(void)
 static void
 percpu_priv_atfork_child(void)
 {
-	uintptr_t self = (uintptr_t)&percpu_priv_td;
+	uintptr_t self = (uintptr_t)&PERCPU_PRIV_TD;
 	unsigned u;
 
 	for (u = 0; u < percpu_priv_g.ncpu; u++) {
@@ -531,8 +633,9 @@ percpu_priv_atfork_child(void)
 			atomic_store_explicit(&pc->owner, 0,
 			    memory_order_relaxed);
 	}
-	(void)pthread_mutex_unlock(&percpu_priv_arena.lock);
+	percpu_priv_arena_unlock();
 }
+# endif /* PERCPU_MD_HOSTED */
 
 /* ---- Initialization ---- */
 
@@ -552,10 +655,8 @@ percpu_priv_init_once(void)
 	}
 	percpu_priv_g.ci = (struct cpu_info *)PERCPU_MALLOC(
 	    (size_t)got * sizeof(struct cpu_info));
-	if (percpu_priv_g.ci == NULL) {
-		(void)fprintf(stderr, "percpu: out of memory at startup\n");
-		abort();
-	}
+	if (percpu_priv_g.ci == NULL)
+		percpu_priv_die("out of memory at startup");
 	for (id = 0; id < PERCPU_MAXCPU; id++) {
 		percpu_priv_g.cpu2idx[id] = PERCPU_PRIV_NOIDX;
 		if (!mask[id])
@@ -569,10 +670,8 @@ percpu_priv_init_once(void)
 	percpu_priv_g.ncpu = n;
 	percpu_priv_g.dense = (percpu_priv_g.maxcpu == n);
 	c = percpu_priv_chunk_new();
-	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE)) {
-		(void)fprintf(stderr, "percpu: cannot map the first chunk\n");
-		abort();
-	}
+	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE))
+		percpu_priv_die("cannot map the first chunk");
 	/* The first line of every unit of chunk 0: the CPU's core words. */
 	percpu_priv_arena.chunks = c;
 	percpu_priv_g.unit0 = c->base;
@@ -595,11 +694,15 @@ percpu_priv_init_once(void)
 		}
 	}
 #  endif
-# else
+# elif PERCPU_MD == PERCPU_MD_SIM
 	percpu_priv_g.backend = "sim";
+# else
+	percpu_priv_g.backend = PERCPU_MD_NAME;
 # endif
+# if PERCPU_MD_HOSTED
 	(void)pthread_atfork(percpu_priv_atfork_prepare,
 	    percpu_priv_atfork_parent, percpu_priv_atfork_child);
+# endif
 	/* Release: the table before ready; pairs with percpu_priv_ready(). */
 	atomic_store_explicit(&percpu_priv_g.ready, 1, memory_order_release);
 }
@@ -607,7 +710,11 @@ percpu_priv_init_once(void)
 void
 percpu_priv_init(void)
 {
+# if PERCPU_MD_HOSTED
 	(void)pthread_once(&percpu_priv_arena.once, percpu_priv_init_once);
+# else
+	percpu_priv_once(&percpu_priv_arena.once, percpu_priv_init_once);
+# endif
 }
 
 const char *
@@ -641,14 +748,14 @@ int
 percpu_pin(unsigned cpu)
 {
 	percpu_priv_ready();
-	if (!percpu_cpu_possible(cpu) || percpu_priv_td.state != 0)
+	if (!percpu_cpu_possible(cpu) || PERCPU_PRIV_TD.state != 0)
 		return (-1);
 # if PERCPU_MD == PERCPU_MD_LINUX
 	{
 		unsigned long one[PERCPU_PRIV_MASKWORDS];
 		long len = percpu_priv_saved_len;
 
-		if (percpu_priv_td.pin1 == 0) {
+		if (PERCPU_PRIV_TD.pin1 == 0) {
 			len = syscall(SYS_sched_getaffinity, 0,
 			    sizeof(percpu_priv_saved_mask),
 			    percpu_priv_saved_mask);
@@ -662,19 +769,23 @@ percpu_pin(unsigned cpu)
 			return (-1);
 		percpu_priv_saved_len = len;
 	}
-# else
+# elif PERCPU_MD == PERCPU_MD_SIM
 	percpu_sim_migrate(cpu);
+# else
+	/* Firmware: a core runs where it is. */
+	if (cpu != percpu_md_cpu_id())
+		return (-1);
 # endif
-	percpu_priv_td.pin1 = cpu + 1;
+	PERCPU_PRIV_TD.pin1 = cpu + 1;
 	return (0);
 }
 
 void
 percpu_unpin(void)
 {
-	if (percpu_priv_td.pin1 == 0)
+	if (PERCPU_PRIV_TD.pin1 == 0)
 		return;
-	percpu_priv_td.pin1 = 0;
+	PERCPU_PRIV_TD.pin1 = 0;
 # if PERCPU_MD == PERCPU_MD_LINUX
 	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
 	    percpu_priv_saved_mask);
@@ -685,20 +796,20 @@ unsigned
 percpu_pinned(void)
 {
 	return (
-	    percpu_priv_td.pin1 != 0 ? percpu_priv_td.pin1 - 1 : PERCPU_NOCPU);
+	    PERCPU_PRIV_TD.pin1 != 0 ? PERCPU_PRIV_TD.pin1 - 1 : PERCPU_NOCPU);
 }
 
 unsigned
 percpu_backend_cost(void)
 {
 	percpu_priv_ready();
-	if (percpu_priv_td.pin1 != 0)
+	if (PERCPU_PRIV_TD.pin1 != 0)
 		return (1);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 	if (percpu_md_rseq_on)
 		return (1);
 # endif
-	return (PERCPU_MD == PERCPU_MD_SIM ? 3 : 2);
+	return (PERCPU_MD == PERCPU_MD_SIM ? 3 : PERCPU_MD_HOSTED ? 2 : 1);
 }
 
 /*
@@ -710,12 +821,12 @@ percpu_backend_cost(void)
 uint32_t
 percpu_priv_pin_lost(void)
 {
-	uint32_t pin1 = percpu_priv_td.pin1;
+	uint32_t pin1 = PERCPU_PRIV_TD.pin1;
 	unsigned now = percpu_md_cpu_id();
 
 	if (pin1 == 0 || now == pin1 - 1)
 		return (pin1);
-	percpu_priv_td.pin1 = 0;
+	PERCPU_PRIV_TD.pin1 = 0;
 	percpu_priv_fail("percpu_pin: thread pinned to CPU %u runs on CPU %u",
 	    (unsigned)(pin1 - 1), now);
 	return (0);
@@ -797,7 +908,7 @@ percpu_sim_set_cpus(const char *list)
 void
 percpu_sim_migrate(unsigned cpu)
 {
-	percpu_priv_td.sim_cpu1 = cpu + 1;
+	PERCPU_PRIV_TD.sim_cpu1 = cpu + 1;
 }
 
 void
@@ -843,6 +954,20 @@ percpu_priv_sim_place(struct percpu_priv_td *td)
  * size is still detected.
  */
 struct cpu_info percpu_priv_ci0 = {0, 0};
+# if PERCPU_MD_HAS_IRQ
+struct percpu_priv_up percpu_priv_up;
+# endif
+
+/* Allocations: the static arena's heap, or PERCPU_MALLOC. */
+# ifdef PERCPU_STATIC_ARENA_SIZE
+#  define PERCPU_PRIV_UP_ALLOC(n) \
+   percpu_priv_heap_alloc(&percpu_priv_sa_heap, (n))
+#  define PERCPU_PRIV_UP_FREE(p) \
+   percpu_priv_heap_free(&percpu_priv_sa_heap, (p))
+# else
+#  define PERCPU_PRIV_UP_ALLOC(n) PERCPU_MALLOC(n)
+#  define PERCPU_PRIV_UP_FREE(p) PERCPU_FREE(p)
+# endif
 
 union percpu_priv_uphdr {
 	size_t size;
@@ -858,7 +983,8 @@ percpu_priv_zalloc(size_t size, size_t align)
 	    align > sizeof(union percpu_priv_uphdr) ||
 	    (align & (align - 1)) != 0 || percpu_priv_zalloc_fault())
 		return (NULL);
-	hp = (union percpu_priv_uphdr *)PERCPU_MALLOC(sizeof(*hp) + size);
+	hp =
+	    (union percpu_priv_uphdr *)PERCPU_PRIV_UP_ALLOC(sizeof(*hp) + size);
 	if (hp == NULL)
 		return (NULL);
 	memset(hp + 1, 0, size);
@@ -878,7 +1004,7 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 			*actual = hp->size;
 		return (PERCPU_PRIV_ESIZE);
 	}
-	PERCPU_FREE(hp);
+	PERCPU_PRIV_UP_FREE(hp);
 	return (PERCPU_PRIV_OK);
 }
 

@@ -16,6 +16,13 @@
  *                       host.  A thread's "current CPU" is a per-thread
  *                       value the test moves with percpu_sim_migrate() or
  *                       lets the port scramble (percpu_sim_chaos()).
+ *   PERCPU_MD_BAREMETAL 3  firmware, ready ports: AArch64 (MPIDR_EL1,
+ *                       DAIF) and RISC-V M-mode (mhartid, mstatus.MIE).
+ *   PERCPU_MD_USER   4  firmware, the user's hooks in the header named by
+ *                       PERCPU_MD_USER_HEADER.
+ *                       Both firmware ports (percpu/md_baremetal.h, which
+ *                       documents their hooks) also serve PERCPU_MP=0
+ *                       builds, whose sections then mask interrupts.
  *
  * Without a preset the ladder below picks LINUX on Linux and NONE for a
  * uniprocessor build; any other target is a compile-time #error naming
@@ -48,6 +55,8 @@
 #define PERCPU_MD_NONE 0
 #define PERCPU_MD_LINUX 1
 #define PERCPU_MD_SIM 2
+#define PERCPU_MD_BAREMETAL 3
+#define PERCPU_MD_USER 4
 
 #ifndef PERCPU_MD
 # if !PERCPU_MP
@@ -56,18 +65,21 @@
 #  define PERCPU_MD PERCPU_MD_LINUX
 # else
 #  error \
-      "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX), or add a port to percpu/md.h"
+      "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_BAREMETAL (firmware on AArch64/RISC-V), or -DPERCPU_MD=PERCPU_MD_USER with -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (firmware hooks: percpu/md_baremetal.h), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX)"
 # endif
 #endif
 
 #if PERCPU_MP && PERCPU_MD == PERCPU_MD_NONE
 # error "percpu: PERCPU_MD_NONE is only for PERCPU_MP=0"
 #endif
-#if !PERCPU_MP && PERCPU_MD != PERCPU_MD_NONE
-# error "percpu: a uniprocessor build (PERCPU_MP=0) takes no port"
+#if !PERCPU_MP && PERCPU_MD != PERCPU_MD_NONE && \
+    PERCPU_MD != PERCPU_MD_BAREMETAL && PERCPU_MD != PERCPU_MD_USER
+# error \
+     "percpu: a uniprocessor build (PERCPU_MP=0) takes no port, or a firmware one (interrupt mask)"
 #endif
-#if PERCPU_MD != PERCPU_MD_NONE && PERCPU_MD != PERCPU_MD_LINUX && \
-    PERCPU_MD != PERCPU_MD_SIM
+#if PERCPU_MD != PERCPU_MD_NONE && PERCPU_MD != PERCPU_MD_LINUX &&    \
+    PERCPU_MD != PERCPU_MD_SIM && PERCPU_MD != PERCPU_MD_BAREMETAL && \
+    PERCPU_MD != PERCPU_MD_USER
 # error "percpu: unknown PERCPU_MD value (see percpu/md.h for the list)"
 #endif
 
@@ -75,6 +87,30 @@
 # define PERCPU_MD_HOSTED 1
 #else
 # define PERCPU_MD_HOSTED 0
+#endif
+
+/*
+ * PERCPU_MD_LIBC: 1 where the implementation may use the C library's
+ * stdio and stdlib (error messages on stderr, abort(), malloc()): the
+ * hosted ports, and a UP build compiled hosted.  0 for the firmware ports
+ * and freestanding UP builds (-ffreestanding): there the implementation
+ * needs only the compiler's freestanding headers and <string.h>.
+ */
+#if PERCPU_MD_HOSTED || (PERCPU_MD == PERCPU_MD_NONE && __STDC_HOSTED__)
+# define PERCPU_MD_LIBC 1
+#else
+# define PERCPU_MD_LIBC 0
+#endif
+
+/* mmap'd chunks: units are whole pages (firmware: cache lines). */
+#if PERCPU_MD_HOSTED && (PERCPU_UNIT_SIZE % 4096) != 0
+# error "percpu: PERCPU_UNIT_SIZE must be a multiple of 4096 on hosted ports"
+#endif
+
+#if PERCPU_MD == PERCPU_MD_BAREMETAL || PERCPU_MD == PERCPU_MD_USER
+# include "md_baremetal.h"
+#else
+# define PERCPU_MD_HAS_IRQ 0
 #endif
 
 #if PERCPU_MD_HOSTED
