@@ -1,0 +1,1201 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_kvm.c - inspection from outside: the reader (kvm_pcpu.h) and the
+ * writer (percpu_export.h).
+ *
+ * Built three ways like every suite.  The reader works in every build, so
+ * the tests on hand-built images (test/kvm_image.h) and the corpus of
+ * crafted bad files run in mp, sim and up.  Exporting needs the MP build:
+ * the live tests (a writer process exec'ed from this binary, a reader in
+ * the test process) are #if PERCPU_MP; the UP build checks instead that
+ * percpu_export_open() refuses with ENOTSUP.
+ *
+ * The writer: this test binary re-executed with KVM_TEST_ROLE=writer (a
+ * constructor of this file takes over before Criterion's main), driven by
+ * one-line commands on its stdin and answering on its stdout.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_image.h"
+#include "kvm_pcpu.h"
+#include "percpu_export.h"
+
+/* The sparse CPU set of the images: maxcpu 201, 5 CPUs. */
+static const unsigned img_cpus[] = {0, 1, 5, 63, 200};
+#define IMG_N 5u
+
+static void
+build(struct img *im, int with_dpcpu)
+{
+	cr_assert_eq(img_build(im, img_cpus, IMG_N, with_dpcpu), 0);
+}
+
+static kvm_t *
+open_img(struct img *im)
+{
+	char err[KVM_PCPU_ERRSZ] = "";
+	kvm_t *kd = kvm_pcpu_open_image(im->b, im->size, 0, err);
+
+	cr_assert_not_null(kd, "open_image: %s", err);
+	return (kd);
+}
+
+/* Open @im and expect failure with @e and exactly @msg. */
+static void
+expect_bad(struct img *im, size_t size, int e, const char *msg)
+{
+	char err[KVM_PCPU_ERRSZ] = "";
+	kvm_t *kd;
+
+	errno = 0;
+	kd = kvm_pcpu_open_image(im->b, size, 0, err);
+	cr_assert_null(kd, "opened, expected: %s", msg);
+	cr_assert_eq(errno, e, "errno %d (%s), expected %d for: %s", errno,
+	    strerror(errno), e, msg);
+	cr_assert_str_eq(err, msg);
+}
+
+/* ---- The seed's functions on an image ---- */
+
+Test(kvm, maxcpu_ncpus_and_pcpu_descriptors)
+{
+	struct img im;
+	struct pcpu *p;
+	kvm_t *kd;
+	unsigned u;
+
+	build(&im, 1);
+	kd = open_img(&im);
+	cr_assert_eq(kvm_getmaxcpu(kd), 201);
+	cr_assert_eq(kvm_getncpus(kd), 5);
+	for (u = 0; u < IMG_N; u++) {
+		p = kvm_getpcpu(kd, (int)img_cpus[u]);
+		cr_assert(p != NULL && p != (void *)-1);
+		cr_assert_eq(p->pc_cpuid, img_cpus[u]);
+		cr_assert_eq(p->pc_unit, u);
+		cr_assert_eq(p->pc_unit_off, im.h->arena_off + u * IMG_STRIDE);
+		free(p);
+	}
+	cr_assert_null(kvm_getpcpu(kd, 2), "absent CPU");
+	cr_assert_null(kvm_getpcpu(kd, 201), ">= maxcpu");
+	cr_assert_null(kvm_getpcpu(kd, -1), "negative");
+	cr_assert_eq(kvm_pcpu_cpu_possible(kd, 63), 1);
+	cr_assert_eq(kvm_pcpu_cpu_possible(kd, 62), 0);
+	cr_assert_str_eq(kvm_geterr(NULL), "");
+	cr_assert_eq(kvm_close(kd), 0);
+	img_free(&im);
+}
+
+Test(kvm, null_handle_resets_every_handles_cache)
+{
+	struct img im;
+	struct pcpu *p0, *p1, t;
+	kvm_t *kd, *kd2;
+
+	build(&im, 0);
+	kd = open_img(&im);
+	kd2 = open_img(&im);
+	/* Swap CPU 0's and CPU 1's units in the image: still valid. */
+	t = *img_pcpu(&im, 0);
+	*img_pcpu(&im, 0) = *img_pcpu(&im, 1);
+	*img_pcpu(&im, 1) = t;
+	img_pcpu(&im, 0)->pc_cpuid = 0;
+	img_pcpu(&im, 1)->pc_cpuid = 1;
+	p0 = kvm_getpcpu(kd, 0);
+	cr_assert_eq(p0->pc_unit, 0, "cached: the old table");
+	free(p0);
+	cr_assert_null(kvm_getpcpu(NULL, 0));
+	p0 = kvm_getpcpu(kd, 0);
+	p1 = kvm_getpcpu(kd2, 0);
+	cr_assert_eq(p0->pc_unit, 1, "re-read after the reset");
+	cr_assert_eq(p1->pc_unit, 1, "every handle re-reads");
+	free(p0);
+	free(p1);
+	/* A reset onto a corrupt image: the next call reports it. */
+	im.h->ncpu = 300;
+	cr_assert_eq(kvm_getmaxcpu(NULL), 0);
+	cr_assert_eq(kvm_getpcpu(kd, 0), (void *)-1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "(image): corrupt: ncpu 300 (maxcpu 201)");
+	cr_assert_eq(kvm_getmaxcpu(kd2), -1);
+	cr_assert_eq(kvm_pcpu_errno(kd2), EBADMSG);
+	kvm_close(kd);
+	kvm_close(kd2);
+	img_free(&im);
+}
+
+Test(kvm, dpcpu_setcpu_selects_the_instance_nlist_returns)
+{
+	struct kvm_nlist nl[] = {{.n_name = "_pkts"}, {.n_name = "quota"},
+	    {.n_name = "pcpu_entry_pkts"}, {.n_name = NULL}};
+	struct img im;
+	uint64_t v;
+	int32_t q;
+	kvm_t *kd;
+
+	build(&im, 1);
+	kd = open_img(&im);
+	cr_assert_eq(kvm_nlist(kd, nl), 0, "%s", kvm_geterr(kd));
+	cr_assert_eq(nl[0].n_type, KVM_PCPU_KIND_DPCPU);
+	cr_assert_eq(nl[0].n_other, PERCPU_SEG_FMT_U64);
+	cr_assert_eq(nl[0].n_size, 8);
+	/* Default CPU 0; the prefixed name itself is the template. */
+	cr_assert_eq(kvm_read(kd, nl[0].n_value, &v, 8), 8);
+	cr_assert_eq(v, 1000);
+	cr_assert_eq(kvm_read(kd, nl[1].n_value, &q, 4), 4);
+	cr_assert_eq(q, 0);
+	cr_assert_eq(kvm_read(kd, nl[2].n_value, &v, 8), 8);
+	cr_assert_eq(v, 7, "template");
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, 63), 0);
+	/* As libkvm: only n_type 0 entries are looked up again. */
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_read(kd, nl[0].n_value, &v, 8), 8);
+	cr_assert_eq(v, 1000, "resolved entries are not updated");
+	nl[0].n_type = nl[1].n_type = 0;
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_read(kd, nl[0].n_value, &v, 8), 8);
+	cr_assert_eq(v, 1063);
+	cr_assert_eq(kvm_read(kd, nl[1].n_value, &q, 4), 4);
+	cr_assert_eq(q, -63);
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, 2), -1);
+	cr_assert_str_eq(kvm_geterr(kd), "_kvm_dpcpu_setcpu: CPU 2 not found");
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, 201), -1);
+	cr_assert_str_eq(kvm_geterr(kd), "_kvm_dpcpu_setcpu: CPU 201 too big");
+	kvm_close(kd);
+	img_free(&im);
+}
+
+Test(kvm, dpcpu_without_template_and_without_cpu0)
+{
+	struct kvm_nlist nl[] = {{.n_name = "_pkts"}, {.n_name = NULL}};
+	static const unsigned cpus[] = {2, 3};
+	struct img im;
+	uint64_t v;
+	kvm_t *kd;
+
+	build(&im, 0);
+	kd = open_img(&im);
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, 0), -1);
+	cr_assert_str_eq(kvm_geterr(kd), "kvm_dpcpu_setcpu: init failed");
+	cr_assert_eq(kvm_nlist(kd, nl), 1);
+	cr_assert_str_eq(kvm_geterr(kd), "kvm_nlist: 1 name not found");
+	kvm_close(kd);
+	img_free(&im);
+	/* CPU 0 absent: the default selects nothing, the template is read. */
+	cr_assert_eq(img_build(&im, cpus, 2, 1), 0);
+	kd = open_img(&im);
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_read(kd, nl[0].n_value, &v, 8), 8);
+	cr_assert_eq(v, 7);
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, 3), 0);
+	nl[0].n_type = 0;
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_read(kd, nl[0].n_value, &v, 8), 8);
+	cr_assert_eq(v, 1003);
+	kvm_close(kd);
+	img_free(&im);
+}
+
+Test(kvm, counters_sum_every_possible_cpu)
+{
+	struct kvm_nlist nl[] = {{.n_name = "_rx"}, {.n_name = "ifc"},
+	    {.n_name = "stats"}, {.n_name = "nope"}, {.n_name = "nada"},
+	    {.n_name = ""}};
+	uint64_t v, c[3];
+	uint32_t st[4];
+	struct img im;
+	kvm_t *kd;
+
+	build(&im, 1);
+	kd = open_img(&im);
+	cr_assert_eq(kvm_nlist(kd, nl), 2);
+	cr_assert_str_eq(kvm_geterr(kd), "kvm_nlist: 2 names not found");
+	cr_assert_eq(nl[3].n_type, KVM_PCPU_N_UNDF);
+	cr_assert_eq(nl[0].n_type, KVM_PCPU_KIND_COUNTER_U64);
+	cr_assert_eq(nl[0].n_value, im.rx);
+	/* 100*(c+1) - c over CPUs 0, 1, 5, 63, 200: 27131. */
+	cr_assert_eq(kvm_counter_u64_fetch(kd, nl[0].n_value), 27131);
+	cr_assert_eq(img_expect_rx(&im), 27131);
+	cr_assert_eq(kvm_pcpu_counter_u64_cpu(kd, nl[0].n_value, 63, &v), 0);
+	cr_assert_eq(v, 6337);
+	cr_assert_eq(kvm_pcpu_counter_u64_cpu(kd, nl[0].n_value, 2, &v), -1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "kvm_pcpu_counter_u64_cpu: CPU 2 not found");
+	/* Errors: 0 from the libkvm call, -1 and a message from ours. */
+	cr_assert_eq(kvm_counter_u64_fetch(kd, nl[0].n_value + 4), 0);
+	cr_assert_eq(kvm_pcpu_counter_u64_fetch(kd, 64, &v), -1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "kvm_counter_u64_fetch: invalid address (0x40)");
+	cr_assert_eq(kvm_counter_u64_fetch(NULL, nl[0].n_value), 0);
+	/* counters(9): 3 counters, c[k] = 10*cpu + k. */
+	cr_assert_eq(nl[1].n_count, 3);
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, -1, c), 0);
+	cr_assert_eq(c[0], 2690);
+	cr_assert_eq(c[1], 2695);
+	cr_assert_eq(c[2], 2700);
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, 5, c), 0);
+	cr_assert_eq(c[2], 52);
+	/* A set caught mid-update in a snapshot never settles. */
+	img_put64(img_unit(&im, 3, IMG_IFC), 3);
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, -1, c), -1);
+	cr_assert_eq(kvm_pcpu_errno(kd), EAGAIN);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "kvm_pcpu_counters_read: CPU 63: the set stayed busy");
+	/* zpcpu: CPU 200's copy is unit 4. */
+	cr_assert_eq(kvm_read_zpcpu(kd, nl[2].n_value, st, 16, 200), 16);
+	cr_assert_eq(st[0], 200);
+	cr_assert_eq(st[3], 203);
+	cr_assert_eq(kvm_read_zpcpu(kd, nl[2].n_value, st, 16, 2), -1);
+	cr_assert_str_eq(kvm_geterr(kd), "kvm_read_zpcpu: CPU 2 not found");
+	cr_assert_eq(kvm_read_zpcpu(kd, nl[2].n_value + IMG_STRIDE, st, 16, 0),
+	    -1, "a base must be a unit-0 copy");
+	cr_assert_eq(kvm_read_zpcpu(kd, nl[2].n_value, st, IMG_STRIDE, 0), -1,
+	    "the object must not leave its unit");
+	cr_assert_eq(kvm_read(kd, (unsigned long)im.size - 4, &v, 8), -1);
+	kvm_close(kd);
+	img_free(&im);
+}
+
+/* ---- The corpus of crafted bad files ---- */
+
+Test(kvm, corpus_bad_headers)
+{
+	char msg[512];
+	struct img im;
+	uint64_t sz;
+
+	build(&im, 1);
+	sz = im.size;
+	expect_bad(&im, 100, EBADMSG,
+	    "(image): corrupt: 100 bytes, smaller than a header (256)");
+	im.h->magic[0] = 'X';
+	expect_bad(&im, im.size, EPROTO,
+	    "(image): bad magic: not a pcpu segment");
+	im.h->magic[0] = 'P';
+	im.h->endian = 0x04030201u;
+	expect_bad(&im, im.size, EPROTO,
+	    "(image): written with the other byte order");
+	im.h->endian = 0x11223344u;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: endian check 0x11223344");
+	im.h->endian = PERCPU_SEG_ENDIAN;
+	im.h->major = 2;
+	im.h->minor = 7;
+	expect_bad(&im, im.size, EPROTO,
+	    "(image): version 2.7 not supported (this reader reads 1.x)");
+	im.h->major = 1;
+	im.h->minor = 9; /* a newer minor only adds fields: readable */
+	kvm_close(open_img(&im));
+	im.h->hdr_size = 100;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: hdr_size 100");
+	im.h->hdr_size = PERCPU_SEG_HDR_SIZE;
+	im.h->total_size = sz + 4096;
+	snprintf(msg, sizeof(msg),
+	    "(image): corrupt: total_size %" PRIu64 ", but it has %" PRIu64
+	    " bytes",
+	    sz + 4096, sz);
+	expect_bad(&im, im.size, EBADMSG, msg);
+	im.h->total_size = UINT64_MAX;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: total_size 18446744073709551615 over the limit "
+	    "1099511627776");
+	im.h->total_size = sz;
+	im.h->ptr_size = 3;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: ptr_size 3");
+	im.h->ptr_size = 8;
+	atomic_store(&im.h->state, 7);
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: state 7");
+	atomic_store(&im.h->state, PERCPU_SEG_INIT);
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: state 0");
+	atomic_store(&im.h->state, PERCPU_SEG_SNAPSHOT);
+	im.h->flags = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: flags 0x0 disagree with state 3");
+	im.h->flags = PERCPU_SEG_F_SNAPSHOT;
+	kvm_close(open_img(&im));
+	img_free(&im);
+}
+
+Test(kvm, corpus_bad_geometry)
+{
+	struct img im;
+	char msg[512];
+	uint64_t keep;
+
+	build(&im, 1);
+	im.h->maxcpu = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: maxcpu 0 (limit 65536)");
+	im.h->maxcpu = 100000;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: maxcpu 100000 (limit 65536)");
+	im.h->maxcpu = 201;
+	im.h->ncpu = 300;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: ncpu 300 (maxcpu 201)");
+	im.h->ncpu = 5;
+	im.h->stride = 100;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: stride 100");
+	im.h->stride = IMG_STRIDE;
+	im.h->pcpu_size = 8;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: pcpu_size 8");
+	im.h->pcpu_size = PERCPU_SEG_PCPU_SIZE;
+	im.h->reg_cap = 1u << 24;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: registry of 16777216 records of 64 bytes");
+	im.h->reg_cap = IMG_RECORDS;
+	im.h->nchunks = 0;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: nchunks 0");
+	im.h->nchunks = 1;
+	im.h->arena_size = 1;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: arena_size 1 is not nchunks * ncpu * stride");
+	im.h->arena_size = IMG_N * IMG_STRIDE;
+	im.h->dpcpu_size = 0;
+	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: dpcpu_size 0");
+	im.h->dpcpu_size = 16;
+	/* Regions: outside (with and without overflow), overlapping,
+	 * misaligned. */
+	keep = im.h->reg_off;
+	im.h->reg_off = im.size - 64;
+	snprintf(msg, sizeof(msg),
+	    "(image): corrupt: registry [0x%zx, +1024) outside the segment "
+	    "(%zu bytes)",
+	    im.size - 64, im.size);
+	expect_bad(&im, im.size, EBADMSG, msg);
+	im.h->reg_off = UINT64_MAX - 63;
+	snprintf(msg, sizeof(msg),
+	    "(image): corrupt: registry [0xffffffffffffffc0, +1024) outside "
+	    "the segment (%zu bytes)",
+	    im.size);
+	expect_bad(&im, im.size, EBADMSG, msg);
+	im.h->reg_off = im.h->str_off;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: registry and string table overlap");
+	im.h->reg_off = keep;
+	keep = im.h->mask_off;
+	im.h->mask_off = 257;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: mask offset 0x101 misaligned");
+	im.h->mask_off = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: header and mask overlap");
+	im.h->mask_off = keep;
+	kvm_close(open_img(&im));
+	img_free(&im);
+}
+
+Test(kvm, corpus_bad_cpu_tables)
+{
+	struct img im;
+	struct pcpu keep;
+	uint64_t w;
+
+	build(&im, 1);
+	img_pcpu(&im, 2)->pc_flags = PERCPU_SEG_PCPU_PRESENT;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 2: pc_flags 0x1 disagree with the mask");
+	img_pcpu(&im, 2)->pc_flags = 0;
+	keep = *img_pcpu(&im, 1);
+	img_pcpu(&im, 1)->pc_unit = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 1: pc_cpuid 1, pc_unit 0");
+	img_pcpu(&im, 1)->pc_unit = 7;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 1: pc_cpuid 1, pc_unit 7");
+	*img_pcpu(&im, 1) = keep;
+	img_pcpu(&im, 5)->pc_unit_off = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 5: pc_unit_off 0x0");
+	img_pcpu(&im, 5)->pc_unit_off = im.h->arena_off + 2 * IMG_STRIDE;
+	img_pcpu(&im, 63)->pc_dynamic = 0xffffffffffff0000u;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 63: pc_dynamic 0xffffffffffff0000");
+	img_pcpu(&im, 63)->pc_dynamic += 0x10000u + 8; /* off by 8 bytes */
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 63: pc_dynamic 0x8");
+	img_pcpu(&im, 63)->pc_dynamic =
+	    im.h->arena_off + 3 * IMG_STRIDE + IMG_DPCPU - im.h->dpcpu_tmpl_off;
+	/* A mask bit past maxcpu; a CPU missing from the mask. */
+	memcpy(&w, im.b + im.h->mask_off + 24, 8);
+	w |= (uint64_t)1 << (201 % 64);
+	memcpy(im.b + im.h->mask_off + 24, &w, 8);
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: CPU 201 in the mask, maxcpu 201");
+	w &= ~((uint64_t)1 << (201 % 64));
+	w &= ~((uint64_t)1 << (200 % 64));
+	memcpy(im.b + im.h->mask_off + 24, &w, 8);
+	img_pcpu(&im, 200)->pc_flags = 0;
+	expect_bad(&im, im.size, EBADMSG,
+	    "(image): corrupt: 4 CPUs in the mask, ncpu 5, maxcpu 201");
+	img_free(&im);
+}
+
+Test(kvm, corpus_a_bad_record_spares_the_others)
+{
+	struct kvm_nlist nl[] = {{.n_name = "rx"}, {.n_name = "ifc"},
+	    {.n_name = "stats"}, {.n_name = NULL}};
+	struct kvm_pcpu_entry e;
+	struct img im;
+	char msg[512];
+	kvm_t *kd;
+
+	build(&im, 1);
+	img_rec(&im, 1)->name_off = 5000;
+	im.b[im.h->str_off + 2] = 'x'; /* "rx" loses its NUL */
+	img_rec(&im, 2)->base = 8;
+	atomic_store(&img_rec(&im, 3)->state, 9);
+	img_rec(&im, 4)->kind = 77; /* a newer writer's kind */
+	kd = open_img(&im);
+	cr_assert_eq(kvm_pcpu_nentries(kd), 5);
+	cr_assert_eq(kvm_pcpu_entry(kd, 0, &e), -1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "(image): corrupt: record 0: bad name");
+	cr_assert_eq(kvm_pcpu_entry(kd, 1, &e), -1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "(image): corrupt: record 1: name at 5000 +3 outside the string "
+	    "table");
+	cr_assert_eq(kvm_pcpu_entry(kd, 2, &e), -1);
+	cr_assert_str_eq(kvm_geterr(kd),
+	    "(image): corrupt: record 2 (stats): kind 4, base 0x8, size 16, "
+	    "count 4");
+	cr_assert_eq(kvm_pcpu_entry(kd, 3, &e), -1);
+	cr_assert_str_eq(kvm_geterr(kd), "(image): corrupt: record 3: state 9");
+	cr_assert_eq(kvm_pcpu_entry(kd, 4, &e), 1, "unknown kind: skipped");
+	cr_assert_eq(kvm_pcpu_entry(kd, 5, &e), 1, "past the end");
+	kvm_close(kd);
+	/* Repair the first three: the others are still readable. */
+	img_free(&im);
+	build(&im, 1);
+	img_rec(&im, 2)->fmt = 11;
+	img_rec(&im, 0)->size = 8;
+	atomic_store(&im.h->reg_count, 1000); /* clamped to reg_cap */
+	kd = open_img(&im);
+	cr_assert_eq(kvm_pcpu_nentries(kd), IMG_RECORDS);
+	cr_assert_eq(kvm_nlist(kd, nl), 2);
+	cr_assert_eq(nl[1].n_value, im.ifc);
+	cr_assert_eq(kvm_pcpu_entry(kd, 2, &e), -1);
+	snprintf(msg, sizeof(msg),
+	    "(image): corrupt: record 2 (stats): fmt 11");
+	cr_assert_str_eq(kvm_geterr(kd), msg);
+	cr_assert_eq(kvm_pcpu_entry(kd, 3, &e), 0);
+	cr_assert_str_eq(e.name, "pcpu_entry_pkts");
+	cr_assert_eq(kvm_pcpu_entry(kd, 7, &e), 1, "FREE records");
+	kvm_close(kd);
+	img_free(&im);
+}
+
+Test(kvm, open_errors_of_files_and_names)
+{
+	char err[KVM_PCPU_ERRSZ], path[128], msg[512];
+	struct kvm_nlist nl[] = {{.n_name = "rx"}, {.n_name = NULL}};
+	struct img im;
+	kvm_t *kd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/kvm-test-%d.pcpu", (int)getpid());
+	(void)unlink(path);
+	errno = 0;
+	cr_assert_null(kvm_pcpu_open(path, 0, err));
+	cr_assert_eq(errno, ENOENT);
+	snprintf(msg, sizeof(msg), "%s: no such file", path);
+	cr_assert_str_eq(err, msg);
+	cr_assert_null(kvm_pcpu_open("/tmp", 0, err));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_str_eq(err, "/tmp: not a regular file");
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_null(kvm_pcpu_open(path, 0, err));
+	cr_assert_eq(errno, EBADMSG);
+	snprintf(msg, sizeof(msg),
+	    "%s: corrupt: 0 bytes, smaller than a header (256)", path);
+	cr_assert_str_eq(err, msg);
+	/* A valid image as a file reads like one; truncated, it does not. */
+	build(&im, 1);
+	f = fopen(path, "w");
+	cr_assert_eq(fwrite(im.b, 1, im.size, f), im.size);
+	fclose(f);
+	kd = kvm_pcpu_open(path, 0, err);
+	cr_assert_not_null(kd, "%s", err);
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_counter_u64_fetch(kd, nl[0].n_value), 27131);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_SNAPSHOT);
+	kvm_close(kd);
+	cr_assert_eq(truncate(path, (off_t)im.size - 1), 0);
+	cr_assert_null(kvm_pcpu_open(path, 0, err));
+	snprintf(msg, sizeof(msg),
+	    "%s: corrupt: total_size %zu, but it has %zu bytes", path, im.size,
+	    im.size - 1);
+	cr_assert_str_eq(err, msg);
+	(void)unlink(path);
+	img_free(&im);
+	/* Names. */
+	cr_assert_null(kvm_pcpu_open("a:b", 0, err));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_str_eq(err,
+	    "kvm_pcpu_open: a:b: not a segment name "
+	    "([A-Za-z0-9_.-])");
+	cr_assert_null(kvm_pcpu_open("kvm-test-nobody-exports-this", 0, err));
+	cr_assert_eq(errno, ENOENT);
+	snprintf(msg, sizeof(msg),
+	    "/dev/shm/pcpu.%u.kvm-test-nobody-exports-this: no such segment",
+	    (unsigned)geteuid());
+	cr_assert_str_eq(err, msg);
+	cr_assert_null(kvm_pcpu_open_image(im.b, 0, 1, err));
+	cr_assert_eq(errno, EINVAL);
+}
+
+/* A file in /dev/shm that is not a writer's: untrusted, or never ready. */
+Test(kvm, live_segment_not_trusted_or_not_ready)
+{
+	char name[64], path[128], err[KVM_PCPU_ERRSZ], msg[512];
+	int fd;
+
+	snprintf(name, sizeof(name), "kvm-test-bad-%d", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/pcpu.%u.%s", (unsigned)geteuid(),
+	    name);
+	fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, 4096), 0);
+	close(fd);
+	cr_assert_eq(chmod(path, 0666), 0);
+	cr_assert_null(kvm_pcpu_open(name, 0, err));
+	cr_assert_eq(errno, EPERM);
+	snprintf(msg, sizeof(msg),
+	    "%s: not trusted: writable by group or others (mode 0666)", path);
+	cr_assert_str_eq(err, msg);
+	cr_assert_eq(chmod(path, 0600), 0);
+	/* All zero: state INIT for good (test/impl.c waits 200 ms). */
+	cr_assert_null(kvm_pcpu_open(name, 0, err));
+	cr_assert_eq(errno, EAGAIN);
+	snprintf(msg, sizeof(msg),
+	    "%s: not ready: still being created after 200 ms (4096 bytes)",
+	    path);
+	cr_assert_str_eq(err, msg);
+	cr_assert_eq(unlink(path), 0);
+}
+
+#if PERCPU_MP
+/* ---- Writer process ---- */
+
+DPCPU_DEFINE(uint64_t, kvmt_pkts) = 7;
+
+static int
+writer_main(void)
+{
+	const char *name = getenv("KVM_TEST_NAME");
+	counter_u64_t rx;
+	struct cpumem *ifc;
+	percpu_t *st;
+	char line[512];
+	unsigned cpu;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (percpu_export_open(name, NULL) != 0) {
+		printf("fail %s\n", percpu_export_error());
+		return (1);
+	}
+	rx = counter_u64_alloc(M_WAITOK);
+	ifc = counters_alloc(3);
+	st = percpu_alloc(4 * sizeof(uint32_t));
+	if (percpu_export_counter_u64("rx", rx) != 0 ||
+	    percpu_export_counters("ifc", ifc, 3) != 0 ||
+	    percpu_export_percpu("stats", st, PERCPU_EXPORT_FMT_U32) != 0 ||
+	    PERCPU_EXPORT_DPCPU(kvmt_pkts) != 0) {
+		printf("fail %s\n", percpu_export_error());
+		return (1);
+	}
+	printf("ready %u %u %d\n", percpu_maxcpu(), percpu_ncpus(),
+	    (int)getpid());
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		unsigned long long a = 0, b = 0, c = 0;
+		char arg[400] = "";
+		int rc = 0;
+
+		(void)sscanf(line + 1, " %llu %llu %llu", &a, &b, &c);
+		(void)sscanf(line + 1, " %399s", arg);
+		switch (line[0]) {
+		case 'a':
+			counter_u64_add(rx, (int64_t)a);
+			break;
+		case 'z':
+			counter_u64_zero(rx);
+			break;
+		case 'c':
+			counters_add(ifc, (unsigned)a, b);
+			break;
+		case 'd':
+			DPCPU_ID_SET(a, kvmt_pkts, b);
+			break;
+		case 'p':
+			((uint32_t *)percpu_getptr_remote(st,
+			    percpu_cpu_info((unsigned)a)))[b] = (uint32_t)c;
+			break;
+		case 's':
+			rc = percpu_export_snapshot(arg);
+			break;
+		case 'r': {
+			counter_u64_t n = counter_u64_alloc(M_WAITOK);
+
+			counter_u64_add(n, 5);
+			rc = percpu_export_counter_u64(arg, n);
+			break;
+		}
+		case 'u':
+			rc = percpu_export_unregister(arg);
+			break;
+		case 'n':
+			/* Names n.0 ... with values 1 ..., registered while a
+			 * reader looks them up. */
+			for (cpu = 0; cpu < a && rc == 0; cpu++) {
+				counter_u64_t n = counter_u64_alloc(M_WAITOK);
+				struct timespec ts = {0, 20000};
+				char nm[32];
+
+				counter_u64_add(n, (int64_t)cpu + 1);
+				snprintf(nm, sizeof(nm), "n.%u", cpu);
+				rc = percpu_export_counter_u64(nm, n);
+				nanosleep(&ts, NULL);
+			}
+			break;
+		case 'f': {
+			/* A fork child updates its own copy, never ours. */
+			pid_t p = fork();
+
+			if (p == 0) {
+				counter_u64_add(rx, 1000);
+				DPCPU_ID_SET(percpu_cpu_first(), kvmt_pkts,
+				    999);
+				counters_add(ifc, 0, 1000);
+				_exit(0);
+			}
+			rc = p > 0 && waitpid(p, NULL, 0) == p ? 0 : -1;
+			break;
+		}
+		case 'q':
+			rc = percpu_export_close();
+			printf("ok\n");
+			return (rc == 0 ? 0 : 1);
+		default:
+			rc = -1;
+		}
+		if (rc == 0)
+			printf("ok\n");
+		else
+			printf("err %s\n", percpu_export_error());
+	}
+	return (0);
+}
+
+/* The writer role: take over before Criterion when exec'ed as one. */
+__attribute__((constructor)) static void
+kvm_test_role(void)
+{
+	const char *r = getenv("KVM_TEST_ROLE");
+
+	if (r != NULL && strcmp(r, "writer") == 0)
+		_exit(writer_main());
+}
+
+struct writer {
+	pid_t pid;
+	FILE *to, *from;
+	char name[64];
+	char path[128];
+	unsigned maxcpu, ncpu;
+};
+
+static void
+writer_start(struct writer *w, const char *tag)
+{
+	int in[2], out[2];
+	char line[512];
+	int pid;
+
+	snprintf(w->name, sizeof(w->name), "kvmt-%d-%s", (int)getpid(), tag);
+	snprintf(w->path, sizeof(w->path), "/dev/shm/pcpu.%u.%s",
+	    (unsigned)geteuid(), w->name);
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	w->pid = fork();
+	cr_assert(w->pid >= 0);
+	if (w->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		setenv("KVM_TEST_ROLE", "writer", 1);
+		setenv("KVM_TEST_NAME", w->name, 1);
+		execl("/proc/self/exe", "kvm-writer", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->to = fdopen(in[1], "w");
+	w->from = fdopen(out[0], "r");
+	setvbuf(w->to, NULL, _IOLBF, 0);
+	cr_assert_not_null(fgets(line, sizeof(line), w->from), "writer died");
+	cr_assert_eq(sscanf(line, "ready %u %u %d", &w->maxcpu, &w->ncpu, &pid),
+	    3, "writer: %s", line);
+	cr_assert_eq(pid, w->pid);
+}
+
+/* Send one command; the writer's answer must be "ok". */
+static void
+writer_cmd(struct writer *w, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(w->to, fmt, ap);
+	va_end(ap);
+	fputc('\n', w->to);
+	fflush(w->to);
+	cr_assert_not_null(fgets(line, sizeof(line), w->from), "writer died");
+	cr_assert_str_eq(line, "ok\n");
+}
+
+static void
+writer_quit(struct writer *w)
+{
+	int st;
+
+	writer_cmd(w, "q");
+	fclose(w->to);
+	fclose(w->from);
+	cr_assert_eq(waitpid(w->pid, &st, 0), w->pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static kvm_t *
+open_live(const char *what, int flags)
+{
+	char err[KVM_PCPU_ERRSZ] = "";
+	kvm_t *kd = kvm_pcpu_open(what, flags, err);
+
+	cr_assert_not_null(kd, "kvm_pcpu_open(%s): %s", what, err);
+	return (kd);
+}
+
+static uint64_t
+fetch(kvm_t *kd, unsigned long base)
+{
+	uint64_t v = 0;
+
+	cr_assert_eq(kvm_pcpu_counter_u64_fetch(kd, base, &v), 0, "%s",
+	    kvm_geterr(kd));
+	return (v);
+}
+
+/* Resolve the writer's objects: rx, ifc, stats, _kvmt_pkts. */
+static void
+resolve(kvm_t *kd, struct kvm_nlist nl[5])
+{
+	memset(nl, 0, 5 * sizeof(*nl));
+	nl[0].n_name = "rx";
+	nl[1].n_name = "ifc";
+	nl[2].n_name = "stats";
+	nl[3].n_name = "_kvmt_pkts";
+	cr_assert_eq(kvm_nlist(kd, nl), 0, "%s", kvm_geterr(kd));
+}
+
+Test(kvm_live, values_follow_the_writer)
+{
+	struct kvm_nlist nl[5];
+	struct kvm_pcpu_info info;
+	struct writer w;
+	uint64_t c[3], v;
+	uint32_t s[4];
+	unsigned cpu, last = 0;
+	kvm_t *kd;
+
+	writer_start(&w, "follow");
+	kd = open_live(w.name, 0);
+	cr_assert_eq(kvm_getmaxcpu(kd), (int)w.maxcpu);
+	cr_assert_eq(kvm_getncpus(kd), (int)w.ncpu);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_RUNNING);
+	cr_assert_eq(kvm_pcpu_info(kd, &info), 0);
+	cr_assert_eq(info.pid, (uint64_t)w.pid);
+	cr_assert_eq(info.live, 1);
+	cr_assert_str_eq(info.path, w.path);
+	cr_assert_eq(info.entries, 4);
+	resolve(kd, nl);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 0);
+	writer_cmd(&w, "a 5");
+	cr_assert_eq(fetch(kd, nl[0].n_value), 5);
+	writer_cmd(&w, "a 1000000");
+	cr_assert_eq(fetch(kd, nl[0].n_value), 1000005);
+	writer_cmd(&w, "z");
+	cr_assert_eq(fetch(kd, nl[0].n_value), 0, "the baseline rule");
+	writer_cmd(&w, "a 3");
+	cr_assert_eq(kvm_counter_u64_fetch(kd, nl[0].n_value), 3);
+	writer_cmd(&w, "c 1 40");
+	writer_cmd(&w, "c 2 2");
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, -1, c), 0);
+	cr_assert_eq(c[0], 0);
+	cr_assert_eq(c[1], 40);
+	cr_assert_eq(c[2], 2);
+	/* DPCPU and percpu(9) memory, per CPU (the last possible CPU). */
+	for (cpu = 0; cpu < w.maxcpu; cpu++)
+		if (kvm_pcpu_cpu_possible(kd, (int)cpu))
+			last = cpu;
+	writer_cmd(&w, "d %u 77", last);
+	writer_cmd(&w, "p %u 3 9", last);
+	cr_assert_eq(kvm_read(kd, nl[3].n_value, &v, 8), 8);
+	cr_assert_eq(v, last == 0 ? 77 : 7, "CPU 0's instance by default");
+	cr_assert_eq(kvm_dpcpu_setcpu(kd, last), 0);
+	nl[3].n_type = 0;
+	cr_assert_eq(kvm_nlist(kd, nl), 0);
+	cr_assert_eq(kvm_read(kd, nl[3].n_value, &v, 8), 8);
+	cr_assert_eq(v, 77);
+	cr_assert_eq(kvm_read_zpcpu(kd, nl[2].n_value, s, 16, (int)last), 16);
+	cr_assert_eq(s[3], 9);
+	cr_assert_eq(s[0], 0);
+	/* A fork child of the writer changes nothing the reader sees. */
+	writer_cmd(&w, "f");
+	cr_assert_eq(fetch(kd, nl[0].n_value), 3);
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, -1, c), 0);
+	cr_assert_eq(c[0], 0);
+	writer_quit(&w);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_GONE);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 3, "the last values remain");
+	kvm_close(kd);
+	/* Closed: the name is gone. */
+	{
+		char err[KVM_PCPU_ERRSZ], msg[512];
+
+		cr_assert_null(kvm_pcpu_open(w.name, 0, err));
+		cr_assert_eq(errno, ENOENT);
+		snprintf(msg, sizeof(msg), "%s: no such segment", w.path);
+		cr_assert_str_eq(err, msg);
+	}
+}
+
+Test(kvm_live, snapshot_read_after_the_writer_exited)
+{
+	char snap[128], snap2[128], err[KVM_PCPU_ERRSZ];
+	struct kvm_nlist nl[5];
+	struct kvm_pcpu_info info;
+	struct writer w;
+	uint64_t c[3];
+	struct stat st;
+	kvm_t *kd;
+
+	snprintf(snap, sizeof(snap), "/tmp/kvmt-%d-w.pcpu", (int)getpid());
+	snprintf(snap2, sizeof(snap2), "/tmp/kvmt-%d-r.pcpu", (int)getpid());
+	writer_start(&w, "snap");
+	writer_cmd(&w, "a 42");
+	writer_cmd(&w, "c 0 7");
+	writer_cmd(&w, "s %s", snap);
+	/* A reader's snapshot of the live segment, too. */
+	kd = open_live(w.name, 0);
+	cr_assert_eq(kvm_pcpu_snapshot(kd, snap2), 0, "%s", kvm_geterr(kd));
+	kvm_close(kd);
+	writer_cmd(&w, "a 1");
+	writer_quit(&w);
+	cr_assert_eq(stat(snap, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_lt((uint64_t)st.st_blocks * 512, (uint64_t)st.st_size,
+	    "holes stay holes");
+	kd = kvm_pcpu_open(snap, 0, err);
+	cr_assert_not_null(kd, "%s", err);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_SNAPSHOT);
+	cr_assert_eq(kvm_pcpu_info(kd, &info), 0);
+	cr_assert_eq(info.live, 0);
+	cr_assert_eq(info.state, PERCPU_SEG_SNAPSHOT);
+	cr_assert_eq(info.pid, (uint64_t)w.pid);
+	cr_assert_neq(info.snapshot_ns, 0);
+	resolve(kd, nl);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 42);
+	cr_assert_eq(kvm_pcpu_counters_read(kd, nl[1].n_value, 3, -1, c), 0);
+	cr_assert_eq(c[0], 7);
+	kvm_close(kd);
+	kd = kvm_pcpu_open(snap2, 0, err);
+	cr_assert_not_null(kd, "%s", err);
+	resolve(kd, nl);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 42);
+	kvm_close(kd);
+	unlink(snap);
+	unlink(snap2);
+}
+
+Test(kvm_live, another_uid_gets_permission_denied)
+{
+	struct writer w;
+	pid_t p;
+	int st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as a second uid");
+	writer_start(&w, "perm");
+	p = fork();
+	cr_assert(p >= 0);
+	if (p == 0) {
+		char err[KVM_PCPU_ERRSZ], msg[512];
+		kvm_t *kd;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		errno = 0;
+		kd = kvm_pcpu_open(w.path, 0, err);
+		snprintf(msg, sizeof(msg),
+		    "%s: permission denied (owner uid 0, mode 0600)", w.path);
+		if (kd != NULL)
+			_exit(11);
+		if (errno != EACCES)
+			_exit(12);
+		if (strcmp(err, msg) != 0)
+			_exit(13);
+		/* By name, the other user has no such segment. */
+		if (kvm_pcpu_open(w.name, 0, err) != NULL || errno != ENOENT)
+			_exit(14);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 0,
+	    "child step %d failed (11 opened, 12 errno, 13 message, 14 by "
+	    "name)",
+	    WEXITSTATUS(st));
+	writer_quit(&w);
+}
+
+Test(kvm_live, reader_keeps_working_while_names_are_registered)
+{
+	enum { N = 300 };
+	struct kvm_nlist nl[N + 2];
+	char names[N][16];
+	struct writer w;
+	unsigned i, found = 0, rounds = 0, prev = 0;
+	kvm_t *kd;
+
+	writer_start(&w, "grow");
+	kd = open_live(w.name, 0);
+	for (i = 0; i < N; i++)
+		snprintf(names[i], sizeof(names[i]), "n.%u", i);
+	/* Ask for N names in the background; read while they appear. */
+	fprintf(w.to, "n %d\n", N);
+	fflush(w.to);
+	memset(nl, 0, sizeof(nl));
+	for (i = 0; i < N; i++)
+		nl[i].n_name = names[i];
+	nl[N].n_name = "rx";
+	while (found < N + 1 && rounds < 200000) {
+		unsigned n = kvm_pcpu_nentries(kd);
+		int missing = kvm_nlist(kd, nl);
+
+		cr_assert_geq(missing, 0, "%s", kvm_geterr(kd));
+		cr_assert_geq(n, prev, "entries never go back");
+		prev = n;
+		found = (unsigned)(N + 1 - missing);
+		for (i = 0; i < N; i++)
+			if (nl[i].n_type != 0)
+				cr_assert_eq(fetch(kd, nl[i].n_value), i + 1,
+				    "%s", names[i]);
+		rounds++;
+	}
+	cr_assert_eq(found, N + 1, "%u rounds", rounds);
+	{
+		char line[64];
+
+		cr_assert_not_null(fgets(line, sizeof(line), w.from));
+		cr_assert_str_eq(line, "ok\n");
+	}
+	/* Unregistered names disappear; a new one appears. */
+	writer_cmd(&w, "u n.7");
+	writer_cmd(&w, "r late");
+	nl[7].n_type = 0;
+	nl[N].n_type = 0;
+	nl[N].n_name = "late";
+	cr_assert_eq(kvm_nlist(kd, nl), 1);
+	cr_assert_eq(nl[7].n_type, 0);
+	cr_assert_eq(fetch(kd, nl[N].n_value), 5);
+	kvm_close(kd);
+	writer_quit(&w);
+}
+
+Test(kvm_live, a_killed_writer_is_gone_and_replaced)
+{
+	struct kvm_nlist nl[5];
+	char err[KVM_PCPU_ERRSZ], msg[512];
+	struct writer w, w2;
+	kvm_t *kd, *old;
+	int st;
+
+	writer_start(&w, "kill");
+	writer_cmd(&w, "a 11");
+	old = open_live(w.name, 0);
+	kill(w.pid, SIGKILL);
+	cr_assert_eq(waitpid(w.pid, &st, 0), w.pid);
+	fclose(w.to);
+	fclose(w.from);
+	cr_assert_eq(kvm_pcpu_status(old), KVM_PCPU_GONE);
+	cr_assert_null(kvm_pcpu_open(w.name, 0, err));
+	cr_assert_eq(errno, ESTALE);
+	snprintf(msg, sizeof(msg), "%s: writer gone: pid %d is not running",
+	    w.path, (int)w.pid);
+	cr_assert_str_eq(err, msg);
+	kd = open_live(w.name, KVM_PCPU_STALE_OK);
+	resolve(kd, nl);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 11, "post-mortem");
+	kvm_close(kd);
+	/* A new writer under the same name replaces the leftover. */
+	w2 = w;
+	{
+		int in[2], out[2];
+		char line[512];
+
+		cr_assert_eq(pipe(in), 0);
+		cr_assert_eq(pipe(out), 0);
+		w2.pid = fork();
+		if (w2.pid == 0) {
+			dup2(in[0], 0);
+			dup2(out[1], 1);
+			setenv("KVM_TEST_ROLE", "writer", 1);
+			setenv("KVM_TEST_NAME", w2.name, 1);
+			execl("/proc/self/exe", "kvm-writer", (char *)NULL);
+			_exit(127);
+		}
+		close(in[0]);
+		close(out[1]);
+		w2.to = fdopen(in[1], "w");
+		w2.from = fdopen(out[0], "r");
+		cr_assert_not_null(fgets(line, sizeof(line), w2.from));
+		cr_assert_eq(strncmp(line, "ready ", 6), 0, "%s", line);
+	}
+	cr_assert_eq(kvm_pcpu_status(old), KVM_PCPU_RESTARTED);
+	kvm_close(old);
+	kd = open_live(w2.name, 0);
+	resolve(kd, nl);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 0, "a new instance");
+	kvm_close(kd);
+	writer_quit(&w2);
+}
+
+/* In the test process itself: the writer's own errors. */
+Test(kvm_live, writer_errors)
+{
+	char name[64], err[KVM_PCPU_ERRSZ], msg[512];
+	static uint64_t not_per_cpu[2];
+	struct kvm_pcpu_entry e;
+	struct writer w;
+	counter_u64_t c;
+	kvm_t *kd;
+
+	snprintf(name, sizeof(name), "kvmt-%d-self", (int)getpid());
+	cr_assert_eq(percpu_export_open("bad name", NULL), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(percpu_export_counter_u64("x", NULL), -1);
+	cr_assert_eq(percpu_export_close(), -1);
+	cr_assert_eq(errno, EBADF);
+	cr_assert_eq(percpu_export_open(name, NULL), 0, "%s",
+	    percpu_export_error());
+	snprintf(msg, sizeof(msg), "/dev/shm/pcpu.%u.%s", (unsigned)geteuid(),
+	    name);
+	cr_assert_str_eq(percpu_export_path(), msg);
+	cr_assert_eq(percpu_export_open(name, NULL), -1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export_open: already called in this process");
+	c = counter_u64_alloc(M_WAITOK);
+	cr_assert_eq(percpu_export_counter_u64("c", c), 0);
+	cr_assert_eq(percpu_export_counter_u64("c", c), -1);
+	cr_assert_eq(errno, EEXIST);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export: c: already registered");
+	cr_assert_eq(percpu_export_counter_u64("two words", c), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(percpu_export_priv_add("static", PERCPU_SEG_KIND_PCPU, 0,
+			 not_per_cpu, 16, 16),
+	    -1);
+	cr_assert_eq(errno, EFAULT);
+	kd = open_live(name, 0);
+	cr_assert_eq(kvm_pcpu_entry(kd, 0, &e), 0);
+	cr_assert_str_eq(e.name, "c");
+	cr_assert_eq(percpu_export_unregister("c"), 0);
+	cr_assert_eq(kvm_pcpu_entry(kd, 0, &e), 1, "reclaimed");
+	cr_assert_eq(percpu_export_unregister("c"), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(percpu_export_counter_u64("c", c), 0, "again");
+	cr_assert_eq(kvm_pcpu_entry(kd, 1, &e), 0);
+	cr_assert_eq(e.reg_id, 2);
+	kvm_close(kd);
+	cr_assert_eq(percpu_export_close(), 0);
+	cr_assert_eq(percpu_export_counter_u64("d", c), -1);
+	cr_assert_eq(errno, EBADF);
+	cr_assert_null(kvm_pcpu_open(name, 0, err));
+	cr_assert_eq(errno, ENOENT);
+	/* A name in use by a running writer. */
+	writer_start(&w, "busy");
+	{
+		int in[2], out[2];
+		char line[512];
+		pid_t p;
+
+		cr_assert_eq(pipe(in), 0);
+		cr_assert_eq(pipe(out), 0);
+		p = fork();
+		if (p == 0) {
+			dup2(in[0], 0);
+			dup2(out[1], 1);
+			setenv("KVM_TEST_ROLE", "writer", 1);
+			setenv("KVM_TEST_NAME", w.name, 1);
+			execl("/proc/self/exe", "kvm-writer", (char *)NULL);
+			_exit(127);
+		}
+		close(in[0]);
+		close(out[1]);
+		close(in[1]);
+		cr_assert_not_null(
+		    fgets(line, sizeof(line), fdopen(out[0], "r")));
+		snprintf(msg, sizeof(msg),
+		    "fail percpu_export_open: %s: in use by pid %d\n", w.path,
+		    (int)w.pid);
+		cr_assert_str_eq(line, msg);
+		waitpid(p, NULL, 0);
+	}
+	writer_quit(&w);
+}
+
+Test(kvm_live, open_after_the_toolkit_is_in_use_is_refused)
+{
+	(void)percpu_ncpus();
+	cr_assert_eq(percpu_export_open("kvmt-late", NULL), -1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export_open: the toolkit is already in use: call "
+	    "percpu_export_open() before any other of its functions");
+}
+
+#else /* !PERCPU_MP */
+
+Test(kvm_live, up_build_does_not_export)
+{
+	cr_assert_eq(percpu_export_open("kvmt-up", NULL), -1);
+	cr_assert_eq(errno, ENOTSUP);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export: the inspection segment needs the MP build "
+	    "(PERCPU_MP=1) on a hosted port");
+	cr_assert_null(percpu_export_path());
+}
+
+#endif /* PERCPU_MP */
