@@ -217,3 +217,6 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# Firmware and portability (cross builds, emulated suites, bare metal).
+include test/firmware.mk

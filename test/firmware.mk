@@ -1,0 +1,150 @@
+# test/firmware.mk - firmware and portability checks, included by the
+# Makefile (variables WARN, OPT, CPPFLAGS, BUILD, TEST_SRCS, HEADERS, ...
+# are its own).  test/run.sh runs them as part of `make test`:
+#
+#   make cross-deps       install the cross toolchains and emulators
+#                         (CROSS_DEBS) when missing
+#   make static-suites    the static-arena suite (no malloc), simulated
+#                         CPUs and UP: $(BUILD)/test-static-*
+#   make check-fw         freestanding builds for Cortex-M0+/M4/M33 and
+#                         RV32/RV64 (every face, UP and MP with a firmware
+#                         port, -Werror) and their code sizes
+#   make xsuites          the test suites for i386 (gcc -m32, Criterion)
+#                         and AArch64 (run under qemu-user, with the
+#                         Criterion-compatible runner of test/cross/):
+#                         $(BUILD)/xsuite-* run them
+#   make check-baremetal  the 4-core AArch64 bare-metal self-test under
+#                         qemu-system-aarch64 (fails on FAIL or timeout)
+
+# Installed without recommended packages (newlib's 370 MB of libraries,
+# qemu's firmware images: not needed here).  lib32gcc-12-dev and
+# libc6-dev-i386 give `gcc -m32` without gcc-multilib, which conflicts
+# with the AArch64 cross compiler on Debian.
+CROSS_DEBS = gcc-arm-none-eabi libnewlib-dev gcc-riscv64-unknown-elf \
+             gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+             qemu-system-arm lib32gcc-12-dev libc6-dev-i386
+
+.PHONY: cross-deps static-suites check-fw xsuites check-baremetal
+
+cross-deps:
+	@missing=""; for p in $(CROSS_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+# ---- The static arena: 3 chunks of 5 CPUs (SIM) or a 60 KiB heap (UP) ----
+STATIC_FLAGS = -DPERCPU_STATIC_ARENA_SIZE=61440 \
+               -DPERCPU_STATIC_POOL_SIZE=65536 -DPERCPU_UNIT_SIZE=4096
+STATIC_SRCS  = test/static/test_static.c test/impl.c
+
+$(BUILD)/test-static-sim: $(STATIC_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	gcc $(WARN) $(OPT) $(CPPFLAGS) -Itest $(STATIC_FLAGS) $(VARIANT_sim) \
+	  -o $@ $(STATIC_SRCS) $(LDLIBS_T)
+
+$(BUILD)/test-static-up: $(STATIC_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	clang $(WARN) $(OPT) $(CPPFLAGS) -Itest $(STATIC_FLAGS) $(VARIANT_up) \
+	  -o $@ $(STATIC_SRCS) $(LDLIBS_T)
+
+static-suites: $(BUILD)/test-static-sim $(BUILD)/test-static-up
+
+# ---- Freestanding cross builds and code sizes ----
+check-fw: $(HEADERS) $(INTERNALS)
+	@BUILD=$(BUILD) sh test/cross/check-fw.sh
+
+# ---- i386: gcc -m32 against Criterion's i386 run-time libraries ----
+XROOT      = $(BUILD)/xroot
+I386_LIB   = $(XROOT)/i386/root/usr/lib/i386-linux-gnu
+I386_LIBS  = $(abspath $(I386_LIB)):$(abspath $(XROOT)/i386/root/lib/i386-linux-gnu)
+XCR_HDRS   = test/cross/criterion/criterion/criterion.h
+# The cross suites build the native suites' sources, less XTEST_SKIP.
+XTEST_SKIP ?=
+XTEST_SRCS  = $(filter-out $(XTEST_SKIP),$(TEST_SRCS))
+
+$(XROOT)/%/.done: test/cross/criterion-rt.sh
+	sh test/cross/criterion-rt.sh $* $(XROOT)/$*
+
+# gcc -m32 looks for <asm/...> in /usr/include/i386-linux-gnu, which only
+# gcc-multilib provides; the x86-64 headers serve both (they test
+# __i386__).
+$(BUILD)/cross/i386-inc/asm:
+	@mkdir -p $(BUILD)/cross/i386-inc
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $@
+
+define i386_rule
+$(BUILD)/cross/i386/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
+    $(INTERNALS) $(XROOT)/i386/.done $(BUILD)/cross/i386-inc/asm
+	@mkdir -p $(BUILD)/cross/i386
+	gcc -m32 $(WARN) -Wno-psabi $(OPT) $(CPPFLAGS) \
+	  -idirafter $(BUILD)/cross/i386-inc $(VARIANT_$(1)) -o $$@ \
+	  $(XTEST_SRCS) $(I386_LIB)/libcriterion.so.3 \
+	  -Wl,-rpath-link,$(I386_LIBS) -pthread -latomic
+
+$(BUILD)/xsuite-i386-$(1): $(BUILD)/cross/i386/test-$(1) test/firmware.mk
+	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$$$$@"\n' \
+	  '$(I386_LIBS)' '$(abspath $(BUILD)/cross/i386/test-$(1))' > $$@
+	chmod +x $$@
+XSUITES += $(BUILD)/xsuite-i386-$(1)
+endef
+$(foreach v,mp sim up,$(eval $(call i386_rule,$(v))))
+
+# ---- AArch64 under qemu-user ----
+# Criterion cannot run there (its sandbox needs ptrace, which qemu-user
+# lacks): the suites link the Criterion-compatible runner of test/cross/.
+# Not run there, with the reason: the tests that re-execute their own
+# binary through /proc/self/exe or /proc/PID/exe (under qemu-user that is
+# the emulator itself, which then rejects the arguments): the forced
+# atomic-backend rerun, the glibc-rseq-off child, and the inspection
+# tests with a live writer process (kvm_live).  Timeouts are scaled by 4
+# for emulation.
+XCR_EXCLUDE_AARCH64 = forced/atomic_backend_passes_the_fast_path_suites \
+                      percpu/getcpu_backend_when_glibc_rseq_is_off \
+                      kvm_live/*
+
+define aarch64_rule
+$(BUILD)/cross/aarch64/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
+    $(INTERNALS) $(XCR_HDRS) test/cross/criterion/runner.c
+	@mkdir -p $(BUILD)/cross/aarch64
+	aarch64-linux-gnu-gcc $(WARN) $(OPT) $(CPPFLAGS) \
+	  -isystem test/cross/criterion $(VARIANT_$(1)) -o $$@ \
+	  $(XTEST_SRCS) test/cross/criterion/runner.c -pthread
+
+$(BUILD)/xsuite-aarch64-$(1): $(BUILD)/cross/aarch64/test-$(1) test/firmware.mk
+	printf '#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu XCR_TIMEOUT_SCALE=4 XCR_EXCLUDE="%s" exec qemu-aarch64 %s "$$$$@"\n' \
+	  '$(XCR_EXCLUDE_AARCH64)' \
+	  '$(abspath $(BUILD)/cross/aarch64/test-$(1))' > $$@
+	chmod +x $$@
+XSUITES += $(BUILD)/xsuite-aarch64-$(1)
+endef
+$(foreach v,mp sim up,$(eval $(call aarch64_rule,$(v))))
+
+xsuites: $(XSUITES)
+
+# ---- The bare-metal self-test ----
+BM_FLAGS = -ffreestanding -nostdlib -nostartfiles -static -fno-pie -no-pie \
+           -mcpu=cortex-a53 -mno-outline-atomics -mgeneral-regs-only \
+           -DPERCPU_MD=PERCPU_MD_BAREMETAL -DPERCPU_MAXCPU=4 \
+           -DPERCPU_MD_NCPUS=4 -DPERCPU_UNIT_SIZE=4096 \
+           -DPERCPU_STATIC_ARENA_SIZE=65536 \
+           -Wl,--no-warn-rwx-segments -Wl,--build-id=none
+BM_SRCS  = test/baremetal/start.S test/baremetal/main.c
+BM_QEMU  = qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 4 -m 128M \
+           -accel tcg,thread=multi -nographic -nic none
+
+$(BUILD)/baremetal/selftest.elf: $(BM_SRCS) test/baremetal/link.ld \
+    firmware/dpcpu.ld $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)/baremetal
+	aarch64-linux-gnu-gcc $(WARN) $(OPT) $(CPPFLAGS) $(BM_FLAGS) \
+	  -T test/baremetal/link.ld -o $@ $(BM_SRCS) -lgcc
+
+check-baremetal: $(BUILD)/baremetal/selftest.elf
+	@timeout 120 $(BM_QEMU) -kernel $< > $(BUILD)/baremetal/uart.log 2>&1; \
+	rc=$$?; cat $(BUILD)/baremetal/uart.log; \
+	if [ $$rc -eq 124 ]; then echo "check-baremetal: timed out (120 s)"; exit 1; fi; \
+	grep -q '^baremetal: PASS' $(BUILD)/baremetal/uart.log
