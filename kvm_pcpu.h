@@ -194,11 +194,13 @@
  *	A kvm_t is used by one thread at a time (as libkvm's); different
  *	handles are independent.  Not async-signal-safe.
  *
- * CONFIGURATION (implementation file)
- *	KVM_PCPU_OPEN_WAIT_MS	how long an open waits for a segment that
- *				is being created (default 1000).
- *	KVM_PCPU_MAX_SIZE	the largest segment or snapshot accepted
- *				(default 2^40 bytes on 64-bit hosts).
+ * CONFIGURATION
+ *	KVM_PCPU_OPEN_WAIT_MS	implementation file: how long an open waits
+ *				for a segment that is being created (default
+ *				1000).
+ *	KVM_PCPU_MAX_SIZE	global: the largest segment or snapshot
+ *				accepted (default 2^40 bytes on 64-bit hosts,
+ *				2^30 on 32-bit ones).
  *
  * NAMES
  *	libkvm's names for its functions and for the handle type kvm_t
@@ -217,6 +219,15 @@
 
 /* The handle (opaque).  libkvm's type name. */
 typedef struct kvm_pcpu kvm_t;
+
+/* The largest segment or snapshot accepted (see CONFIGURATION). */
+#ifndef KVM_PCPU_MAX_SIZE
+# if SIZE_MAX > 0xffffffffu
+#  define KVM_PCPU_MAX_SIZE ((uint64_t)1 << 40)
+# else
+#  define KVM_PCPU_MAX_SIZE ((uint64_t)1 << 30)
+# endif
+#endif
 
 /* Bytes of an error buffer: libkvm's _POSIX2_LINE_MAX. */
 #define KVM_PCPU_ERRSZ 2048
@@ -374,13 +385,6 @@ int kill(pid_t pid, int sig);
 #ifndef KVM_PCPU_OPEN_WAIT_MS
 # define KVM_PCPU_OPEN_WAIT_MS 1000
 #endif
-#ifndef KVM_PCPU_MAX_SIZE
-# if SIZE_MAX > 0xffffffffu
-#  define KVM_PCPU_MAX_SIZE ((uint64_t)1 << 40)
-# else
-#  define KVM_PCPU_MAX_SIZE ((uint64_t)1 << 30)
-# endif
-#endif
 
 /* Hard limits of what a reader accepts (far above any real writer). */
 #define KVM_PCPU_PRIV_MAXCPU 65536u
@@ -468,40 +472,59 @@ kvm_pcpu_priv_ld32(const unsigned char *p, memory_order mo)
 }
 
 /*
+ * kvm_pcpu_priv_halves - the 64-bit word at @p as two 32-bit atomic loads
+ * (never a 64-bit atomic: where those are not lock-free, a compiler may
+ * implement the load with a locked compare-and-swap, which faults on a
+ * read-only mapping).  May be torn: the caller reads twice.
+ */
+static uint64_t
+kvm_pcpu_priv_halves(const unsigned char *p, memory_order mo)
+{
+	uint32_t w[2];
+	uint64_t v;
+
+	w[0] = kvm_pcpu_priv_ld32(p, mo);
+	w[1] = kvm_pcpu_priv_ld32(p + 4, mo);
+	memcpy(&v, w, sizeof(v));
+	return (v);
+}
+
+/*
  * kvm_pcpu_priv_ld64 - the 64-bit word at @p (8-aligned).
  *
  * Ordering: @mo.  Where 64-bit atomics are not lock-free here or in the
- * writer, two loads must agree (bounded).
+ * writer, the word is read as two halves until two reads agree (bounded).
  * Return: 0, or -1 if the word kept changing (then *@v is the last read).
  */
 static int
 kvm_pcpu_priv_ld64(const kvm_t *kd, const unsigned char *p, memory_order mo,
     uint64_t *v)
 {
-	_Atomic(uint64_t) *w = (_Atomic(uint64_t) *)(uintptr_t)p;
 	int i;
 
 #if KVM_PCPU_PRIV_LOCKFREE64
 	if (kd->h.atomic64 || kd->mode != KVM_PCPU_PRIV_LIVE) {
-		*v = atomic_load_explicit(w, mo);
+		*v =
+		    atomic_load_explicit((_Atomic(uint64_t) *)(uintptr_t)p, mo);
 		return (0);
 	}
 #endif
+	(void)kd;
 	for (i = 0; i < KVM_PCPU_PRIV_RETRIES; i++) {
-		uint64_t a = atomic_load_explicit(w, mo);
+		uint64_t a = kvm_pcpu_priv_halves(p, mo);
 
-		*v = atomic_load_explicit(w, mo);
+		*v = kvm_pcpu_priv_halves(p, mo);
 		if (a == *v)
 			return (0);
 	}
-	(void)kd;
 	return (-1);
 }
 
 /*
  * kvm_pcpu_priv_copy - copy @len bytes from the segment: aligned 64-bit
  * words with relaxed atomic loads (a 64-bit variable is never torn where
- * those are lock-free), the ragged ends byte by byte.
+ * those are lock-free; elsewhere as 32-bit halves), the ragged ends byte
+ * by byte.
  */
 static void
 kvm_pcpu_priv_copy(void *dst, const unsigned char *src, size_t len)
@@ -513,8 +536,12 @@ kvm_pcpu_priv_copy(void *dst, const unsigned char *src, size_t len)
 		len--;
 	}
 	while (len >= 8) {
+#if KVM_PCPU_PRIV_LOCKFREE64
 		uint64_t w = atomic_load_explicit(
 		    (_Atomic(uint64_t) *)(uintptr_t)src, memory_order_relaxed);
+#else
+		uint64_t w = kvm_pcpu_priv_halves(src, memory_order_relaxed);
+#endif
 
 		memcpy(d, &w, 8);
 		d += 8;

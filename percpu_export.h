@@ -732,7 +732,7 @@ percpu_export_priv_hb_main(void *arg)
 	struct timespec ts;
 
 	(void)arg;
-	ts.tv_sec = percpu_export_priv_g.heartbeat_ms / 1000;
+	ts.tv_sec = (time_t)(percpu_export_priv_g.heartbeat_ms / 1000);
 	ts.tv_nsec =
 	    (long)(percpu_export_priv_g.heartbeat_ms % 1000) * 1000000L;
 	while (!atomic_load_explicit(&percpu_export_priv_g.hb_stop,

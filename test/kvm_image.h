@@ -15,6 +15,8 @@
  *	  "pcpu_entry_pkts"  DPCPU u64: template 7, CPU cpu 1000 + cpu
  *	  "pcpu_entry_quota" DPCPU i32: template 100, CPU cpu -cpu
  *	(the two DPCPU ones only with_dpcpu).  img_free() releases it.
+ *   img_build_stride(&im, cpus, n, with_dpcpu, stride)
+ *	The same with another stride (>= 320, a multiple of 64).
  *   img_expect_rx(&im)   the counter's value, summed over the CPUs.
  */
 #ifndef KVM_IMAGE_H
@@ -69,7 +71,8 @@ img_pcpu(struct img *im, unsigned cpu)
 static inline unsigned char *
 img_unit(struct img *im, unsigned unit, uint64_t off)
 {
-	return (im->b + im->h->arena_off + (uint64_t)unit * IMG_STRIDE + off);
+	return (
+	    im->b + im->h->arena_off + (uint64_t)unit * im->h->stride + off);
 }
 
 static inline void
@@ -102,7 +105,8 @@ img_put64(unsigned char *p, uint64_t v)
 }
 
 static inline int
-img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
+img_build_stride(struct img *im, const unsigned *cpus, unsigned n,
+    int with_dpcpu, unsigned stride)
 {
 	unsigned maxcpu, u, k;
 	uint64_t off, arena;
@@ -128,7 +132,7 @@ img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
 		str = off;
 		off = img_up(off + IMG_STRTAB, 4096);
 		arena = off;
-		im->size = (size_t)(arena + (uint64_t)n * IMG_STRIDE);
+		im->size = (size_t)(arena + (uint64_t)n * stride);
 		im->b = (unsigned char *)aligned_alloc(4096, im->size);
 		if (im->b == NULL)
 			return (-1);
@@ -145,13 +149,13 @@ img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
 		h->total_size = im->size;
 		h->maxcpu = maxcpu;
 		h->ncpu = n;
-		h->stride = IMG_STRIDE;
+		h->stride = stride;
 		h->mask_off = mask;
 		h->pcpu_off = pcpu;
 		h->pcpu_size = PERCPU_SEG_PCPU_SIZE;
 		h->nchunks = 1;
 		h->arena_off = arena;
-		h->arena_size = (uint64_t)n * IMG_STRIDE;
+		h->arena_size = (uint64_t)n * stride;
 		h->reg_off = reg;
 		h->reg_cap = IMG_RECORDS;
 		h->reg_size = PERCPU_SEG_REC_SIZE;
@@ -174,7 +178,7 @@ img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
 		p->pc_cpuid = cpu;
 		p->pc_flags = PERCPU_SEG_PCPU_PRESENT;
 		p->pc_unit = u;
-		p->pc_unit_off = arena + (uint64_t)u * IMG_STRIDE;
+		p->pc_unit_off = arena + (uint64_t)u * stride;
 		img_put64(img_unit(im, u, IMG_RX), 100 * (uint64_t)(cpu + 1));
 		img_put64(img_unit(im, u, IMG_RX + 8), cpu);
 		img_put64(img_unit(im, u, IMG_IFC), 2);
@@ -189,7 +193,7 @@ img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
 		if (with_dpcpu) {
 			int32_t q = -(int32_t)cpu;
 
-			p->pc_dynamic = arena + (uint64_t)u * IMG_STRIDE +
+			p->pc_dynamic = arena + (uint64_t)u * stride +
 			    IMG_DPCPU - h->dpcpu_tmpl_off;
 			img_put64(img_unit(im, u, IMG_DPCPU), 1000 + cpu);
 			memcpy(img_unit(im, u, IMG_DPCPU + 8), &q, 4);
@@ -215,6 +219,12 @@ img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
 		    PERCPU_SEG_FMT_I32, im->quota, 4, 1);
 	}
 	return (0);
+}
+
+static inline int
+img_build(struct img *im, const unsigned *cpus, unsigned n, int with_dpcpu)
+{
+	return (img_build_stride(im, cpus, n, with_dpcpu, IMG_STRIDE));
 }
 
 static inline uint64_t

@@ -311,9 +311,12 @@ Test(kvm, corpus_bad_headers)
 	    sz + 4096, sz);
 	expect_bad(&im, im.size, EBADMSG, msg);
 	im.h->total_size = UINT64_MAX;
-	expect_bad(&im, im.size, EBADMSG,
+	/* The reader's default KVM_PCPU_MAX_SIZE: 1 TiB, 1 GiB on 32-bit. */
+	snprintf(msg, sizeof(msg),
 	    "(image): corrupt: total_size 18446744073709551615 over the limit "
-	    "1099511627776");
+	    "%" PRIu64,
+	    SIZE_MAX > 0xffffffffu ? (uint64_t)1 << 40 : (uint64_t)1 << 30);
+	expect_bad(&im, im.size, EBADMSG, msg);
 	im.h->total_size = sz;
 	im.h->ptr_size = 3;
 	expect_bad(&im, im.size, EBADMSG, "(image): corrupt: ptr_size 3");
@@ -700,6 +703,8 @@ writer_main(void)
 		else
 			printf("err %s\n", percpu_export_error());
 	}
+	/* The test went away (a failed assertion): leave nothing behind. */
+	(void)percpu_export_close();
 	return (0);
 }
 
@@ -742,6 +747,9 @@ writer_start(struct writer *w, const char *tag)
 		close(in[1]);
 		close(out[0]);
 		close(out[1]);
+		/* Out of the test's process group: when a failed test is
+		 * killed, the writer sees EOF and removes its segment. */
+		(void)setsid();
 		setenv("KVM_TEST_ROLE", "writer", 1);
 		setenv("KVM_TEST_NAME", w->name, 1);
 		execl("/proc/self/exe", "kvm-writer", (char *)NULL);
@@ -1184,6 +1192,230 @@ Test(kvm_live, open_after_the_toolkit_is_in_use_is_refused)
 	cr_assert_str_eq(percpu_export_error(),
 	    "percpu_export_open: the toolkit is already in use: call "
 	    "percpu_export_open() before any other of its functions");
+}
+
+/* ---- pcpustat (built by `make tools`, a prerequisite of the suites) ---- */
+
+static const char *
+pcpustat_path(void)
+{
+	static char path[256];
+	const char *b = getenv("BUILD");
+
+	if (getenv("PCPUSTAT") != NULL)
+		return (getenv("PCPUSTAT"));
+	snprintf(path, sizeof(path), "%s/tools/pcpustat",
+	    b != NULL ? b : "build");
+	cr_assert_eq(access(path, X_OK), 0, "%s not built: make tools", path);
+	return (path);
+}
+
+/* Read all of @fd into @buf (NUL-terminated). */
+static void
+slurp(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+}
+
+/*
+ * Run pcpustat with the NULL-terminated arguments, as uid @uid if not 0;
+ * its stdout in @out, stderr in @err.  Return: the exit status.
+ */
+static int
+pcpustat(char *out, size_t outlen, char *err, size_t errlen, uid_t uid, ...)
+{
+	const char *argv[16];
+	int o[2], e[2], st, n = 1;
+	va_list ap;
+	pid_t p;
+
+	argv[0] = pcpustat_path();
+	va_start(ap, uid);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(pipe(o), 0);
+	cr_assert_eq(pipe(e), 0);
+	p = fork();
+	cr_assert(p >= 0);
+	if (p == 0) {
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		close(o[0]);
+		close(e[0]);
+		if (uid != 0 && (setgid(uid) != 0 || setuid(uid) != 0))
+			_exit(99);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(98);
+	}
+	close(o[1]);
+	close(e[1]);
+	slurp(o[0], out, outlen);
+	slurp(e[0], err, errlen);
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st));
+	return (WEXITSTATUS(st));
+}
+
+Test(kvm_live, pcpustat_reads_a_live_writer)
+{
+	char out[16384], err[4096], want[512], snap[128], *second;
+	struct writer w;
+
+	snprintf(snap, sizeof(snap), "/tmp/kvmt-%d-tool.pcpu", (int)getpid());
+	writer_start(&w, "tool");
+	writer_cmd(&w, "a 5");
+	writer_cmd(&w, "c 1 40");
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
+			 w.name, "-j", "-c", "-f", "rx", NULL),
+	    0, "%s", err);
+	snprintf(want, sizeof(want),
+	    "\"live\":true,\"status\":\"running\",\"pid\":%d,", (int)w.pid);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	cr_assert_not_null(
+	    strstr(out,
+		"\"objects\":[{\"name\":\"rx\",\"kind\":\"counter\","
+		"\"format\":\"u64\",\"size\":16,\"count\":1,"
+		"\"value\":5,\"per_cpu\":{"),
+	    "%s", out);
+	cr_assert_null(strstr(out, "\"ifc\""), "filtered out");
+	/* Text: one line per counter of the set. */
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
+			 w.name, "-f", "if?", NULL),
+	    0, "%s", err);
+	snprintf(want, sizeof(want), "\n%-32s %-14s %20s\n", "ifc[1]",
+	    "counters", "40");
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	/* Interval mode: nothing changes between the samples: rate 0. */
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
+			 w.name, "-j", "-i", "0.1", "-N", "2", "-f", "rx",
+			 NULL),
+	    0, "%s", err);
+	second = strchr(out, '\n');
+	cr_assert(second != NULL && strchr(second + 1, '\n') != NULL);
+	*second++ = '\0';
+	cr_assert_null(strstr(out, "\"rate\""), "no rate in the first sample");
+	cr_assert_not_null(strstr(second, "\"value\":5,\"rate\":0}"), "%s",
+	    second);
+	/* The list. */
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-l", NULL), 0,
+	    "%s", err);
+	snprintf(want, sizeof(want), "%-24s %8d ", w.name, (int)w.pid);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	/* A snapshot, read after the writer moved on and exited. */
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
+			 w.name, "-s", snap, NULL),
+	    0, "%s", err);
+	snprintf(want, sizeof(want), "saved %s\n", snap);
+	cr_assert_str_eq(out, want);
+	writer_cmd(&w, "a 1");
+	writer_quit(&w);
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-r", snap,
+			 "-j", "-f", "rx", NULL),
+	    0, "%s", err);
+	cr_assert_not_null(
+	    strstr(out, "\"live\":false,\"status\":\"snapshot\""), "%s", out);
+	cr_assert_not_null(strstr(out, "\"value\":5}"), "%s", out);
+	unlink(snap);
+}
+
+Test(kvm_live, pcpustat_exit_codes_by_error_class)
+{
+	char out[16384], err[4096], want[512], path[128], name[64];
+	struct img im;
+	struct writer w;
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "/tmp/kvmt-%d-bad.pcpu", (int)getpid());
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, NULL), 2);
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-x", NULL), 2);
+	snprintf(name, sizeof(name), "kvmt-%d-none", (int)getpid());
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n", name, NULL),
+	    3);
+	snprintf(want, sizeof(want),
+	    "pcpustat: /dev/shm/pcpu.%u.%s: no such segment\n",
+	    (unsigned)geteuid(), name);
+	cr_assert_str_eq(err, want);
+	/* Bad magic (6), corrupt header (7), a corrupt record (7, after
+	 * the others). */
+	build(&im, 1);
+	im.h->magic[0] = 'X';
+	f = fopen(path, "w");
+	fwrite(im.b, 1, im.size, f);
+	fclose(f);
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-r", path, NULL),
+	    6);
+	im.h->magic[0] = 'P';
+	im.h->ncpu = 0;
+	f = fopen(path, "w");
+	fwrite(im.b, 1, im.size, f);
+	fclose(f);
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-r", path, NULL),
+	    7);
+	snprintf(want, sizeof(want),
+	    "pcpustat: %s: corrupt: ncpu 0 (maxcpu 201)\n", path);
+	cr_assert_str_eq(err, want);
+	im.h->ncpu = IMG_N;
+	img_rec(&im, 1)->name_off = 5000;
+	f = fopen(path, "w");
+	fwrite(im.b, 1, im.size, f);
+	fclose(f);
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-r", path,
+			 "-f", "rx", NULL),
+	    7);
+	snprintf(want, sizeof(want), "\n%-32s %-14s %20s\n", "rx", "counter",
+	    "27131");
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	unlink(path);
+	img_free(&im);
+	/* Writer gone (5), unless -S. */
+	writer_start(&w, "tool-gone");
+	kill(w.pid, SIGKILL);
+	cr_assert_eq(waitpid(w.pid, &st, 0), w.pid);
+	fclose(w.to);
+	fclose(w.from);
+	cr_assert_eq(
+	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n", w.name, NULL),
+	    5);
+	snprintf(want, sizeof(want),
+	    "pcpustat: %s: writer gone: pid %d is not running\n", w.path,
+	    (int)w.pid);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
+			 w.name, "-S", NULL),
+	    0, "%s", err);
+	cr_assert_eq(shm_unlink(w.path + strlen("/dev/shm")), 0);
+}
+
+Test(kvm_live, pcpustat_permission_denied_for_another_uid)
+{
+	char out[4096], err[4096], want[512];
+	struct writer w;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as a second uid");
+	writer_start(&w, "tool-perm");
+	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 65534, "-n",
+			 w.path, NULL),
+	    4);
+	snprintf(want, sizeof(want),
+	    "pcpustat: %s: permission denied (owner uid 0, mode 0600)\n",
+	    w.path);
+	cr_assert_str_eq(err, want);
+	writer_quit(&w);
 }
 
 #else /* !PERCPU_MP */

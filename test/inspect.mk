@@ -1,0 +1,51 @@
+# test/inspect.mk - inspection from outside (included by the Makefile).
+#
+#   make tools         build/tools/pcpustat: reads the segments programs
+#                      export with percpu_export.h, live or snapshots
+#   make fuzz          libFuzzer on kvm_pcpu.h's open and parse of hostile
+#                      images for FUZZ_TIME seconds (default 20; run by
+#                      `make test`); a crash leaves its input in
+#                      build/fuzz/ (crash-*, leak-*, timeout-*)
+#   make demo          builds pcpustat first: examples/06-inspect runs it
+#                      against its own workload (PCPUSTAT in its
+#                      environment)
+#
+# The Criterion suites (test/test_kvm.c) run pcpustat too, so `suites`
+# builds it.
+
+PCPUSTAT_TOOL = $(BUILD)/tools/pcpustat
+FUZZ_DIR      = $(BUILD)/fuzz
+FUZZ_TIME    ?= 20
+FUZZ_SRCS     = test/fuzz_kvm.c test/kvm_image.h kvm_pcpu.h percpu/seg.h
+
+.PHONY: tools fuzz
+
+$(PCPUSTAT_TOOL): tools/pcpustat.c kvm_pcpu.h percpu/seg.h
+	@mkdir -p $(BUILD)/tools
+	$(firstword $(CC_LIST)) $(WARN) $(OPT) $(CPPFLAGS) -o $@ $<
+
+tools: $(PCPUSTAT_TOOL)
+all: tools
+suites: $(PCPUSTAT_TOOL)
+demo: $(PCPUSTAT_TOOL)
+demo: export PCPUSTAT = $(abspath $(PCPUSTAT_TOOL))
+
+$(FUZZ_DIR)/kvm: $(FUZZ_SRCS)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(CPPFLAGS) -Itest -o $@ test/fuzz_kvm.c
+
+$(FUZZ_DIR)/seed: $(FUZZ_SRCS)
+	@mkdir -p $(FUZZ_DIR)
+	$(firstword $(CC_LIST)) $(WARN) -O1 $(CPPFLAGS) -Itest \
+	  -DKVM_FUZZ_SEEDS -o $@ test/fuzz_kvm.c
+
+# The corpus grows across runs (build/fuzz/corpus): seeds are valid
+# images of test/kvm_image.h, rewritten each time.
+fuzz: $(FUZZ_DIR)/kvm $(FUZZ_DIR)/seed
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@$(FUZZ_DIR)/seed $(FUZZ_DIR)/corpus
+	@cd $(FUZZ_DIR) && ./kvm -max_total_time=$(FUZZ_TIME) \
+	  -rss_limit_mb=2048 -print_final_stats=1 corpus >fuzz.log 2>&1 || \
+	  { tail -n 60 fuzz.log; exit 1; }
+	@grep -E '^Done|number_of_executed_units' $(FUZZ_DIR)/fuzz.log
