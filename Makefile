@@ -220,3 +220,6 @@ clean:
 
 # Firmware and portability (cross builds, emulated suites, bare metal).
 include test/firmware.mk
+
+# Inspection from outside (tools/pcpustat, fuzzing the reader).
+include test/inspect.mk
