@@ -28,6 +28,21 @@ step() {
 	fi
 }
 
+# step_show NAME CMD...: a step whose output is shown even when it passes.
+step_show() {
+	name=$1
+	shift
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok     $name"
+		sed 's/^/       /' "$log"
+	else
+		fail=$((fail + 1))
+		echo "FAIL   $name"
+		sed 's/^/       /' "$log" | tail -n 60
+	fi
+}
+
 suite() {
 	bin=$1
 	"$bin" --jobs 2 --short-filename >"$log" 2>&1
@@ -62,7 +77,16 @@ if $MAKE -s -n check-up >/dev/null 2>&1; then
 fi
 step "build examples" $MAKE -s examples
 step "build suites" $MAKE -s -j2 suites
-for bin in "$BUILD"/test-*; do
+# Firmware and portability (test/firmware.mk).
+step "cross packages (CROSS_DEBS)" $MAKE -s cross-deps
+step "build static-arena suites (no malloc)" $MAKE -s static-suites
+step_show "firmware cross builds (Cortex-M0+/M4/M33, RV32/RV64; -ffreestanding -Werror)" \
+    $MAKE -s check-fw
+step "build i386 (gcc -m32) and AArch64 (qemu-user) suites" \
+    $MAKE -s -j2 xsuites
+step_show "bare-metal AArch64 self-test (4 cores, qemu-system-aarch64)" \
+    $MAKE -s check-baremetal
+for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
 	suite "$bin"
 done
