@@ -76,6 +76,7 @@ if $MAKE -s -n check-up >/dev/null 2>&1; then
 	step "check-up (UP build = plain globals)" $MAKE -s check-up
 fi
 step "build examples" $MAKE -s examples
+step "build tools (pcpustat)" $MAKE -s tools
 step "build suites" $MAKE -s -j2 suites
 # Firmware and portability (test/firmware.mk).
 step "cross packages (CROSS_DEBS)" $MAKE -s cross-deps
@@ -90,5 +91,8 @@ for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
 	suite "$bin"
 done
+# Inspection (test/inspect.mk): libFuzzer on the reader, time-bounded.
+step "fuzz kvm_pcpu.h open and parse (${FUZZ_TIME:-20} s, ASan+UBSan)" \
+    $MAKE -s fuzz
 echo "test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
