@@ -7,8 +7,9 @@
 # on Cortex-M, the ready RISC-V port and the user port
 # firmware/port_riscv_smode.h on RISC-V): every face header alone, and with
 # PERCPU_IMPLEMENTATION (static arena: no malloc), -ffreestanding -Werror.
-# Then the code size of test/cross/size_ref.c's functions at -O2 and -Os, and that
-# an MP build without a port fails naming the fix.
+# Then the code size of test/cross/size_ref.c's functions at -O2 and -Os,
+# the same sources with clang's cross targets, and that an MP build
+# without a port fails naming the fix.
 BUILD=${BUILD:-build}
 out=$BUILD/fw
 mkdir -p "$out" || exit 1
@@ -86,6 +87,29 @@ target rv32imac riscv64-unknown-elf-gcc -march=rv32imac_zicsr -mabi=ilp32 \
     -idirafter /usr/include/newlib || status=1
 target rv64imac riscv64-unknown-elf-gcc -march=rv64imac_zicsr -mabi=lp64 \
     -mcmodel=medany -idirafter /usr/include/newlib || status=1
+
+# The same sources with clang (LLVM's own cross targets, no toolchain
+# needed): every face and the implementation, one build per target.
+# ARMv6-M has no lock-free atomics at all: clang's -Watomic-alignment
+# says so for each one (they are the firmware's library calls by design).
+clang_fw() {
+	# shellcheck disable=SC2086
+	clang $WARN -ffreestanding -O2 -I. -idirafter /usr/include/newlib \
+	    $IMPL "$@" -c -o "$out/clang.o" test/cross/size_ref.c || {
+		echo "check-fw: clang $*"
+		status=1
+		return
+	}
+	echo "ok: clang $1 $2"
+}
+clang_fw --target=aarch64-none-elf -DPERCPU_MD=PERCPU_MD_BAREMETAL \
+    -DPERCPU_MAXCPU=4 -DPERCPU_UNIT_SIZE=256
+clang_fw --target=riscv64-unknown-elf -march=rv64imac \
+    -DPERCPU_MD=PERCPU_MD_BAREMETAL -DPERCPU_MAXCPU=4 -DPERCPU_UNIT_SIZE=256
+clang_fw --target=thumbv6m-none-eabi -mcpu=cortex-m0plus \
+    -Wno-atomic-alignment $ARM_PORT -DPERCPU_MAXCPU=2 -DPERCPU_UNIT_SIZE=256
+clang_fw --target=thumbv8m.main-none-eabi -mcpu=cortex-m33 -DPERCPU_MP=0 \
+    $ARM_PORT
 
 # An unknown target is an #error that names the fix.
 printf '#include "percpu.h"\n' >"$out/none.c"
