@@ -138,6 +138,9 @@
  *			PROVIDE(__stop_set_dpcpu = .);
  *		} > FLASH
  *
+ *	(shipped as firmware/dpcpu.ld, which test/baremetal/link.ld
+ *	INCLUDEs: a 4-core bare-metal AArch64 image checks that every core's
+ *	copy starts from the initializers.)
  *	The template is only read (once, by the copy at first use), so it
  *	may stay in ROM: no startup copy to RAM is needed for it.  (It is
  *	emitted writable, "aw"; the region must accept that.)  Alignment
