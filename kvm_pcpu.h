@@ -1589,12 +1589,10 @@ kvm_close(kvm_t *kd)
 char *
 kvm_geterr(kvm_t *kd)
 {
-	static char empty[1];
+	static char empty[1]; /* never written */
 
-	if (kd == NULL) {
-		empty[0] = '\0';
+	if (kd == NULL)
 		return (empty);
-	}
 	return (kd->err);
 }
 

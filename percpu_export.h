@@ -399,7 +399,7 @@ percpu_export_error(void)
  */
 static struct {
 	pthread_mutex_t lock;
-	int phase;
+	atomic_int phase; /* written under lock; heartbeat reads it without */
 	int fd;
 	unsigned char *seg;
 	size_t size;
@@ -894,7 +894,8 @@ percpu_export_close(void)
 	int rc = 0;
 
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	switch (percpu_export_priv_g.phase) {
+	switch (atomic_load_explicit(&percpu_export_priv_g.phase,
+	    memory_order_relaxed)) {
 	case PERCPU_EXPORT_PRIV_OPEN:
 		if (percpu_export_priv_g.hb_on) {
 			atomic_store_explicit(&percpu_export_priv_g.hb_stop, 1,

@@ -543,24 +543,33 @@ status_name(int st)
 	}
 }
 
-/* Names are [A-Za-z0-9_.:/-] (checked by the reader): no escaping. */
+/* @str as a JSON string (paths come from the command line or from
+ * /dev/shm, messages may quote them; object names need no escaping). */
+static void
+json_str(const char *str)
+{
+	putchar('"');
+	for (; *str != '\0'; str++) {
+		unsigned char ch = (unsigned char)*str;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
 static void
 print_json(struct seg *s, struct obj *prev, double dt, uint64_t t)
 {
 	unsigned j, k, c, i;
 
-	printf("{\"segment\":{\"path\":\"");
-	for (i = 0; s->info.path[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s->info.path[i];
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	printf("\",\"live\":%s,\"status\":\"%s\",\"pid\":%" PRIu64
+	printf("{\"segment\":{\"path\":");
+	json_str(s->info.path);
+	printf(",\"live\":%s,\"status\":\"%s\",\"pid\":%" PRIu64
 	       ",\"instance\":\"",
 	    s->info.live ? "true" : "false",
 	    status_name(kvm_pcpu_status(s->kd)), s->info.pid);
@@ -591,12 +600,9 @@ print_json(struct seg *s, struct obj *prev, double dt, uint64_t t)
 			fmt_names[o->e.fmt],
 		    o->e.size, o->e.count);
 		if (o->err) {
-			printf(",\"error\":\"");
-			for (i = 0; o->msg[i] != '\0'; i++)
-				if (o->msg[i] != '"' && o->msg[i] != '\\' &&
-				    (unsigned char)o->msg[i] >= 0x20)
-					putchar(o->msg[i]);
-			printf("\"}");
+			printf(",\"error\":");
+			json_str(o->msg);
+			printf("}");
 			continue;
 		}
 		if (o->n > n)
@@ -689,13 +695,17 @@ list_segments(void)
 				kvm_close(kd);
 			continue;
 		}
-		if (opt.json)
-			printf(
-			    "%s{\"name\":\"%s\",\"path\":\"%s\",\"pid\":%" PRIu64
-			    ",\"ncpu\":%u,\"objects\":%u,\"status\":\"%s\"}",
-			    shown ? "," : "", p + 1, path, info.pid, info.ncpu,
-			    info.entries, status_name(kvm_pcpu_status(kd)));
-		else
+		if (opt.json) {
+			printf("%s{\"name\":", shown ? "," : "");
+			json_str(p + 1);
+			printf(",\"path\":");
+			json_str(path);
+			printf(",\"pid\":%" PRIu64
+			       ",\"ncpu\":%u,\"objects\":%u,"
+			       "\"status\":\"%s\"}",
+			    info.pid, info.ncpu, info.entries,
+			    status_name(kvm_pcpu_status(kd)));
+		} else
 			printf("%-24s %8" PRIu64 " %5u %7u %-9s %s\n",
 			    strncmp(name, prefix, strlen(prefix)) == 0 ? p + 1 :
 									 path,
@@ -712,6 +722,36 @@ list_segments(void)
 	return (0);
 }
 
+/* Release everything of @s. */
+static void
+close_seg(struct seg *s)
+{
+	unsigned j;
+
+	for (j = 0; j < s->nobjs; j++) {
+		free(s->objs[j].sum);
+		free(s->objs[j].cpu);
+		free(s->objs[j].raw);
+	}
+	free(s->objs);
+	free(s->cpus);
+	free(s->dynamic);
+	if (s->kd != NULL)
+		kvm_close(s->kd);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Free the sums kept from the last sample. */
+static void
+free_prev(struct obj *prev, unsigned n)
+{
+	unsigned j;
+
+	for (j = 0; prev != NULL && j < n; j++)
+		free(prev[j].sum);
+	free(prev);
+}
+
 static int
 show(const char *what, const char *save)
 {
@@ -722,8 +762,10 @@ show(const char *what, const char *save)
 	int rc, st;
 	unsigned j;
 
-	if ((rc = open_seg(&s, what)) != 0)
+	if ((rc = open_seg(&s, what)) != 0) {
+		close_seg(&s);
 		return (rc);
+	}
 	if (save != NULL) {
 		if (kvm_pcpu_snapshot(s.kd, save) != 0) {
 			fprintf(stderr, "pcpustat: %s\n", kvm_geterr(s.kd));
@@ -731,7 +773,7 @@ show(const char *what, const char *save)
 		}
 		if (!opt.json)
 			printf("saved %s\n", save);
-		kvm_close(s.kd);
+		close_seg(&s);
 		return (0);
 	}
 	for (;;) {
@@ -765,7 +807,7 @@ show(const char *what, const char *save)
 		    (opt.count > 0 && samples >= opt.count))
 			break;
 		/* Keep this sample's sums for the rates of the next. */
-		free(prev);
+		free_prev(prev, s.nobjs);
 		prev = malloc(s.nobjs * sizeof(*prev) + 1);
 		if (prev == NULL)
 			return (1);
@@ -797,7 +839,8 @@ show(const char *what, const char *save)
 			    s.info.path,
 			    st == KVM_PCPU_GONE ? "gone" :
 						  "restarted (run again)");
-			return (5);
+			rc = 5;
+			break;
 		}
 		/* Objects registered since come in with their first sample;
 		 * the rates need an older one, so extend prev with zeros. */
@@ -821,7 +864,8 @@ show(const char *what, const char *save)
 			}
 		}
 	}
-	kvm_close(s.kd);
+	free_prev(prev, s.nobjs);
+	close_seg(&s);
 	if (rc == 0 && bad_records != 0)
 		rc = 7;
 	return (rc);
