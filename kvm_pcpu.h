@@ -1460,6 +1460,16 @@ kvm_pcpu_priv_check_writer(kvm_t *kd)
 	return (0);
 }
 
+/*
+ * kvm_pcpu_open - open a live segment by name or path, or a snapshot.
+ *
+ * Context: any thread; may wait up to KVM_PCPU_OPEN_WAIT_MS for a segment
+ *          being created.
+ * Ordering: acquire on the header's state (pairs with the release of
+ *           READY in percpu_export_open()).
+ * UP: the reader is the same in every build.
+ * Return: the handle, or NULL with errno (the class) and @errbuf.
+ */
 kvm_t *
 kvm_pcpu_open(const char *what, int flags, char *errbuf)
 {
@@ -1542,6 +1552,12 @@ kvm_pcpu_open(const char *what, int flags, char *errbuf)
 	}
 }
 
+/*
+ * kvm_pcpu_open_image - a segment image already in memory, used in place.
+ *
+ * Context: any thread; @image (8-byte aligned) stays valid until close.
+ * Return: the handle, or NULL with errno and @errbuf.
+ */
 kvm_t *
 kvm_pcpu_open_image(const void *image, size_t size, int flags, char *errbuf)
 {

@@ -364,6 +364,10 @@ percpu_export_priv_set(int e, const char *fmt, ...)
 	errno = e;
 }
 
+/*
+ * percpu_export_error - the message of the last failure.
+ * Context: any; one buffer per process (the last writer wins).
+ */
 const char *
 percpu_export_error(void)
 {
@@ -801,6 +805,15 @@ percpu_export_priv_fill(void)
 	    memory_order_relaxed);
 }
 
+/*
+ * percpu_export_open - create the segment and place the arena in it.
+ *
+ * Context: before any other function of the toolkit, once per process.
+ * Ordering: the header, CPU table and DPCPU template are written before
+ *           the release store of READY (see MEMORY ORDERING).
+ * UP: -1, ENOTSUP.
+ * Return: 0, or -1 with errno and percpu_export_error().
+ */
 int
 percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 {
@@ -888,6 +901,15 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	return (0);
 }
 
+/*
+ * percpu_export_close - mark the segment CLOSED and unlink its name.
+ *
+ * Context: thread context; stops and joins the heartbeat thread.
+ * Ordering: release store of CLOSED; pairs with the acquire in
+ *           kvm_pcpu_status() and kvm_pcpu_priv_check_writer().
+ * UP: -1, ENOTSUP.
+ * Return: 0 (also in a fork child, which unlinks nothing), or -1 (EBADF).
+ */
 int
 percpu_export_close(void)
 {
@@ -922,6 +944,15 @@ percpu_export_close(void)
 	return (rc);
 }
 
+/*
+ * percpu_export_snapshot - write the segment to the snapshot file @path.
+ *
+ * Context: thread context; registrations wait for it (the lock).
+ * Ordering: each 64-bit word is copied whole; the registry as of its
+ *           reg_count (acquire).  Counters keep moving while it copies.
+ * UP: -1, ENOTSUP.
+ * Return: 0, or -1 with errno and percpu_export_error().
+ */
 int
 percpu_export_snapshot(const char *path)
 {
@@ -962,6 +993,7 @@ percpu_export_heartbeat(void)
 		    percpu_export_priv_now(), memory_order_relaxed);
 }
 
+/* percpu_export_path - the segment's path while exporting, else NULL. */
 const char *
 percpu_export_path(void)
 {
@@ -999,6 +1031,16 @@ percpu_export_priv_lookup(const char *name, size_t len)
 	return (NULL);
 }
 
+/*
+ * percpu_export_priv_add - append a record (see the declaration).
+ *
+ * Context: thread context; takes the exporter's lock (never the arena's).
+ * Ordering: name and record, then state = ALLOC (release), then
+ *           reg_count (release); pairs with kvm_pcpu_priv_rec() and
+ *           kvm_pcpu_priv_count().
+ * UP: -1, ENOTSUP.
+ * Return: 0, or -1 with errno (EINVAL, EFAULT, EEXIST, ENOSPC, EBADF).
+ */
 int
 percpu_export_priv_add(const char *name, unsigned kind, unsigned fmt,
     const void *obj, size_t size, unsigned count)
@@ -1107,6 +1149,14 @@ out:
 	return (rc);
 }
 
+/*
+ * percpu_export_unregister - mark @name's record RECLAIMED.
+ *
+ * Context: thread context, before the object is freed.
+ * Ordering: release; pairs with the acquire in kvm_pcpu_priv_ent().
+ * UP: -1, ENOTSUP.
+ * Return: 0, or -1 (ENOENT: not registered; EBADF: not exporting).
+ */
 int
 percpu_export_unregister(const char *name)
 {
