@@ -17,6 +17,15 @@
  *   harness_shuffle_affinity(&seed)
  *                          move the calling thread to a random non-empty
  *                          subset of the online CPUs (real migration).
+ *   harness_migrate(i, &seed)
+ *                          every so often (by iteration @i), move the
+ *                          calling thread: a real affinity change on the
+ *                          Linux port, a forced migration on the
+ *                          simulated one, nothing on UP.
+ *   harness_stamp(&owner, me, &seed)
+ *                          write the owner stamp @me, widen the race,
+ *                          then check it and clear it: 1 if another
+ *                          thread wrote it meanwhile (exclusivity broken).
  *   harness_capture_errors()
  *                          route the toolkit's detected errors into a
  *                          buffer instead of abort(); harness_errors()
@@ -42,6 +51,8 @@ void harness_run(unsigned n, void *(*fn)(void *), void *arg);
 uint32_t harness_rand(uint32_t *seed);
 void harness_jiggle(uint32_t *seed);
 void harness_shuffle_affinity(uint32_t *seed);
+void harness_migrate(unsigned i, uint32_t *seed);
+int harness_stamp(volatile uintptr_t *owner, uintptr_t me, uint32_t *seed);
 void harness_capture_errors(void);
 unsigned harness_errors(void);
 const char *harness_last_error(void);

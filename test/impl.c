@@ -100,6 +100,33 @@ harness_shuffle_affinity(uint32_t *seed)
 	(void)sched_setaffinity(0, sizeof(pick), &pick);
 }
 
+void
+harness_migrate(unsigned i, uint32_t *seed)
+{
+#if PERCPU_MD == PERCPU_MD_LINUX
+	if ((i & 255) == 0)
+		harness_shuffle_affinity(seed);
+#elif PERCPU_MD == PERCPU_MD_SIM
+	if ((i & 15) == 0)
+		percpu_sim_migrate(harness_rand(seed) % 256);
+#else
+	(void)i;
+	(void)seed;
+#endif
+}
+
+int
+harness_stamp(volatile uintptr_t *owner, uintptr_t me, uint32_t *seed)
+{
+	int stolen;
+
+	*owner = me;
+	harness_jiggle(seed);
+	stolen = (*owner != me);
+	*owner = 0;
+	return (stolen);
+}
+
 static atomic_uint harness_nerr;
 static char harness_msg[256];
 

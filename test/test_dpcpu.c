@@ -355,13 +355,7 @@ crit_worker(void *arg)
 		(*DPCPU_PTR(crit_count))++;
 		*p = 0;
 		critical_exit();
-#if LINUX
-		if ((i & 255) == 0)
-			harness_shuffle_affinity(&seed);
-#elif SIM
-		if ((i & 15) == 0)
-			percpu_sim_migrate(harness_rand(&seed) % 256);
-#endif
+		harness_migrate(i, &seed);
 	}
 	return (NULL);
 }

@@ -461,20 +461,11 @@ stamp_worker(void *arg)
 	for (i = 0; i < run->iters; i++) {
 		struct stamp_slot *s = percpu_getref(run->pc);
 
-		s->owner = me;
-		harness_jiggle(&seed);
-		if (s->owner != me)
+		if (harness_stamp(&s->owner, me, &seed))
 			atomic_fetch_add(&run->violations, 1);
 		s->count++;
-		s->owner = 0;
 		percpu_putref(run->pc);
-#if LINUX
-		if ((i & 255) == 0)
-			harness_shuffle_affinity(&seed);
-#elif SIM
-		if ((i & 15) == 0)
-			percpu_sim_migrate(harness_rand(&seed) % 256);
-#endif
+		harness_migrate(i, &seed);
 	}
 	return (NULL);
 }
