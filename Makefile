@@ -96,7 +96,11 @@ demo: $(EXAMPLES)
 # default port ("rseq" where glibc registered it), the same binary with
 # PERCPU_BACKEND=getcpu, and the simulated port at 2..1024 CPUs for fetch.
 BENCH_DEBS = libbenchmark-dev g++ gnuplot-nox python3 valgrind
-BENCH_TIME ?= 0.3
+BENCH_TIME ?= 0.2
+BENCH_REPS ?= 5
+BENCH_ARGS  = --benchmark_min_time=$(BENCH_TIME) \
+              --benchmark_repetitions=$(BENCH_REPS) \
+              --benchmark_report_aggregates_only=true
 BENCH_OUT  = $(BUILD)/bench
 $(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)/bench
@@ -124,15 +128,14 @@ bench-icount: bench-deps $(BUILD)/bench/icount
 	  sort -k2 -n | tee icount.txt
 
 bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
-	$(BUILD)/bench/bench-mp --benchmark_min_time=$(BENCH_TIME) \
+	$(BUILD)/bench/bench-mp $(BENCH_ARGS) \
 	  --benchmark_out=$(BENCH_OUT)/default.json --benchmark_out_format=json
-	PERCPU_BACKEND=getcpu $(BUILD)/bench/bench-mp \
-	  --benchmark_min_time=$(BENCH_TIME) \
+	PERCPU_BACKEND=getcpu $(BUILD)/bench/bench-mp $(BENCH_ARGS) \
 	  --benchmark_filter='counter|percpu|cpumem|dpcpu|base_getcpu' \
 	  --benchmark_out=$(BENCH_OUT)/getcpu.json --benchmark_out_format=json
 	for n in 2 64 256 1024; do \
 	  PERCPU_SIM_CPUS=0-$$((n - 1)) $(BUILD)/bench/bench-sim \
-	    --benchmark_min_time=$(BENCH_TIME) --benchmark_filter=fetch \
+	    $(BENCH_ARGS) --benchmark_filter=fetch \
 	    --benchmark_out=$(BENCH_OUT)/sim-$$n.json \
 	    --benchmark_out_format=json >/dev/null || exit 1; done
 	python3 bench/report.py $(BENCH_OUT) $(BENCH_OUT)/default.json \

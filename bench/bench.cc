@@ -99,6 +99,12 @@ BM_base_tls_add(benchmark::State &state)
 }
 
 void
+BM_base_indexed_add(benchmark::State &state)
+{
+	run<shim_base_indexed_add>(state);
+}
+
+void
 BM_base_shared_atomic(benchmark::State &state)
 {
 	run<shim_base_shared_atomic>(state);
@@ -133,6 +139,7 @@ BM_base_getcpu_private_lock_add(benchmark::State &state)
 #define THREADS ->Threads(1)->Threads(2)->Threads(4)->UseRealTime()
 
 BENCHMARK(BM_base_tls_add) THREADS;
+BENCHMARK(BM_base_indexed_add) THREADS;
 BENCHMARK(BM_base_shared_atomic) THREADS;
 BENCHMARK(BM_base_striped_atomic) THREADS;
 BENCHMARK(BM_base_getcpu_atomic) THREADS;
@@ -145,7 +152,7 @@ BENCHMARK(BM_counters_pkt) THREADS;
 BENCHMARK(BM_percpu_getref_putref) THREADS;
 BENCHMARK(BM_cpumem_enter_leave) THREADS;
 BENCHMARK(BM_dpcpu_critical_inc) THREADS;
-BENCHMARK(BM_counter_u64_fetch)->Threads(1)->UseRealTime();
+BENCHMARK(BM_counter_u64_fetch) THREADS;
 
 int
 main(int argc, char **argv)

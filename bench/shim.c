@@ -33,6 +33,10 @@ struct bench_line {
 };
 static struct bench_line bench_slots[1024];
 static struct bench_line bench_stripes[STRIPES];
+static struct {
+	uint64_t v;
+	char pad[64 - sizeof(uint64_t)];
+} bench_plain[64];
 static _Thread_local uint64_t bench_tls;
 static _Thread_local struct bench_line bench_private;
 static _Thread_local unsigned bench_stripe;
@@ -154,6 +158,20 @@ shim_base_tls_add(uint64_t n)
 	for (i = 0; i < n; i++) {
 		bench_tls++;
 		/* Keep one add per iteration, as in the other loops. */
+		__asm__ __volatile__("" ::: "memory");
+	}
+}
+
+void
+shim_base_indexed_add(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned idx = bench_stripe % 64; /* opaque, as a CPU id */
+
+		__asm__ __volatile__("" : "+r"(idx));
+		bench_plain[idx].v++; /* plain (non-atomic) through an index */
 		__asm__ __volatile__("" ::: "memory");
 	}
 }

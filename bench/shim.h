@@ -34,7 +34,8 @@ void shim_dpcpu_critical_inc(uint64_t n);   /* critical_enter; DPCPU ++; exit */
 void shim_counter_u64_fetch(uint64_t n);    /* counter(9) fetch */
 
 /* Baselines. */
-void shim_base_tls_add(uint64_t n); /* thread-local plain add: the limit */
+void shim_base_tls_add(uint64_t n);	/* thread-local plain add: the limit */
+void shim_base_indexed_add(uint64_t n); /* plain add via a computed index */
 void shim_base_shared_atomic(uint64_t n);  /* one shared atomic counter */
 void shim_base_striped_atomic(uint64_t n); /* LongAdder-like stripes */
 void shim_base_getcpu_atomic(uint64_t n);  /* sched_getcpu + atomic on a slot */
