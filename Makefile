@@ -175,7 +175,8 @@ check-link: $(HEADERS) $(INTERNALS)
 	  $(BUILD)/link-$$v-$$c; done; done
 
 # Zero cost of the UP build, mechanically: test/up/api.c (the reference
-# functions of test/up/ref.h written with cpumem.h, PERCPU_MP=0) must
+# functions of test/up/ref.h written with cpumem.h, counter.h and
+# dpcpu.h, PERCPU_MP=0) must
 # disassemble, normalized by test/up/normalize.sed (no addresses, no
 # symbol names; instructions and relocation addends kept), to exactly what
 # test/up/plain.c (the same functions on plain structs) does, with every
@@ -204,7 +205,7 @@ check-up: $(UP_CHECK) $(HEADERS) $(INTERNALS)
 	  if cmp -s $(BUILD)/up/plain-$$c.s $(BUILD)/up/api-mp-$$c.s; then \
 	    echo "check-up: $$c: control failed: the MP build matches plain code too"; \
 	    exit 1; fi; \
-	  echo "check-up: $$c -O2: $$n functions, UP cpumem/counters = plain structs (MP differs)"; \
+	  echo "check-up: $$c -O2: $$n functions, UP cpumem/counters/counter(9)/DPCPU = plain code (MP differs)"; \
 	done
 
 test: deps

@@ -3,7 +3,9 @@
  * api.c - check-up: the reference functions written with cpumem.h.
  * Built with -DPERCPU_MP=0 (the proof) and -DPERCPU_MP=1 (the control).
  */
+#include "counter.h"
 #include "cpumem.h"
+#include "dpcpu.h"
 #include "ref.h"
 
 /* Handles a UP program gets from counters_alloc() / cpumem_malloc(). */
@@ -108,4 +110,48 @@ ref_mem_first(void)
 	struct cpumem_iter i;
 
 	return (cpumem_first(&i, ref_mem));
+}
+
+/* counter(9): a handle from counter_u64_alloc(). */
+counter_u64_t ref_ctr;
+
+void
+ref_ctr_add(int64_t v)
+{
+	counter_u64_add(ref_ctr, v);
+}
+
+uint64_t
+ref_ctr_fetch(void)
+{
+	return (counter_u64_fetch(ref_ctr));
+}
+
+void
+ref_ctr_zero(void)
+{
+	counter_u64_zero(ref_ctr);
+}
+
+/* DPCPU(9): a per-CPU variable updated in a critical section. */
+DPCPU_DEFINE(uint64_t, ref_hits);
+
+void
+ref_dpcpu_inc(void)
+{
+	critical_enter();
+	DPCPU_SET(ref_hits, DPCPU_GET(ref_hits) + 1);
+	critical_exit();
+}
+
+uint64_t
+ref_dpcpu_get(void)
+{
+	return (DPCPU_GET(ref_hits));
+}
+
+void
+ref_dpcpu_set(uint64_t v)
+{
+	DPCPU_SET(ref_hits, v);
 }

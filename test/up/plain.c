@@ -110,3 +110,50 @@ ref_mem_first(void)
 {
 	return (ref_mem);
 }
+
+/* counter(9) without the API: a count and the value it had at the last
+ * zero (so a zero never writes the count, as counter.h). */
+struct plain_ctr {
+	uint64_t count;
+	uint64_t base;
+};
+struct plain_ctr *ref_ctr;
+
+void
+ref_ctr_add(int64_t v)
+{
+	ref_ctr->count += (uint64_t)v;
+}
+
+uint64_t
+ref_ctr_fetch(void)
+{
+	return (ref_ctr->count - ref_ctr->base);
+}
+
+void
+ref_ctr_zero(void)
+{
+	ref_ctr->base = ref_ctr->count;
+}
+
+/* DPCPU(9) without the API: a global. */
+uint64_t ref_hits;
+
+void
+ref_dpcpu_inc(void)
+{
+	ref_hits++;
+}
+
+uint64_t
+ref_dpcpu_get(void)
+{
+	return (ref_hits);
+}
+
+void
+ref_dpcpu_set(uint64_t v)
+{
+	ref_hits = v;
+}

@@ -2,7 +2,8 @@
 /*
  * ref.h - the reference functions of `make check-up`.
  *
- * api.c implements them with cpumem(9)/counters_alloc(9) in the UP build
+ * api.c implements them with cpumem(9)/counters_alloc(9), counter(9) and
+ * DPCPU(9) with critical sections in the UP build
  * (PERCPU_MP=0); plain.c implements the same behaviour on plain structs:
  * what a uniprocessor program would write without the API.  check-up
  * compiles both with gcc and clang at -O2 and requires their normalized
@@ -38,5 +39,11 @@ void ref_boot_inc(void);
 void ref_mem_update(uint64_t len);
 uint64_t ref_mem_sum(void);
 void *ref_mem_first(void);
+void ref_ctr_add(int64_t v);
+uint64_t ref_ctr_fetch(void);
+void ref_ctr_zero(void);
+void ref_dpcpu_inc(void);
+uint64_t ref_dpcpu_get(void);
+void ref_dpcpu_set(uint64_t v);
 
 #endif /* REF_H */
