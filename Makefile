@@ -59,7 +59,7 @@ deps:
 	  echo "make: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    $$missing >/dev/null || exit 1; \
+	    $(APT_FLAGS) $$missing >/dev/null || exit 1; \
 	fi
 
 # ---- Test suites: $(BUILD)/test-<variant>-<cc>, plus ASan+UBSan ----

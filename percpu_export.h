@@ -639,6 +639,32 @@ percpu_export_priv_unmap(void *p, size_t len, void *ctx)
 }
 
 /*
+ * percpu_export_priv_copy_data - copy the data extents of the segment
+ * file @fd (the same offsets in @src and @dst, @size bytes): holes are
+ * skipped, since reading a hole of a shared mapping would back it.
+ */
+static void
+percpu_export_priv_copy_data(int fd, unsigned char *dst,
+    const unsigned char *src, size_t size)
+{
+	uint64_t off, end;
+
+	for (off = 0; off < size; off = end) {
+		off_t d = lseek(fd, (off_t)off, KVM_PCPU_PRIV_SEEK_DATA), x;
+
+		if (d < 0 && errno == ENXIO)
+			break;
+		end = size;
+		if (d >= 0 && (x = lseek(fd, d, KVM_PCPU_PRIV_SEEK_HOLE)) > d) {
+			off = (uint64_t)d;
+			end = (uint64_t)x < size ? (uint64_t)x : size;
+		}
+		if (off < end)
+			memcpy(dst + off, src + off, (size_t)(end - off));
+	}
+}
+
+/*
  * percpu_export_priv_atfork_child - give a fork child a private copy of
  * the segment at the same address, before the core's own child handler
  * (registered later) writes its lock words.  Only the data extents are
@@ -650,7 +676,6 @@ percpu_export_priv_atfork_child(void)
 	unsigned char *seg = percpu_export_priv_g.seg, *tmp;
 	size_t size = percpu_export_priv_g.size;
 	int fd = percpu_export_priv_g.fd;
-	uint64_t off, end;
 
 	(void)pthread_mutex_init(&percpu_export_priv_g.lock, NULL);
 	percpu_export_priv_g.hb_on = 0;
@@ -662,37 +687,13 @@ percpu_export_priv_atfork_child(void)
 	tmp = (unsigned char *)percpu_export_priv_anon(size);
 	if (tmp == NULL)
 		goto fail;
-	for (off = 0; off < size; off = end) {
-		off_t d = lseek(fd, (off_t)off, KVM_PCPU_PRIV_SEEK_DATA), x;
-
-		if (d < 0 && errno == ENXIO)
-			break;
-		end = size;
-		if (d >= 0 && (x = lseek(fd, d, KVM_PCPU_PRIV_SEEK_HOLE)) > d) {
-			off = (uint64_t)d;
-			end = (uint64_t)x < size ? (uint64_t)x : size;
-		}
-		if (off < end)
-			memcpy(tmp + off, seg + off, (size_t)(end - off));
-	}
+	percpu_export_priv_copy_data(fd, tmp, seg, size);
 	if (mmap(seg, size, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 		    PERCPU_PRIV_MAP_NORESERVE,
 		-1, 0) != (void *)seg)
 		goto fail;
-	for (off = 0; off < size; off = end) {
-		off_t d = lseek(fd, (off_t)off, KVM_PCPU_PRIV_SEEK_DATA), x;
-
-		if (d < 0 && errno == ENXIO)
-			break;
-		end = size;
-		if (d >= 0 && (x = lseek(fd, d, KVM_PCPU_PRIV_SEEK_HOLE)) > d) {
-			off = (uint64_t)d;
-			end = (uint64_t)x < size ? (uint64_t)x : size;
-		}
-		if (off < end)
-			memcpy(seg + off, tmp + off, (size_t)(end - off));
-	}
+	percpu_export_priv_copy_data(fd, seg, tmp, size);
 	(void)munmap(tmp, size);
 	(void)close(fd);
 	percpu_export_priv_g.fd = -1;

@@ -27,15 +27,7 @@ CROSS_DEBS = gcc-arm-none-eabi libnewlib-dev gcc-riscv64-unknown-elf \
 .PHONY: cross-deps static-suites check-fw xsuites check-baremetal
 
 cross-deps:
-	@missing=""; for p in $(CROSS_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
-	    grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "make: installing$$missing"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends $$missing >/dev/null || exit 1; \
-	fi
+	@$(MAKE) -s deps DEBS="$(CROSS_DEBS)" APT_FLAGS=--no-install-recommends
 
 # ---- The static arena: 3 chunks of 5 CPUs (SIM) or a 60 KiB heap (UP) ----
 STATIC_FLAGS = -DPERCPU_STATIC_ARENA_SIZE=61440 \
