@@ -27,8 +27,9 @@
  *	The core's (percpu/config.h), all global; and
  *	COUNTER_RATE_NOW_NS()	per translation unit that calls
  *			counter_ratecheck(): a monotonic clock in nanoseconds
- *			(int64_t).  Default on Linux (MP and UP builds):
- *			clock_gettime(CLOCK_MONOTONIC).  Elsewhere define it,
+ *			(int64_t).  Default where the port has a clock
+ *			(Linux, MP and UP builds): percpu_md_now_ns(),
+ *			CLOCK_MONOTONIC.  Elsewhere define it,
  *			or counter_ratecheck() is not available.  Tests use
  *			it to drive the clock by hand.
  *
@@ -154,34 +155,9 @@
 
 /* ---- Configuration: the ratecheck clock ---- */
 
-#if !defined(COUNTER_RATE_NOW_NS) && defined(__linux__)
-# include <time.h>
-/*
- * clock_gettime() and CLOCK_MONOTONIC are hidden by <time.h> under strict
- * -std=c11 (POSIX), and a header must not define feature macros behind
- * its user's back.  Linux (glibc, musl): clockid_t is int, and
- * CLOCK_MONOTONIC is 1 on every architecture.
- */
-# if defined(__GNUC__) || defined(__clang__)
-#  pragma GCC diagnostic push
-#  pragma GCC diagnostic ignored "-Wredundant-decls"
-# endif
-int clock_gettime(int clk, struct timespec *ts);
-# if defined(__GNUC__) || defined(__clang__)
-#  pragma GCC diagnostic pop
-# endif
-
-/* The default ratecheck clock: monotonic nanoseconds. */
-static inline int64_t
-counter_priv_now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(1 /* CLOCK_MONOTONIC */, &ts) != 0)
-		return (0);
-	return ((int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec);
-}
-# define COUNTER_RATE_NOW_NS() counter_priv_now_ns()
+#if !defined(COUNTER_RATE_NOW_NS) && PERCPU_MD_HAS_NOW
+/* The default ratecheck clock: the port's monotonic nanoseconds. */
+# define COUNTER_RATE_NOW_NS() percpu_md_now_ns()
 #endif
 
 /* malloc(9) flags, FreeBSD's values. */

@@ -368,4 +368,40 @@ percpu_md_relax(unsigned spins)
 }
 #endif /* PERCPU_MD_HOSTED */
 
+/*
+ * percpu_md_now_ns - monotonic nanoseconds, where the port has a clock
+ * (PERCPU_MD_HAS_NOW): counter(9)'s ratecheck window.
+ *
+ * clock_gettime() and CLOCK_MONOTONIC are hidden by <time.h> under strict
+ * -std=c11 (POSIX), and a header must not define feature macros behind
+ * its user's back.  Linux (glibc, musl): clockid_t is int, and
+ * CLOCK_MONOTONIC is 1 on every architecture.
+ * Context: any.
+ * Return: nanoseconds since an arbitrary start; 0 if the clock fails.
+ */
+#if PERCPU_MD_HOSTED && defined(__linux__)
+# define PERCPU_MD_HAS_NOW 1
+# include <time.h>
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wredundant-decls"
+# endif
+int clock_gettime(int clk, struct timespec *ts);
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic pop
+# endif
+
+static inline int64_t
+percpu_md_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(1 /* CLOCK_MONOTONIC */, &ts) != 0)
+		return (0);
+	return ((int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec);
+}
+#else
+# define PERCPU_MD_HAS_NOW 0
+#endif
+
 #endif /* PERCPU_MD_H */
