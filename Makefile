@@ -161,6 +161,10 @@ check-compile: $(HEADERS) $(INTERNALS)
 	    $$c $(WARN) $(CPPFLAGS) $$v -c -o $(BUILD)/compile/only_impl.o \
 	      $(BUILD)/compile/only_impl.c; \
 	  done; done; echo "alone: $$h"; done
+	@set -e; for c in $(CC_LIST); do for v in "$(VARIANT_mp)" "$(VARIANT_up)"; do \
+	  $$c $(WARN) $(CPPFLAGS) $$v -DCPUMEM_NO_POOL=1 -c \
+	    -o $(BUILD)/compile/own_pool.o test/compile/own_pool.c; \
+	done; done; echo "own pool(9) beside cpumem.h: CPUMEM_NO_POOL=1"
 
 # Two translation units share one program state: enter in one, leave in
 # the other (test/compile/tu_*.c).

@@ -44,6 +44,10 @@
  *			PERCPU_MD_SIM (simulated sparse CPUs, for tests).
  *	PERCPU_UNIT_SIZE  bytes each CPU owns per arena chunk: the largest
  *			cpumem or counters object (see the limits below).
+ *	CPUMEM_NO_POOL=1  leave out the minimal pool(9) (struct pool,
+ *			pool_init/get/put, PR_* flags) and with it
+ *			cpumem_get/cpumem_put, for programs that have a pool
+ *			of their own under those names.  Default 0.
  *
  * API (OpenBSD names and semantics; "(ext)" marks additions)
  *   Per-CPU memory, cpumem_get(9):
@@ -284,10 +288,15 @@ struct counters_ref {
 	uint64_t *c;
 };
 
+#ifndef CPUMEM_NO_POOL
+# define CPUMEM_NO_POOL 0
+#endif
+
+#if !CPUMEM_NO_POOL
 /* pool(9) flags (OpenBSD's values). */
-#define PR_WAITOK 0x0001 /* failure is a detected error */
-#define PR_NOWAIT 0x0002 /* failure returns NULL */
-#define PR_ZERO 0x0008	 /* zero-fill the item */
+# define PR_WAITOK 0x0001 /* failure is a detected error */
+# define PR_NOWAIT 0x0002 /* failure returns NULL */
+# define PR_ZERO 0x0008	  /* zero-fill the item */
 
 struct pool_allocator; /* accepted as NULL only */
 
@@ -297,6 +306,7 @@ struct pool {
 	size_t pr_align; /* 0: natural */
 	const char *pr_wchan;
 };
+#endif /* !CPUMEM_NO_POOL */
 
 /* ---- Internals (cpumem_priv_*) ---- */
 
@@ -752,6 +762,7 @@ cpumem_priv_zero_set(uint64_t *c, unsigned int n, int locked)
 }
 #endif /* PERCPU_MP */
 
+#if !CPUMEM_NO_POOL
 /* ---- pool(9): only what cpumem_get() needs ---- */
 
 /*
@@ -867,13 +878,13 @@ cpumem_put(struct pool *pp, struct cpumem *cm)
 		percpu_priv_fail("cpumem_put: %s: NULL handle", pp->pr_wchan);
 		return;
 	}
-#if PERCPU_MP
+# if PERCPU_MP
 	if (cpumem_priv_isboot(cm)) {
 		percpu_priv_fail("cpumem_put: %s: boot memory cannot be freed",
 		    pp->pr_wchan);
 		return;
 	}
-#endif
+# endif
 	rc = percpu_priv_zfree(cm, pp->pr_size, &actual);
 	if (rc == PERCPU_PRIV_ESIZE)
 		percpu_priv_fail("cpumem_put: %s: item size %zu does not match "
@@ -883,6 +894,7 @@ cpumem_put(struct pool *pp, struct cpumem *cm)
 		percpu_priv_fail("cpumem_put: %s: not a cpumem_get() handle",
 		    pp->pr_wchan);
 }
+#endif /* !CPUMEM_NO_POOL */
 
 /*
  * cpumem_malloc - @sz zero-filled bytes for every possible CPU.
