@@ -87,6 +87,7 @@ step "build i386 (gcc -m32) and AArch64 (qemu-user) suites" \
     $MAKE -s -j2 xsuites
 step_show "bare-metal AArch64 self-test (4 cores, qemu-system-aarch64)" \
     $MAKE -s check-baremetal
+step "build ThreadSanitizer suites (atomic backend)" $MAKE -s -j2 check-tsan
 for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
 	suite "$bin"
