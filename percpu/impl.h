@@ -686,9 +686,7 @@ percpu_priv_init_once(void)
 		if (&__rseq_size != NULL && &__rseq_offset != NULL &&
 		    __rseq_size >= 8 && percpu_priv_dropped == 0 &&
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
-		    *(const volatile int32_t *)(void
-			    *)(percpu_md_thread_pointer() + __rseq_offset +
-			4) >= 0) {
+		    percpu_md_rseq_cpu_id() >= 0) {
 			percpu_md_rseq_on = 1;
 			percpu_priv_g.backend = "rseq";
 		}

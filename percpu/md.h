@@ -190,12 +190,30 @@ percpu_md_thread_pointer(void)
 #   define PERCPU_MD_RSEQ_CPU_ID_START 0
 #   define PERCPU_MD_RSEQ_CPU_ID 4
 #   define PERCPU_MD_RSEQ_CS 8
+/* The offsets as text, for the sequences' assembly. */
+#   define PERCPU_MD_STR(x) PERCPU_MD_STR2(x)
+#   define PERCPU_MD_STR2(x) #	x
 
 /* The calling thread's rseq area (glibc's registration). */
 static inline char *
 percpu_md_rseq_area(void)
 {
 	return (percpu_md_thread_pointer() + __rseq_offset);
+}
+
+/*
+ * percpu_md_rseq_cpu_id - the rseq area's cpu_id field.
+ *
+ * Context: any thread of a process whose libc registered rseq.
+ * Return: the CPU id, or a negative value while the kernel has not (or
+ *         could not) register the area.  Volatile: the kernel rewrites it
+ *         when the thread moves.
+ */
+static inline int32_t
+percpu_md_rseq_cpu_id(void)
+{
+	return (*(const volatile int32_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CPU_ID));
 }
 
 /*
@@ -264,18 +282,20 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".quad 1f, (2f - 1f), 4f\n\t" /* start, post-commit offset, abort */
 	    ".popsection\n\t"
 	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:8(%[off])\n\t" /* rseq_cs */
-	    "1:\n\t"
-	    "cmpl %[cpu], %%fs:4(%[off])\n\t" /* cpu_id */
-	    "jnz %l[abort]\n\t"
-	    "addq %[v], %[word]\n\t" /* the commit: one instruction */
-	    "2:\n\t"
-	    ".pushsection __rseq_failure, \"ax\"\n\t"
-	    ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
-	    ".long 0x53053053\n\t"
-	    "4:\n\t"
-	    "jmp %l[abort]\n\t"
-	    ".popsection\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(
+		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+				   "1:\n\t"
+				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
+				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "addq %[v], %[word]\n\t" /* the commit: one instruction */
+							      "2:\n\t"
+							      ".pushsection __rseq_failure, \"ax\"\n\t"
+							      ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
+							      ".long 0x53053053\n\t"
+							      "4:\n\t"
+							      "jmp %l[abort]\n\t"
+							      ".popsection\n\t"
 	    : [word] PERCPU_MD_RSEQ_WORD(p)
 	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
@@ -292,20 +312,22 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".popsection\n\t"
 	    "adrp x9, 3b\n\t"
 	    "add x9, x9, :lo12:3b\n\t"
-	    "str x9, [%[rs], #8]\n\t"
-	    "1:\n\t"
-	    "ldr w9, [%[rs], #4]\n\t"
-	    "cmp w9, %w[cpu]\n\t"
-	    "b.ne %l[abort]\n\t"
-	    "ldr x9, [%[p]]\n\t"
-	    "add x9, x9, %[v]\n\t"
-	    "str x9, [%[p]]\n\t" /* the commit */
-	    "2:\n\t"
-	    ".pushsection __rseq_failure, \"ax\"\n\t"
-	    ".inst 0xd428bc00\n\t" /* the signature, as a brk instruction */
-	    "4:\n\t"
-	    "b %l[abort]\n\t"
-	    ".popsection\n\t"
+	    "str x9, [%[rs], #" PERCPU_MD_STR(
+		PERCPU_MD_RSEQ_CS) "]\n\t"
+				   "1:\n\t"
+				   "ldr w9, [%[rs], #" PERCPU_MD_STR(
+				       PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
+							      "cmp w9, %w[cpu]\n\t"
+							      "b.ne %l[abort]\n\t"
+							      "ldr x9, [%[p]]\n\t"
+							      "add x9, x9, %[v]\n\t"
+							      "str x9, [%[p]]\n\t" /* the commit */
+							      "2:\n\t"
+							      ".pushsection __rseq_failure, \"ax\"\n\t"
+							      ".inst 0xd428bc00\n\t" /* the signature, as a brk instruction */
+							      "4:\n\t"
+							      "b %l[abort]\n\t"
+							      ".popsection\n\t"
 	    :
 	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
 	    : "memory", "cc", "x9"
@@ -335,9 +357,7 @@ percpu_md_cpu_id(void)
 
 #  if PERCPU_MD_RSEQ
 	if (PERCPU_LIKELY(percpu_md_rseq_on)) {
-		/* Volatile: the kernel rewrites it when the thread moves. */
-		int32_t id = *(const volatile int32_t *)(void
-			*)(percpu_md_thread_pointer() + __rseq_offset + 4);
+		int32_t id = percpu_md_rseq_cpu_id();
 
 		if (PERCPU_LIKELY(id >= 0))
 			return ((unsigned)id);
