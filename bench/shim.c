@@ -245,20 +245,88 @@ shim_ncpus(void)
 	return (percpu_ncpus());
 }
 
+/*
+ * Per-CPU bytes of one object, measured: the arena's stride between
+ * objects allocated back to back (padding and hidden words count).  Holes
+ * left by earlier frees may place one pair apart, so the smallest
+ * distance between consecutive objects of SHIM_MEASURE allocations is
+ * taken: objects never overlap, so it cannot undercount.  UP has no
+ * arena: there the layout is the answer.
+ */
+#define SHIM_MEASURE 32
+
+static size_t
+shim_stride(void *const *h)
+{
+	size_t best = (size_t)-1, d;
+	unsigned i;
+
+	for (i = 1; i < SHIM_MEASURE; i++) {
+		const char *a = h[i - 1], *b = h[i];
+
+		d = (size_t)(a < b ? b - a : a - b);
+		if (d < best)
+			best = d;
+	}
+	return (best);
+}
+
 size_t
 shim_bytes_counter_u64(void)
 {
+#if PERCPU_MP
+	counter_u64_t c[SHIM_MEASURE];
+	void *h[SHIM_MEASURE];
+	unsigned i;
+	size_t d;
+
+	for (i = 0; i < SHIM_MEASURE; i++)
+		h[i] = c[i] = counter_u64_alloc(M_WAITOK);
+	d = shim_stride(h);
+	for (i = 0; i < SHIM_MEASURE; i++)
+		counter_u64_free(c[i]);
+	return (d);
+#else
 	return (sizeof(struct counter_priv_slot));
+#endif
 }
 
 size_t
 shim_bytes_counters(unsigned n)
 {
-	return ((size_t)(n + (PERCPU_MP ? 1 : 0)) * sizeof(uint64_t));
+#if PERCPU_MP
+	struct cpumem *c[SHIM_MEASURE];
+	void *h[SHIM_MEASURE];
+	unsigned i;
+	size_t d;
+
+	for (i = 0; i < SHIM_MEASURE; i++)
+		h[i] = c[i] = counters_alloc(n);
+	d = shim_stride(h);
+	for (i = 0; i < SHIM_MEASURE; i++)
+		counters_free(c[i], n);
+	return (d);
+#else
+	return ((size_t)n * sizeof(uint64_t));
+#endif
 }
 
 size_t
 shim_bytes_percpu(size_t size)
 {
+#if PERCPU_MP
+	percpu_t *c[SHIM_MEASURE];
+	void *h[SHIM_MEASURE];
+	unsigned i;
+	size_t d;
+
+	for (i = 0; i < SHIM_MEASURE; i++)
+		h[i] = (c[i] = percpu_alloc(size))->pc_base;
+	d = shim_stride(h);
+	for (i = 0; i < SHIM_MEASURE; i++)
+		percpu_free(c[i], size);
+	return (d);
+#else
 	return (size);
+#endif
 }

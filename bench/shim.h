@@ -45,7 +45,9 @@ void shim_base_getcpu_private_lock_add(uint64_t n); /* both of the above */
 /* Facts for the report. */
 const char *shim_backend(void);
 unsigned shim_ncpus(void);
-size_t shim_bytes_counter_u64(void); /* per possible CPU */
+/* Per-CPU bytes of one object, measured (two objects allocated back to
+ * back): call single-threaded. */
+size_t shim_bytes_counter_u64(void);
 size_t shim_bytes_counters(unsigned n);
 size_t shim_bytes_percpu(size_t size);
 
