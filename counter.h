@@ -94,7 +94,10 @@
  *	counter plain static memory.  A plain add is not atomic against a
  *	signal handler or interrupt that adds to the same counter (FreeBSD:
  *	"any non-interrupt context"): mask the signal (interrupt) around
- *	the thread's adds in that case.
+ *	the thread's adds in that case.  With a firmware port's interrupt
+ *	mask (PERCPU_MD_HAS_IRQ) the toolkit does that itself: add, fetch
+ *	and zero mask around their words, enter/exit mask as every
+ *	section, so handlers may use the counter as on MP.
  *
  * WORDS AND RULES (MP)
  *	Each CPU's copy of a counter is two 64-bit words (16 bytes per CPU):
@@ -465,28 +468,56 @@ counter_u64_zero(counter_u64_t c)
 
 #else /* !PERCPU_MP */
 
+/*
+ * UP.  Without a port: plain code.  With a firmware port's interrupt
+ * mask (PERCPU_MD_HAS_IRQ), add, fetch and zero mask around their words,
+ * so that handlers may add to the same counter (as on MP): a 64-bit add
+ * or load is several instructions on a 32-bit core.
+ */
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq = percpu_md_irq_save();
+
 	c->cs_count += (uint64_t)v;
+	percpu_md_irq_restore(irq);
+# else
+	c->cs_count += (uint64_t)v;
+# endif
 }
 
 static inline void
 counter_u64_add_protected(counter_u64_t c, int64_t v)
 {
-	c->cs_count += (uint64_t)v;
+	counter_u64_add(c, v);
 }
 
 static inline uint64_t
 counter_u64_fetch(counter_u64_t c)
 {
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq = percpu_md_irq_save();
+	uint64_t v = c->cs_count - c->cs_base;
+
+	percpu_md_irq_restore(irq);
+	return (v);
+# else
 	return (c->cs_count - c->cs_base);
+# endif
 }
 
 static inline void
 counter_u64_zero(counter_u64_t c)
 {
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq = percpu_md_irq_save();
+
 	c->cs_base = c->cs_count;
+	percpu_md_irq_restore(irq);
+# else
+	c->cs_base = c->cs_count;
+# endif
 }
 
 #endif /* PERCPU_MP */

@@ -241,7 +241,9 @@
  *	OpenBSD's model exactly: the handle is the memory; cpumem_enter
  *	returns it and cpumem_leave does nothing; counters_enter returns it
  *	as the counters (n words, no generation) and counters_leave does
- *	nothing; first returns it and next NULL; boot memory is the buffer
+ *	nothing (with a firmware port's interrupt mask, PERCPU_MD_HAS_IRQ,
+ *	both pairs mask from enter to leave, as every section does there
+ *	and on MP); first returns it and next NULL; boot memory is the buffer
  *	for good (the upgrades return their argument).  counters_read and
  *	counters_zero are plain loops inside percpu_enter()/percpu_leave(),
  *	OpenBSD's splhigh(): a compiler barrier, or an interrupt mask where
@@ -512,7 +514,8 @@ cpumem_priv_upgrade(struct cpumem_priv_boot *b, void *h)
  * Context: any, signal handlers included (see SIGNALS).  Nestable.
  * Ordering: acquire; pairs with cpumem_leave() of the CPU's previous
  *           holder.
- * UP: returns @cm, nothing else (see UP above).
+ * UP: returns @cm, nothing else (see UP above); with a firmware port's
+ *     interrupt mask, also masks until cpumem_leave(), as on MP.
  * Return: the copy of the CPU now held, valid until cpumem_leave().
  */
 #if PERCPU_MP
@@ -528,6 +531,10 @@ cpumem_enter(struct cpumem *cm)
 static inline void *
 cpumem_enter(struct cpumem *cm)
 {
+# if PERCPU_MD_HAS_IRQ
+	/* UP with a firmware port: mask, as every section does (splhigh()). */
+	(void)percpu_enter();
+# endif
 	return ((void *)cm); /* UP: the handle is the memory */
 }
 #endif /* PERCPU_MP */
@@ -537,7 +544,7 @@ cpumem_enter(struct cpumem *cm)
  *
  * Context: the thread that entered.  @m is the pointer enter returned.
  * Ordering: release; pairs with the next cpumem_enter() on that CPU.
- * UP: nothing.
+ * UP: nothing; with a firmware port's interrupt mask, unmasks.
  */
 #if PERCPU_MP
 static inline void
@@ -553,6 +560,9 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
+# if PERCPU_MD_HAS_IRQ
+	percpu_leave(); /* unmask: the matching cpumem_enter() masked */
+# endif
 }
 #endif /* PERCPU_MP */
 
@@ -1180,7 +1190,8 @@ counters_alloc_ncpus(struct cpumem *cm, unsigned int n)
  *          detected error).
  * Ordering: the section's acquire; the odd generation is ordered before
  *           the updates (release fence; pairs with counters_read()).
- * UP: returns @cm as the counters; no generation, no barrier.
+ * UP: returns @cm as the counters; no generation, no barrier (with a
+ *     firmware port's interrupt mask: masks until counters_leave()).
  * Return: this CPU's counters (index 0 .. n-1), valid until
  *         counters_leave().
  */
@@ -1200,6 +1211,9 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
+# if PERCPU_MD_HAS_IRQ
+	(void)percpu_enter(); /* UP with a firmware port: mask */
+# endif
 	ref->c = (uint64_t *)(void *)cm; /* UP: no generation word */
 	return (ref->c);
 }
@@ -1211,7 +1225,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
  * Context: the thread that entered, with the same @ref.
  * Ordering: the updates are ordered before the even generation (release
  *           fence; pairs with counters_read()); the section's release.
- * UP: nothing.
+ * UP: nothing (with a firmware port's interrupt mask: unmasks).
  */
 #if PERCPU_MP
 static inline void
@@ -1227,6 +1241,9 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
 	(void)cm;
+# if PERCPU_MD_HAS_IRQ
+	percpu_leave(); /* unmask: the matching counters_enter() masked */
+# endif
 }
 #endif /* PERCPU_MP */
 

@@ -115,7 +115,8 @@ int percpu_priv_zfree(void *h, size_t size, size_t *actual);
  * that tests can reach the faces' allocation-failure paths (FreeBSD
  * M_NOWAIT).  0 cancels.
  *
- * Context: any thread; the count is per thread (MP) or global (UP).
+ * Context: any thread; the count is per thread (hosted MP) or global (UP,
+ *          firmware: no thread-local storage there).
  */
 void percpu_priv_zalloc_fail_next(unsigned n);
 

@@ -120,7 +120,10 @@ percpu_priv_free(void *p)
 
 /* ---- Allocation-failure injection (tests) ---- */
 
-#if PERCPU_MP
+/* Per thread on hosted MP ports; firmware has no thread-local storage
+ * (no TLS at all in firmware images: a board may use TPIDR_EL0 or tp for
+ * itself), so there, as on UP, one global count. */
+#if PERCPU_MP && PERCPU_MD_HOSTED
 static PERCPU_THREAD_LOCAL unsigned percpu_priv_zalloc_faults;
 #else
 static unsigned percpu_priv_zalloc_faults;
