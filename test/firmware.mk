@@ -15,6 +15,10 @@
 #                         $(BUILD)/xsuite-* run them
 #   make check-baremetal  the 4-core AArch64 bare-metal self-test under
 #                         qemu-system-aarch64 (fails on FAIL or timeout)
+#   make check-fwrun      firmware images run under QEMU, each with a
+#                         timer interrupt updating every face's objects:
+#                         RISC-V M-mode 4 harts (RV64 and RV32, virt,
+#                         -bios none) and a Cortex-M3 UP (mps2-an385)
 
 # Installed without recommended packages (newlib's 370 MB of libraries,
 # qemu's firmware images: not needed here).  lib32gcc-12-dev and
@@ -22,9 +26,10 @@
 # with the AArch64 cross compiler on Debian.
 CROSS_DEBS = gcc-arm-none-eabi libnewlib-dev gcc-riscv64-unknown-elf \
              gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
-             qemu-system-arm lib32gcc-12-dev libc6-dev-i386
+             qemu-system-arm qemu-system-misc lib32gcc-12-dev libc6-dev-i386
 
-.PHONY: cross-deps static-suites check-fw xsuites check-baremetal
+.PHONY: cross-deps static-suites check-fw xsuites check-baremetal \
+        check-fwrun
 
 cross-deps:
 	@$(MAKE) -s deps DEBS="$(CROSS_DEBS)" APT_FLAGS=--no-install-recommends
@@ -140,3 +145,54 @@ check-baremetal: $(BUILD)/baremetal/selftest.elf
 	rc=$$?; cat $(BUILD)/baremetal/uart.log; \
 	if [ $$rc -eq 124 ]; then echo "check-baremetal: timed out (120 s)"; exit 1; fi; \
 	grep -q '^baremetal: PASS' $(BUILD)/baremetal/uart.log
+
+# ---- Firmware runs under QEMU (test/firmware/) ----
+# Each image: the workload of test/firmware/fwtest.h with a timer
+# interrupt on every core, static arena, no C library, -nostdlib.
+FW_W    = $(WARN) -O2 -g -I. -Itest/firmware -ffreestanding -nostdlib \
+          -nostartfiles -static -Wl,--no-warn-rwx-segments
+FW_HDRS = test/firmware/fwtest.h $(HEADERS) $(INTERNALS) firmware/dpcpu.ld
+RV_SRCS = test/firmware/rv_start.S test/firmware/rv_main.c
+RV_FW   = -DPERCPU_MD=PERCPU_MD_BAREMETAL -DPERCPU_MAXCPU=4 \
+          -DPERCPU_UNIT_SIZE=1024 -DPERCPU_STATIC_ARENA_SIZE=16384 \
+          -idirafter /usr/include/newlib -Wl,--no-relax \
+          -T test/firmware/rv_link.ld
+RV_QEMU = -M virt -smp 4 -m 64M -bios none -nographic -nic none \
+          -accel tcg,thread=multi
+
+$(BUILD)/fwrun/rv64.elf: $(RV_SRCS) test/firmware/rv_link.ld $(FW_HDRS)
+	@mkdir -p $(BUILD)/fwrun
+	riscv64-unknown-elf-gcc $(FW_W) -march=rv64imac_zicsr -mabi=lp64 \
+	  -mcmodel=medany $(RV_FW) -o $@ $(RV_SRCS) -lgcc
+
+# libgcc's multilib is chosen by -march without extensions.
+$(BUILD)/fwrun/rv32.elf: $(RV_SRCS) test/firmware/rv32_atomic.c \
+    test/firmware/rv32_atomic.h test/firmware/rv_link.ld $(FW_HDRS)
+	@mkdir -p $(BUILD)/fwrun
+	riscv64-unknown-elf-gcc $(FW_W) -march=rv32imac_zicsr -mabi=ilp32 \
+	  $(RV_FW) -o $@ $(RV_SRCS) test/firmware/rv32_atomic.c \
+	  $$(riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 \
+	     -print-libgcc-file-name)
+
+$(BUILD)/fwrun/m3.elf: test/firmware/m3_main.c test/firmware/m3_link.ld \
+    test/firmware/port_cortexm.h $(FW_HDRS)
+	@mkdir -p $(BUILD)/fwrun
+	arm-none-eabi-gcc $(FW_W) -mcpu=cortex-m3 -mthumb -DPERCPU_MP=0 \
+	  -DPERCPU_MD=PERCPU_MD_USER \
+	  -DPERCPU_MD_USER_HEADER='"test/firmware/port_cortexm.h"' \
+	  -DPERCPU_STATIC_ARENA_SIZE=8192 -DPERCPU_STATIC_POOL_SIZE=1024 \
+	  -T test/firmware/m3_link.ld -o $@ test/firmware/m3_main.c -lgcc
+
+FWRUN = sh test/firmware/qemu-run.sh
+check-fwrun: $(BUILD)/fwrun/rv64.elf $(BUILD)/fwrun/rv32.elf \
+    $(BUILD)/fwrun/m3.elf
+	@echo "== RV64, 4 harts, M-mode (qemu-system-riscv64 -M virt)"
+	@$(FWRUN) $(BUILD)/fwrun/rv64.log 60 qemu-system-riscv64 $(RV_QEMU) \
+	  -kernel $(BUILD)/fwrun/rv64.elf
+	@echo "== RV32, 4 harts, M-mode (qemu-system-riscv32 -M virt)"
+	@$(FWRUN) $(BUILD)/fwrun/rv32.log 60 qemu-system-riscv32 $(RV_QEMU) \
+	  -kernel $(BUILD)/fwrun/rv32.elf
+	@echo "== Cortex-M3, UP, PRIMASK port (qemu-system-arm -M mps2-an385)"
+	@$(FWRUN) $(BUILD)/fwrun/m3.log 60 qemu-system-arm -M mps2-an385 \
+	  -nographic -semihosting-config enable=on,target=native \
+	  -kernel $(BUILD)/fwrun/m3.elf

@@ -87,6 +87,8 @@ step "build i386 (gcc -m32) and AArch64 (qemu-user) suites" \
     $MAKE -s -j2 xsuites
 step_show "bare-metal AArch64 self-test (4 cores, qemu-system-aarch64)" \
     $MAKE -s check-baremetal
+step_show "firmware runs with timer interrupts (RISC-V RV64/RV32 4 harts M-mode, Cortex-M3 UP)" \
+    $MAKE -s check-fwrun
 step "build ThreadSanitizer suites (atomic backend)" $MAKE -s -j2 check-tsan
 for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
