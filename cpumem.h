@@ -527,7 +527,7 @@ cpumem_enter(struct cpumem *cm)
 	(void)percpu_enter();
 	return (percpu_cur_ptr(cm));
 }
-#else  /* !PERCPU_MP */
+#else /* !PERCPU_MP */
 static inline void *
 cpumem_enter(struct cpumem *cm)
 {
@@ -554,7 +554,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 	(void)m;
 	percpu_leave();
 }
-#else  /* !PERCPU_MP */
+#else /* !PERCPU_MP */
 static inline void
 cpumem_leave(struct cpumem *cm, void *m)
 {
@@ -1207,12 +1207,12 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 				 "update them around the section");
 	return (ref->c + 1);
 }
-#else  /* !PERCPU_MP */
+#else /* !PERCPU_MP */
 static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
 # if PERCPU_MD_HAS_IRQ
-	(void)percpu_enter(); /* UP with a firmware port: mask */
+	(void)percpu_enter();		 /* UP with a firmware port: mask */
 # endif
 	ref->c = (uint64_t *)(void *)cm; /* UP: no generation word */
 	return (ref->c);
@@ -1235,7 +1235,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 		ref->g = cpumem_priv_close(ref->c, ref->g);
 	cpumem_leave(cm, ref->c);
 }
-#else  /* !PERCPU_MP */
+#else /* !PERCPU_MP */
 static inline void
 counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {

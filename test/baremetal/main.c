@@ -11,7 +11,11 @@
  * section around a DPCPU increment, NetBSD getref/putref.  Meanwhile core
  * 0 enters the other cores' sections remotely (percpu_enter_cpu) with its
  * own stamp, and core 1 reads core 2's counter set as snapshots, which
- * must be consistent.  Then core 0 checks every total exactly, prints
+ * must be consistent.  Every core also takes virtual-timer interrupts
+ * (PPI 27 through the GICv2) whose handler updates the same counter(9),
+ * counters, DPCPU, cpumem and percpu objects; each core keeps running
+ * until it took BM_MIN_TICKS of them.  Then core 0 checks every total
+ * exactly (main-code updates plus ticks), prints
  * "baremetal: PASS" (or what failed) on the PL011 and powers off through
  * PSCI SYSTEM_OFF.  Any toolkit panic prints and powers off too.
  */
@@ -29,10 +33,14 @@ void bm_panic(const char *msg);
 #define BM_NCPU 4
 #define BM_ITERS 20000
 #define BM_REMOTE_EVERY 16
+#define BM_MIN_TICKS 20	 /* timer interrupts per core, at least */
+#define BM_TICK_HZ 2000u /* virtual-timer interrupt rate */
 
 int64_t bm_psci(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 void bm_entry(void);
 void bm_main(unsigned core);
+void bm_irq(void);
+void bm_exception(uint64_t idx, uint64_t esr, uint64_t elr);
 
 /* ---- PL011 and PSCI ---- */
 
@@ -41,6 +49,17 @@ void bm_main(unsigned core);
 #define BM_UART_TXFF (1u << 5)
 #define BM_PSCI_CPU_ON 0xc4000003u
 #define BM_PSCI_SYSTEM_OFF 0x84000008u
+/* GICv2 of qemu virt; the EL1 virtual timer is PPI 27. */
+#define BM_GICD 0x08000000u
+#define BM_GICC 0x08010000u
+#define BM_GICD_CTLR 0x000u
+#define BM_GICD_ISENABLER0 0x100u
+#define BM_GICD_IPRIORITYR 0x400u
+#define BM_GICC_CTLR 0x000u
+#define BM_GICC_PMR 0x004u
+#define BM_GICC_IAR 0x00cu
+#define BM_GICC_EOIR 0x010u
+#define BM_VTIMER_IRQ 27u
 
 static atomic_int bm_uart_lock;
 
@@ -173,6 +192,7 @@ struct bm_slot {
 	uint64_t owner;	 /* stamp of the section holder, 0 outside */
 	uint64_t count;	 /* own-core sections */
 	uint64_t remote; /* core 0's remote sections */
+	uint64_t ticks;	 /* the core's timer handler's sections */
 };
 
 DPCPU_DEFINE(uint64_t, bm_hits);
@@ -186,6 +206,8 @@ static percpu_t *bm_pc;
 static atomic_uint bm_up, bm_done, bm_errors, bm_snaps;
 static atomic_uint bm_go, bm_rounds, bm_r0, bm_mid;
 static const char *_Atomic bm_first_error;
+/* Timer interrupts taken, per core (written by its handler only). */
+static volatile uint64_t bm_ticks[BM_NCPU];
 extern char bm_bss_start[], bm_bss_end[];
 
 static void
@@ -226,6 +248,110 @@ bm_stamped(struct bm_slot *s, uint64_t stamp, int remote, unsigned i)
 	s->owner = 0;
 }
 
+/* ---- The timer interrupt ---- */
+
+static void
+bm_w32(uint32_t addr, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)addr = v;
+}
+
+static uint32_t
+bm_r32(uint32_t addr)
+{
+	return (*(volatile uint32_t *)(uintptr_t)addr);
+}
+
+/* Reload the virtual timer: the next interrupt in 1/BM_TICK_HZ s. */
+static void
+bm_timer_reload(void)
+{
+	uint64_t frq;
+
+	__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(frq));
+	__asm__ __volatile__("msr cntv_tval_el0, %0" : : "r"(frq / BM_TICK_HZ));
+	__asm__ __volatile__("isb" ::: "memory");
+}
+
+/* This core: PPI 27 enabled at the GIC, the virtual timer running. */
+static void
+bm_timer_start(unsigned core)
+{
+	if (core == 0)
+		bm_w32(BM_GICD + BM_GICD_CTLR, 1);
+	/* Banked per core for SGIs and PPIs. */
+	bm_w32(BM_GICD + BM_GICD_IPRIORITYR + BM_VTIMER_IRQ / 4 * 4,
+	    bm_r32(BM_GICD + BM_GICD_IPRIORITYR + BM_VTIMER_IRQ / 4 * 4) &
+		~(0xffu << (BM_VTIMER_IRQ % 4 * 8)));
+	bm_w32(BM_GICD + BM_GICD_ISENABLER0, 1u << BM_VTIMER_IRQ);
+	bm_w32(BM_GICC + BM_GICC_PMR, 0xff);
+	bm_w32(BM_GICC + BM_GICC_CTLR, 1);
+	bm_timer_reload();
+	__asm__ __volatile__("msr cntv_ctl_el0, %0" : : "r"((uint64_t)1));
+	__asm__ __volatile__("isb" ::: "memory");
+}
+
+static void
+bm_timer_stop(void)
+{
+	__asm__ __volatile__("msr cntv_ctl_el0, %0" : : "r"((uint64_t)0));
+	__asm__ __volatile__("isb" ::: "memory");
+}
+
+/*
+ * bm_irq - the IRQ handler (start.S saved the caller-saved registers;
+ * DAIF.I is set).  The timer's: the same objects as the main code.
+ */
+void
+bm_irq(void)
+{
+	uint32_t iar = bm_r32(BM_GICC + BM_GICC_IAR);
+	unsigned core = percpu_curcpu();
+	struct bm_slot *s;
+	uint64_t *p;
+
+	if ((iar & 0x3ffu) == 1023u)
+		return; /* spurious */
+	if ((iar & 0x3ffu) != BM_VTIMER_IRQ) {
+		bm_error("an unexpected interrupt");
+		bm_w32(BM_GICC + BM_GICC_EOIR, iar);
+		return;
+	}
+	bm_timer_reload();
+	s = (struct bm_slot *)cpumem_enter(bm_cm);
+	if (s->owner != 0)
+		bm_error("the timer handler ran inside a section");
+	s->owner = 0x200u + core;
+	s->ticks++;
+	s->owner = 0;
+	cpumem_leave(bm_cm, s);
+	counters_pkt(bm_ctr, 0, 1, core + 1u);
+	counter_u64_add(bm_c, 1);
+	counter_u64_add(bm_early, 2);
+	critical_enter();
+	(*DPCPU_PTR(bm_hits))++;
+	critical_exit();
+	p = (uint64_t *)percpu_getref(bm_pc);
+	(*p)++;
+	percpu_putref(bm_pc);
+	bm_ticks[core] = bm_ticks[core] + 1;
+	bm_w32(BM_GICC + BM_GICC_EOIR, iar);
+}
+
+void
+bm_exception(uint64_t idx, uint64_t esr, uint64_t elr)
+{
+	percpu_priv_spin_lock(&bm_uart_lock);
+	bm_puts("baremetal: FAIL: exception ");
+	bm_putu(idx);
+	bm_puts(", ESR ");
+	bm_putu(esr);
+	bm_puts(", ELR ");
+	bm_putu(elr);
+	bm_puts("\n");
+	bm_off();
+}
+
 static void
 bm_work(unsigned core)
 {
@@ -235,6 +361,7 @@ bm_work(unsigned core)
 		bm_error("a DPCPU initializer did not reach this core's copy");
 	if (percpu_curcpu() != core)
 		bm_error("percpu_curcpu() is not MPIDR's core");
+	bm_timer_start(core);
 	__asm__ __volatile__("msr daifclr, #2" ::: "memory"); /* unmask IRQ */
 	for (i = 0; i < BM_ITERS; i++) {
 		struct bm_slot *s = (struct bm_slot *)cpumem_enter(bm_cm);
@@ -281,7 +408,11 @@ bm_work(unsigned core)
 			atomic_fetch_add(&bm_snaps, 1);
 		}
 	}
+	/* Wait for the event asserted on: this core's timer interrupts. */
+	while (bm_ticks[core] < BM_MIN_TICKS)
+		__asm__ __volatile__("wfi" ::: "memory");
 	__asm__ __volatile__("msr daifset, #2" ::: "memory");
+	bm_timer_stop();
 }
 
 static void
@@ -311,7 +442,8 @@ bm_sum_cb(void *p, void *arg, struct cpu_info *ci)
 static void
 bm_primary(void)
 {
-	uint64_t c[2], sum = 0, own = 0, remote = 0;
+	uint64_t c[2], sum = 0, own = 0, remote = 0, ticks = 0, tbytes = 0;
+	uint64_t tsum = 0, tmin = UINT64_MAX, all;
 	unsigned cpu, n;
 
 	memset(bm_bss_start, 0, (size_t)(bm_bss_end - bm_bss_start));
@@ -351,10 +483,16 @@ bm_primary(void)
 	PERCPU_FOREACH_CPU(cpu) {
 		struct bm_slot *s = (struct bm_slot *)percpu_ptr(bm_cm, cpu);
 
-		own += s->count == BM_ITERS;
+		own += s->count == BM_ITERS && s->ticks == bm_ticks[cpu];
 		sum += s->count;
 		remote += s->remote;
+		tsum += s->ticks;
+		ticks += bm_ticks[cpu];
+		tbytes += (cpu + 1u) * bm_ticks[cpu];
+		if (bm_ticks[cpu] < tmin)
+			tmin = bm_ticks[cpu];
 	}
+	all = (uint64_t)BM_NCPU * BM_ITERS + ticks;
 	bm_check("cores started (PSCI CPU_ON)", atomic_load(&bm_up), BM_NCPU);
 	/* The others had not finished when core 0 began, and ran rounds
 	 * during core 0's first half: the cores ran at the same time. */
@@ -370,27 +508,33 @@ bm_primary(void)
 	bm_check("cpumem sections, all cores", sum,
 	    (uint64_t)BM_NCPU * BM_ITERS);
 	bm_check("cores whose slot has exactly its own sections", own, BM_NCPU);
+	bm_puts("     (timer interrupts: ");
+	bm_putu(ticks);
+	bm_puts(", fewest on one core: ");
+	bm_putu(tmin);
+	bm_puts(")\n");
+	bm_check("every core took BM_MIN_TICKS timer interrupts",
+	    tmin >= BM_MIN_TICKS, 1);
+	bm_check("timer handler cpumem sections", tsum, ticks);
 	bm_check("remote sections (percpu_enter_cpu)", remote, n);
 	counters_read(bm_ctr, c, 2, NULL);
-	bm_check("counters_pkt packets", c[0], (uint64_t)BM_NCPU * BM_ITERS);
-	bm_check("counters_pkt bytes", c[1], (uint64_t)10 * BM_ITERS);
+	bm_check("counters_pkt packets", c[0], all);
+	bm_check("counters_pkt bytes", c[1], (uint64_t)10 * BM_ITERS + tbytes);
 	bm_check("counters snapshots read by core 1", atomic_load(&bm_snaps),
 	    (BM_ITERS + 31) / 32);
-	bm_check("counter_u64_fetch", counter_u64_fetch(bm_c),
-	    (uint64_t)BM_NCPU * BM_ITERS);
+	bm_check("counter_u64_fetch", counter_u64_fetch(bm_c), all);
 	bm_check("counter_u64_fetch, early counter",
-	    counter_u64_fetch(bm_early), (uint64_t)2 * BM_NCPU * BM_ITERS);
+	    counter_u64_fetch(bm_early), 2 * all);
 	counter_u64_zero(bm_c);
 	bm_check("counter_u64_fetch after zero", counter_u64_fetch(bm_c), 0);
 	bm_check("DPCPU_SUM of critical-section increments", DPCPU_SUM(bm_hits),
-	    (uint64_t)BM_NCPU * BM_ITERS);
+	    all);
 	PERCPU_FOREACH_CPU(cpu)
 		bm_check("DPCPU_ID_GET(cpu, hits)", DPCPU_ID_GET(cpu, bm_hits),
-		    BM_ITERS);
+		    BM_ITERS + bm_ticks[cpu]);
 	sum = 0;
 	percpu_foreach(bm_pc, bm_sum_cb, &sum);
-	bm_check("percpu getref/putref increments", sum,
-	    (uint64_t)BM_NCPU * BM_ITERS);
+	bm_check("percpu getref/putref increments", sum, all);
 	bm_check("errors seen by the cores", atomic_load(&bm_errors), 0);
 	if (atomic_load(&bm_first_error) != NULL) {
 		bm_puts("first error: ");

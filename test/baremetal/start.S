@@ -7,7 +7,8 @@
  * own stack, allows FP/SIMD, turns on the MMU with the identity map below
  * (Device memory for the first GiB, where the PL011 lives; Normal
  * write-back cacheable, inner shareable for RAM, so that exclusive loads
- * and stores work) and calls bm_main(core).
+ * and stores work), installs the exception vectors (the timer's IRQ goes
+ * to bm_irq()) and calls bm_main(core).
  */
 	.section .text.start, "ax"
 	.global _start
@@ -47,6 +48,11 @@ _start:
 	bic	x0, x0, #(1 << 1)		/* no alignment faults */
 	msr	sctlr_el1, x0
 	isb
+	/* The exception vectors (IRQ: bm_irq_entry). */
+	adrp	x0, bm_vectors
+	add	x0, x0, :lo12:bm_vectors
+	msr	vbar_el1, x0
+	isb
 	mov	x0, x19
 	bl	bm_main
 park:
@@ -67,6 +73,61 @@ bm_psci:
 	.global bm_entry
 bm_entry:
 	b	_start
+
+/*
+ * The vector table: 16 entries of 128 bytes.  IRQ from the current EL
+ * (SP_ELx, +0x280) saves the caller-saved registers and calls bm_irq();
+ * everything else is unexpected: bm_exception(index, ESR_EL1, ELR_EL1).
+ */
+	.macro	bm_vec n
+	.balign	128
+	.if	\n == 5
+	b	bm_irq_entry
+	.else
+	mov	x0, #\n
+	mrs	x1, esr_el1
+	mrs	x2, elr_el1
+	b	bm_exception
+	.endif
+	.endm
+
+	.balign	2048
+bm_vectors:
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	bm_vec	\n
+	.endr
+
+bm_irq_entry:
+	stp	x29, x30, [sp, #-176]!
+	stp	x0, x1, [sp, #16]
+	stp	x2, x3, [sp, #32]
+	stp	x4, x5, [sp, #48]
+	stp	x6, x7, [sp, #64]
+	stp	x8, x9, [sp, #80]
+	stp	x10, x11, [sp, #96]
+	stp	x12, x13, [sp, #112]
+	stp	x14, x15, [sp, #128]
+	stp	x16, x17, [sp, #144]
+	mrs	x0, elr_el1
+	mrs	x1, spsr_el1
+	stp	x18, x0, [sp, #160]
+	str	x1, [sp, #8]
+	bl	bm_irq
+	ldr	x1, [sp, #8]
+	ldp	x18, x0, [sp, #160]
+	msr	elr_el1, x0
+	msr	spsr_el1, x1
+	ldp	x0, x1, [sp, #16]
+	ldp	x2, x3, [sp, #32]
+	ldp	x4, x5, [sp, #48]
+	ldp	x6, x7, [sp, #64]
+	ldp	x8, x9, [sp, #80]
+	ldp	x10, x11, [sp, #96]
+	ldp	x12, x13, [sp, #112]
+	ldp	x14, x15, [sp, #128]
+	ldp	x16, x17, [sp, #144]
+	ldp	x29, x30, [sp], #176
+	eret
 
 /* The level-1 table: four 1 GiB blocks. */
 	.section .data.pagetable, "aw"

@@ -27,10 +27,10 @@ void m3_fault(void);
 extern char m3_bss_start[], m3_bss_end[], m3_stack_top[];
 
 /* The vector table: initial SP, reset, NMI, HardFault .. SysTick (15). */
-__attribute__((section(".vectors"), used)) static void (
-    *const m3_vectors[16])(void) = {(void (*)(void))(uintptr_t)m3_stack_top,
-    m3_reset, m3_fault, m3_fault, m3_fault, m3_fault, m3_fault, 0, 0, 0, 0,
-    m3_fault, m3_fault, 0, m3_fault, m3_systick};
+__attribute__((section(".vectors"), used)) static void (*const m3_vectors[16])(
+    void) = {(void (*)(void))(uintptr_t)m3_stack_top, m3_reset, m3_fault,
+    m3_fault, m3_fault, m3_fault, m3_fault, 0, 0, 0, 0, m3_fault, m3_fault, 0,
+    m3_fault, m3_systick};
 
 void
 fw_putc(char c)
@@ -65,7 +65,8 @@ fw_timer_start(void)
 {
 	*(volatile uint32_t *)M3_SYST_RVR = M3_TICK - 1u;
 	*(volatile uint32_t *)M3_SYST_CVR = 0;
-	*(volatile uint32_t *)M3_SYST_CSR = 7u; /* enable, interrupt, core clock */
+	*(volatile uint32_t *)M3_SYST_CSR =
+	    7u; /* enable, interrupt, core clock */
 }
 
 void

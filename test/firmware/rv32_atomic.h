@@ -16,8 +16,7 @@ uint64_t rv32_atomic_fetch_add_8(volatile void *p, uint64_t v, int mo) __asm__(
     "__atomic_fetch_add_8");
 uint64_t rv32_atomic_exchange_8(volatile void *p, uint64_t v, int mo) __asm__(
     "__atomic_exchange_8");
-_Bool rv32_atomic_compare_exchange_8(volatile void *p, void *expect,
-    uint64_t v, _Bool weak, int smo, int fmo) __asm__(
-    "__atomic_compare_exchange_8");
+_Bool rv32_atomic_compare_exchange_8(volatile void *p, void *expect, uint64_t v,
+    _Bool weak, int smo, int fmo) __asm__("__atomic_compare_exchange_8");
 
 #endif /* RV32_ATOMIC_H */

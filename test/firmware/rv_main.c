@@ -22,7 +22,7 @@
 #define RV_CLINT_MTIMECMP 0x2004000ul
 #define RV_CLINT_MTIME 0x200bff8ul
 #define RV_TEST 0x100000ul
-#define RV_TICK 5000u	     /* mtime units (10 MHz): 0.5 ms */
+#define RV_TICK 5000u	       /* mtime units (10 MHz): 0.5 ms */
 #define RV_MIE_MTIE (1ul << 7) /* mie: machine timer */
 #define RV_MSTATUS_MIE 8ul
 #define RV_MCAUSE_MTI 7ul
