@@ -9,6 +9,9 @@
 #   make check-fw         freestanding builds for Cortex-M0+/M4/M33 and
 #                         RV32/RV64 (every face, UP and MP with a firmware
 #                         port, -Werror) and their code sizes
+#   make check-fw-link    full -nostdlib links of every row of the
+#                         firmware table (with firmware/rp2040_atomic.c
+#                         on Cortex-M), no TLS in any image, image sizes
 #   make xsuites          the test suites for i386 (gcc -m32, Criterion)
 #                         and AArch64 (run under qemu-user, with the
 #                         Criterion-compatible runner of test/cross/):
@@ -29,7 +32,7 @@ CROSS_DEBS = gcc-arm-none-eabi libnewlib-dev gcc-riscv64-unknown-elf \
              qemu-system-arm qemu-system-misc lib32gcc-12-dev libc6-dev-i386
 
 .PHONY: cross-deps static-suites check-fw xsuites check-baremetal \
-        check-fwrun
+        check-fwrun check-fw-link
 
 cross-deps:
 	@$(MAKE) -s deps DEBS="$(CROSS_DEBS)" APT_FLAGS=--no-install-recommends
@@ -54,6 +57,10 @@ static-suites: $(BUILD)/test-static-sim $(BUILD)/test-static-up
 # ---- Freestanding cross builds and code sizes ----
 check-fw: $(HEADERS) $(INTERNALS)
 	@BUILD=$(BUILD) sh test/cross/check-fw.sh
+
+# ---- Full -nostdlib links of every firmware row; no TLS in them ----
+check-fw-link: $(HEADERS) $(INTERNALS)
+	@BUILD=$(BUILD) sh test/cross/link-fw.sh
 
 # ---- i386: gcc -m32 against Criterion's i386 run-time libraries ----
 XROOT      = $(BUILD)/xroot
@@ -152,7 +159,8 @@ check-baremetal: $(BUILD)/baremetal/selftest.elf
 FW_W    = $(WARN) -O2 -g -I. -Itest/firmware -ffreestanding -nostdlib \
           -nostartfiles -static -Wl,--no-warn-rwx-segments
 FW_HDRS = test/firmware/fwtest.h $(HEADERS) $(INTERNALS) firmware/dpcpu.ld
-RV_SRCS = test/firmware/rv_start.S test/firmware/rv_main.c
+RV_SRCS = test/firmware/rv_start.S test/firmware/rv_main.c \
+          test/firmware/fw_libc.c
 RV_FW   = -DPERCPU_MD=PERCPU_MD_BAREMETAL -DPERCPU_MAXCPU=4 \
           -DPERCPU_UNIT_SIZE=1024 -DPERCPU_STATIC_ARENA_SIZE=16384 \
           -idirafter /usr/include/newlib -Wl,--no-relax \
@@ -174,14 +182,15 @@ $(BUILD)/fwrun/rv32.elf: $(RV_SRCS) test/firmware/rv32_atomic.c \
 	  $$(riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 \
 	     -print-libgcc-file-name)
 
-$(BUILD)/fwrun/m3.elf: test/firmware/m3_main.c test/firmware/m3_link.ld \
+$(BUILD)/fwrun/m3.elf: test/firmware/m3_main.c test/firmware/fw_libc.c test/firmware/m3_link.ld \
     test/firmware/port_cortexm.h $(FW_HDRS)
 	@mkdir -p $(BUILD)/fwrun
 	arm-none-eabi-gcc $(FW_W) -mcpu=cortex-m3 -mthumb -DPERCPU_MP=0 \
 	  -DPERCPU_MD=PERCPU_MD_USER \
 	  -DPERCPU_MD_USER_HEADER='"test/firmware/port_cortexm.h"' \
 	  -DPERCPU_STATIC_ARENA_SIZE=8192 -DPERCPU_STATIC_POOL_SIZE=1024 \
-	  -T test/firmware/m3_link.ld -o $@ test/firmware/m3_main.c -lgcc
+	  -T test/firmware/m3_link.ld -o $@ test/firmware/m3_main.c \
+	  test/firmware/fw_libc.c -lgcc
 
 FWRUN = sh test/firmware/qemu-run.sh
 check-fwrun: $(BUILD)/fwrun/rv64.elf $(BUILD)/fwrun/rv32.elf \

@@ -83,6 +83,8 @@ step "cross packages (CROSS_DEBS)" $MAKE -s cross-deps
 step "build static-arena suites (no malloc)" $MAKE -s static-suites
 step_show "firmware cross builds (Cortex-M0+/M4/M33, RV32/RV64; -ffreestanding -Werror)" \
     $MAKE -s check-fw
+step_show "firmware -nostdlib links of every row, no TLS (.tdata/.tbss, __aeabi_read_tp, tp/TPIDR_EL0)" \
+    $MAKE -s check-fw-link
 step "build i386 (gcc -m32) and AArch64 (qemu-user) suites" \
     $MAKE -s -j2 xsuites
 step_show "bare-metal AArch64 self-test (4 cores, qemu-system-aarch64)" \

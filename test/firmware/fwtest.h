@@ -20,6 +20,7 @@
  *
  * and calls fw_tick() from the timer handler (after re-arming), and
  * fw_run(core) on every core once the C environment exists (BSS zero).
+ * Link test/firmware/fw_libc.c (memset, memcpy, ...: no C library).
  *
  * What is checked, per object (counter(9), OpenBSD counters, DPCPU,
  * cpumem, NetBSD percpu): sum = every core's main-code updates + every
@@ -97,66 +98,6 @@ fw_panic(const char *msg)
 	fw_puts(msg);
 	fw_puts("\n");
 	fw_exit(0);
-}
-
-/* ---- What the freestanding build needs from a C library ---- */
-
-/* Volatile stores keep gcc from turning the loops back into calls. */
-void *
-memset(void *d, int c, size_t n)
-{
-	volatile unsigned char *p = (volatile unsigned char *)d;
-
-	while (n-- != 0)
-		*p++ = (unsigned char)c;
-	return (d);
-}
-
-void *
-memcpy(void *restrict d, const void *restrict s, size_t n)
-{
-	volatile unsigned char *p = (volatile unsigned char *)d;
-	const unsigned char *q = (const unsigned char *)s;
-
-	while (n-- != 0)
-		*p++ = *q++;
-	return (d);
-}
-
-void *
-memmove(void *d, const void *s, size_t n)
-{
-	volatile unsigned char *p = (volatile unsigned char *)d;
-	const unsigned char *q = (const unsigned char *)s;
-
-	if (p < q) {
-		while (n-- != 0)
-			*p++ = *q++;
-	} else {
-		while (n-- != 0)
-			p[n] = q[n];
-	}
-	return (d);
-}
-
-size_t
-strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0')
-		n++;
-	return (n);
-}
-
-int
-strcmp(const char *a, const char *b)
-{
-	while (*a != '\0' && *a == *b) {
-		a++;
-		b++;
-	}
-	return ((unsigned char)*a - (unsigned char)*b);
 }
 
 /* ---- The workload ---- */
