@@ -268,43 +268,40 @@ counter_priv_is_early(counter_u64_t c)
 	return (((uintptr_t)(void *)c & 8u) != 0);
 }
 
-/*
- * counter_priv_early_resolve - the counter behind the early handle @c,
- * allocated at the first call.
- *
- * Context: thread context at the first call (allocates); then any.
- * Ordering: acquire on ce_handle; pairs with the release of the CAS
- *           below (the zeroed slots are published with the handle).
- */
-static inline counter_u64_t
-counter_priv_early_resolve(counter_u64_t c)
+/* The record behind the early handle @c. */
+static inline struct counter_priv_early *
+counter_priv_early(counter_u64_t c)
 {
-	struct counter_priv_early *e =
+	return (
 	    (struct counter_priv_early *)(void *)((unsigned char *)(void *)c -
-		offsetof(struct counter_priv_early, ce_tag));
-	counter_u64_t h, expect = NULL;
-
-	h = atomic_load_explicit(&e->ce_handle, memory_order_acquire);
-	if (PERCPU_LIKELY(h != NULL))
-		return (h);
-	h = counter_u64_alloc(M_WAITOK);
-	/* Release: the zeroed slots before the handle; pairs with the acquire
-	 * load above.  Acquire on failure: the winner's slots. */
-	if (atomic_compare_exchange_strong_explicit(&e->ce_handle, &expect, h,
-		memory_order_acq_rel, memory_order_acquire))
-		return (h);
-	if (percpu_priv_zfree(h, sizeof(struct counter_priv_slot), NULL) !=
-	    PERCPU_PRIV_OK)
-		percpu_priv_fail("counter: early counter: corrupt arena");
-	return (expect);
+		offsetof(struct counter_priv_early, ce_tag)));
 }
+
+/*
+ * counter_priv_early_alloc - the first use of the early handle @c:
+ * allocate its counter, or take the one another thread installed.
+ *
+ * Context: thread context (allocates).
+ * Ordering: the CAS's release publishes the zeroed slots with the handle
+ *           (pairs with the acquire load in counter_priv_resolve()).
+ * Out of line (defined in the implementation): a rare path, kept out of
+ * every counter_u64_add().
+ */
+counter_u64_t counter_priv_early_alloc(counter_u64_t c);
 
 /* The counter behind any handle. */
 static inline counter_u64_t
 counter_priv_resolve(counter_u64_t c)
 {
-	if (PERCPU_UNLIKELY(counter_priv_is_early(c)))
-		return (counter_priv_early_resolve(c));
+	if (PERCPU_UNLIKELY(counter_priv_is_early(c))) {
+		/* Acquire: pairs with the release of the CAS in
+		 * counter_priv_early_alloc(). */
+		counter_u64_t h = atomic_load_explicit(
+		    &counter_priv_early(c)->ce_handle, memory_order_acquire);
+
+		return (
+		    PERCPU_LIKELY(h != NULL) ? h : counter_priv_early_alloc(c));
+	}
 	return (c);
 }
 
@@ -663,6 +660,28 @@ counter_ratecheck(struct counter_rate *cr, int64_t limit)
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(COUNTER_IMPL_H)
 #define COUNTER_IMPL_H
+#if PERCPU_MP
+/* counter_priv_early_alloc - see its declaration above. */
+counter_u64_t
+counter_priv_early_alloc(counter_u64_t c)
+{
+	struct counter_priv_early *e = counter_priv_early(c);
+	counter_u64_t h, expect = NULL;
+
+	h = counter_u64_alloc(M_WAITOK);
+	/* Release: the zeroed slots before the handle; pairs with the acquire
+	 * load in counter_priv_resolve().  Acquire on failure: the winner's
+	 * slots. */
+	if (atomic_compare_exchange_strong_explicit(&e->ce_handle, &expect, h,
+		memory_order_acq_rel, memory_order_acquire))
+		return (h);
+	if (percpu_priv_zfree(h, sizeof(struct counter_priv_slot), NULL) !=
+	    PERCPU_PRIV_OK)
+		percpu_priv_fail("counter: early counter: corrupt arena");
+	return (expect);
+}
+#endif
+
 #if PERCPU_MP && !PERCPU_MD_HOSTED
 /* Firmware: a spin lock serializes counter_u64_zero() (no fork). */
 static atomic_int counter_priv_zero_spin;

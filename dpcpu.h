@@ -472,6 +472,16 @@ dpcpu_priv_zero(const volatile void *var, size_t size)
 struct dpcpu_priv_global dpcpu_priv_g;
 uintptr_t dpcpu_off[PERCPU_MAXCPU];
 
+# if !PERCPU_MD_HOSTED && (defined(__GNUC__) || defined(__clang__))
+/* Firmware: PERCPU_UNIT_SIZE as an absolute symbol, so that
+ * firmware/dpcpu.ld can refuse at link time a DPCPU set that no unit
+ * can hold. */
+#  define DPCPU_PRIV_STR2(x) #  x
+#  define DPCPU_PRIV_STR(x) DPCPU_PRIV_STR2(x)
+__asm__(".globl dpcpu_priv_unit_size\n\t"
+	".set dpcpu_priv_unit_size, " DPCPU_PRIV_STR(PERCPU_UNIT_SIZE));
+# endif
+
 /* One byte in the set, so that it (and its bounds) exist in any program
  * that has the implementation. */
 static char dpcpu_priv_anchor DPCPU_PRIV_IN_SET;

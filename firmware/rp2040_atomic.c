@@ -130,8 +130,8 @@ rp2040_atomic_lock(void)
 			     : "=r"(primask)
 			     :
 			     : "memory");
-	while (__atomic_exchange_n(&rp2040_atomic_word, 1u, __ATOMIC_ACQUIRE) !=
-	    0)
+	while (
+	    __atomic_exchange_n(&rp2040_atomic_word, 1u, __ATOMIC_ACQUIRE) != 0)
 		;
 	return (primask);
 }

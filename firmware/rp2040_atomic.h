@@ -14,21 +14,21 @@
 _Bool rp2040_atomic_compare_exchange_4(volatile void *p, void *expect,
     uint32_t v, _Bool weak, int smo,
     int fmo) __asm__("__atomic_compare_exchange_4");
-uint32_t rp2040_atomic_exchange_4(volatile void *p, uint32_t v,
-    int mo) __asm__("__atomic_exchange_4");
+uint32_t rp2040_atomic_exchange_4(volatile void *p, uint32_t v, int mo) __asm__(
+    "__atomic_exchange_4");
 uint32_t rp2040_atomic_fetch_add_4(volatile void *p, uint32_t v,
     int mo) __asm__("__atomic_fetch_add_4");
 uint32_t rp2040_atomic_fetch_sub_4(volatile void *p, uint32_t v,
     int mo) __asm__("__atomic_fetch_sub_4");
 #endif
-uint64_t rp2040_atomic_load_8(const volatile void *p,
-    int mo) __asm__("__atomic_load_8");
-void rp2040_atomic_store_8(volatile void *p, uint64_t v,
-    int mo) __asm__("__atomic_store_8");
+uint64_t rp2040_atomic_load_8(const volatile void *p, int mo) __asm__(
+    "__atomic_load_8");
+void rp2040_atomic_store_8(volatile void *p, uint64_t v, int mo) __asm__(
+    "__atomic_store_8");
 uint64_t rp2040_atomic_fetch_add_8(volatile void *p, uint64_t v,
     int mo) __asm__("__atomic_fetch_add_8");
-uint64_t rp2040_atomic_exchange_8(volatile void *p, uint64_t v,
-    int mo) __asm__("__atomic_exchange_8");
+uint64_t rp2040_atomic_exchange_8(volatile void *p, uint64_t v, int mo) __asm__(
+    "__atomic_exchange_8");
 _Bool rp2040_atomic_compare_exchange_8(volatile void *p, void *expect,
     uint64_t v, _Bool weak, int smo,
     int fmo) __asm__("__atomic_compare_exchange_8");

@@ -39,6 +39,17 @@
  *                     (default 4096) unless PERCPU_MALLOC is defined.
  *                     Running out is an allocation failure (each face's
  *                     documented error), never a write past the end.
+ *   PERCPU_NO_FORMAT  implementation, firmware (no C library).  1: no
+ *                     message formatter in the image (nor the 64-bit
+ *                     division it needs); the error handler and
+ *                     PERCPU_PANIC get the format string unformatted.
+ *                     Default 0.
+ *   PERCPU_BOOT_INIT  global, firmware ports.  1: the boot code calls
+ *                     percpu_init() once, before any other function of
+ *                     the toolkit runs on any core; the fast paths then
+ *                     skip the readiness check (no first-use
+ *                     initialization).  Default 0: every entry point
+ *                     checks and initializes on first use.
  *   PERCPU_PANIC(msg) implementation, firmware (no C library).  Called
  *                     with the message of a fatal error (the default error
  *                     handler's misuse reports, a failed start-up);
@@ -79,6 +90,13 @@
 #endif
 
 /* Size of a cache line: per-CPU units never share one. */
+#ifndef PERCPU_NO_FORMAT
+# define PERCPU_NO_FORMAT 0
+#endif
+#ifndef PERCPU_BOOT_INIT
+# define PERCPU_BOOT_INIT 0
+#endif
+
 #ifndef PERCPU_CACHELINE
 # define PERCPU_CACHELINE 64
 #endif

@@ -186,6 +186,19 @@ PERCPU_NORETURN void percpu_priv_panic(const char *msg);
 percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
 
 /*
+ * percpu_init - set the toolkit up now rather than at first use: the CPU
+ * table and the arena's first chunk.
+ *
+ * Context: any thread; the first call initializes, later ones return at
+ *          once.  Firmware built with PERCPU_BOOT_INIT=1: the boot code
+ *          must call it once before any other function of the toolkit
+ *          runs on any core (the fast paths then skip the readiness
+ *          check); elsewhere optional.
+ * UP: nothing to do.
+ */
+void percpu_init(void);
+
+/*
  * percpu_backend - the way this process finds its current CPU.
  *
  * Return: "rseq" (Linux: the CPU from glibc's rseq area, one load),
@@ -323,16 +336,21 @@ unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
  * percpu_priv_ready - make sure the CPU table exists.
  *
  * Context: any thread (the first call initializes; not from a signal
- *          handler that interrupted the first call).
+ *          handler that interrupted the first call).  Firmware with
+ *          PERCPU_BOOT_INIT=1: nothing (percpu_init() ran at boot).
  * Ordering: acquire on ready; pairs with the release store at the end
  *           of percpu_priv_init_once() (percpu/impl.h).
  */
 static inline void
 percpu_priv_ready(void)
 {
+# if PERCPU_BOOT_INIT && !PERCPU_MD_HOSTED
+	/* Firmware whose boot code called percpu_init(): nothing to check. */
+# else
 	if (PERCPU_UNLIKELY(!atomic_load_explicit(&percpu_priv_g.ready,
 		memory_order_acquire)))
 		percpu_priv_init();
+# endif
 }
 
 /* The core words of unit @idx. */
@@ -748,8 +766,22 @@ percpu_local_add64(void *h, uint64_t v)
 		}
 	}
 # endif
+# if !PERCPU_MD_HOSTED && !PERCPU_MD_HAS_POSSIBLE
+	/*
+	 * Firmware with dense ids [0, PERCPU_MD_NCPUS): the core's unit index
+	 * is its exact id (md_baremetal.h), so no table and no readiness
+	 * check (@h exists, so does the arena).  Inside a section taken as
+	 * another CPU this is still the running core's copy: the add is an
+	 * atomic RMW, any copy sums the same.
+	 */
+	atomic_fetch_add_explicit(
+	    (_Atomic(uint64_t) *)(void *)((char *)h +
+		(size_t)percpu_md_cpu_id() * PERCPU_PRIV_STRIDE),
+	    v, memory_order_relaxed);
+# else
 	atomic_fetch_add_explicit((_Atomic(uint64_t) *)percpu_local_ptr(h), v,
 	    memory_order_relaxed);
+# endif
 }
 
 /*

@@ -62,22 +62,32 @@ percpu_priv_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 #if PERCPU_MD_LIBC
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+#elif PERCPU_NO_FORMAT
+	/* No formatter in the image: the handler gets the format itself. */
+	(void)ap;
+	(void)msg;
 #else
 	percpu_priv_vfmt(msg, sizeof(msg), fmt, ap);
 #endif
 	va_end(ap);
+#if !PERCPU_MD_LIBC && PERCPU_NO_FORMAT
+# define PERCPU_PRIV_MSG fmt
+#else
+# define PERCPU_PRIV_MSG msg
+#endif
 	fn = atomic_load_explicit(&percpu_priv_handler, memory_order_acquire);
 	if (fn != NULL) {
-		fn(msg);
+		fn(PERCPU_PRIV_MSG);
 		return;
 	}
 #if PERCPU_MD_LIBC
 	(void)fprintf(stderr, "percpu: %s\n", msg);
 	abort();
 #else
-	percpu_priv_panic(msg);
+	percpu_priv_panic(PERCPU_PRIV_MSG);
 #endif
 }
+#undef PERCPU_PRIV_MSG
 
 PERCPU_NORETURN void
 percpu_priv_panic(const char *msg)
@@ -709,6 +719,13 @@ percpu_priv_init_once(void)
 }
 
 void
+percpu_init(void)
+{
+	percpu_priv_init();
+}
+
+/* Out of line: the first use only, never inlined into a fast path. */
+PERCPU_NOINLINE void
 percpu_priv_init(void)
 {
 # if PERCPU_MD_HOSTED
@@ -835,7 +852,8 @@ percpu_priv_pin_lost(void)
 
 /* ---- Sections: the slow path ---- */
 
-unsigned
+/* Out of line: a division, on a path no firmware core takes. */
+PERCPU_NOINLINE unsigned
 percpu_priv_foreign(unsigned *cpu)
 {
 	unsigned idx = *cpu % percpu_priv_g.ncpu;
@@ -955,6 +973,12 @@ percpu_priv_sim_place(struct percpu_priv_td *td)
  * size is still detected.
  */
 struct cpu_info percpu_priv_ci0 = {0, 0};
+
+/* UP: nothing to set up. */
+void
+percpu_init(void)
+{
+}
 # if PERCPU_MD_HAS_IRQ
 struct percpu_priv_up percpu_priv_up;
 # endif

@@ -3,6 +3,9 @@
  * percpu/impl_fw.h - what the implementation uses instead of the C
  * library where there is none (PERCPU_MD_LIBC == 0: firmware ports and
  * freestanding UP builds): a message formatter and the panic hook.
+ * PERCPU_NO_FORMAT=1 (implementation knob) leaves the formatter (and the
+ * 64-bit division it pulls in) out: error handlers and PERCPU_PANIC then
+ * get the message's format string, unformatted.
  *
  * Internal: reached from percpu/impl.h only.  Dependencies: the
  * compiler's <stdarg.h>, <stddef.h>, <stdint.h>; nothing to link.
@@ -19,6 +22,7 @@
 # define PERCPU_PANIC(msg) ((void)(msg))
 #endif
 
+#if !PERCPU_NO_FORMAT
 /* Append @c to @buf[0..cap) at *@n, keeping room for the NUL. */
 static void
 percpu_priv_fmt_put(char *buf, size_t cap, size_t *n, char c)
@@ -133,5 +137,6 @@ percpu_priv_vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
 	if (cap != 0)
 		buf[n] = '\0';
 }
+#endif /* !PERCPU_NO_FORMAT */
 
 #endif /* PERCPU_IMPL_FW_H */

@@ -155,7 +155,9 @@ check-baremetal: $(BUILD)/baremetal/selftest.elf
 
 # ---- Firmware runs under QEMU (test/firmware/) ----
 # Each image: the workload of test/firmware/fwtest.h with a timer
-# interrupt on every core, static arena, no C library, -nostdlib.
+# interrupt on every core, static arena, no C library, -nostdlib.  The
+# RV64 image is built with PERCPU_BOOT_INIT=1 (percpu_init() at boot, no
+# readiness checks), the RV32 one initializes at first use.
 FW_W    = $(WARN) -O2 -g -I. -Itest/firmware -ffreestanding -nostdlib \
           -nostartfiles -static -Wl,--no-warn-rwx-segments
 FW_HDRS = test/firmware/fwtest.h $(HEADERS) $(INTERNALS) firmware/dpcpu.ld
@@ -171,7 +173,7 @@ RV_QEMU = -M virt -smp 4 -m 64M -bios none -nographic -nic none \
 $(BUILD)/fwrun/rv64.elf: $(RV_SRCS) test/firmware/rv_link.ld $(FW_HDRS)
 	@mkdir -p $(BUILD)/fwrun
 	riscv64-unknown-elf-gcc $(FW_W) -march=rv64imac_zicsr -mabi=lp64 \
-	  -mcmodel=medany $(RV_FW) -o $@ $(RV_SRCS) -lgcc
+	  -mcmodel=medany -DPERCPU_BOOT_INIT=1 $(RV_FW) -o $@ $(RV_SRCS) -lgcc
 
 # libgcc's multilib is chosen by -march without extensions.
 $(BUILD)/fwrun/rv32.elf: $(RV_SRCS) test/firmware/rv32_atomic.c \

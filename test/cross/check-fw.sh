@@ -111,6 +111,33 @@ clang_fw --target=thumbv6m-none-eabi -mcpu=cortex-m0plus \
 clang_fw --target=thumbv8m.main-none-eabi -mcpu=cortex-m33 -DPERCPU_MP=0 \
     $ARM_PORT
 
+# Footprint: counter_u64_add on Cortex-M0+ MP at -Os (the rare paths
+# out of line) is at most 64 bytes.
+n=$(awk '$1 == "m0plus" && $2 == "MP," { print $7 }' "$sizes")
+if [ -z "$n" ] || [ "$n" -gt 64 ]; then
+	echo "check-fw: counter_u64_add on Cortex-M0+ MP at -Os is ${n:-?} bytes (limit 64)"
+	status=1
+fi
+# PERCPU_BOOT_INIT=1: the boot code calls percpu_init(), and nothing else
+# calls the first-use initialization (percpu_priv_init); without the
+# knob, the sections do.
+for boot in 0 1; do
+	# shellcheck disable=SC2086
+	arm-none-eabi-gcc $WARN -ffreestanding -O2 -I. -mcpu=cortex-m0plus \
+	    -mthumb -DPERCPU_MP=1 -DPERCPU_MAXCPU=2 -DPERCPU_UNIT_SIZE=256 \
+	    $ARM_PORT $IMPL -DPERCPU_BOOT_INIT=$boot -c -o "$out/boot.o" \
+	    test/cross/size_ref.c || status=1
+	calls=$(arm-none-eabi-objdump -d "$out/boot.o" |
+	    grep -c 'bl.*<percpu_priv_init>')
+	if [ $boot = 1 ] && [ "$calls" -ne 1 ]; then
+		echo "check-fw: PERCPU_BOOT_INIT=1: $calls calls of percpu_priv_init (only percpu_init's expected)"
+		status=1
+	elif [ $boot = 0 ] && [ "$calls" -le 1 ]; then
+		echo "check-fw: control: without PERCPU_BOOT_INIT only $calls call of percpu_priv_init"
+		status=1
+	fi
+done
+
 # An unknown target is an #error that names the fix.
 printf '#include "percpu.h"\n' >"$out/none.c"
 for f in "-DPERCPU_MP=1" "-DPERCPU_MP=1 -DPERCPU_MD=PERCPU_MD_BAREMETAL"; do

@@ -102,6 +102,11 @@ image() {
 		aarch64) grep -qi 'tpidr_el0\|tpidrro_el0' "$o.dis" &&
 			fail "$name $label: TPIDR_EL0 code in the toolkit" ;;
 		esac
+		# Without the formatter: none of it, nor the 64-bit division.
+		if [ $fmt = 1 ] && $nm "$o.elf" |
+		    grep -q 'percpu_priv_vfmt\|percpu_priv_fmt_num\|__aeabi_uldivmod\|__udivdi3\|__umoddi3'; then
+			fail "$name $label: PERCPU_NO_FORMAT=1 image has the formatter"
+		fi
 		set -- $($size "$o.elf" | awk 'NR == 2 { print $1, $2, $3 }')
 		row="$row $(printf '%6s %5s %5s' "$1" "$2" "$3")"
 	done
@@ -145,6 +150,56 @@ ATOMICS=
 image aarch64 "MP, ready port" aarch64-linux-gnu-gcc aarch64 \
     -mcpu=cortex-a53 -mno-outline-atomics -mgeneral-regs-only -fno-pie \
     -no-pie -DPERCPU_MD=PERCPU_MD_BAREMETAL $RV_MP
+
+# Limits known at build time are build errors.  A static arena smaller
+# than one chunk (4 CPUs x 1024 bytes) does not compile:
+o=$out/limits
+# shellcheck disable=SC2086
+if riscv64-unknown-elf-gcc $WARN -ffreestanding -Os -I. -march=rv64imac_zicsr \
+    -mabi=lp64 -mcmodel=medany -idirafter /usr/include/newlib \
+    -DPERCPU_MD=PERCPU_MD_BAREMETAL -DPERCPU_MAXCPU=4 -DPERCPU_UNIT_SIZE=1024 \
+    -DPERCPU_STATIC_ARENA_SIZE=2048 -c -o "$o.o" test/cross/size_ref.c \
+    >"$o.log" 2>&1; then
+	fail "a static arena smaller than CPUs x unit compiled"
+elif ! grep -q 'PERCPU_STATIC_ARENA_SIZE is smaller than one chunk' "$o.log"; then
+	fail "the small-arena error does not say so:"
+	cat "$o.log"
+else
+	echo "ok: PERCPU_STATIC_ARENA_SIZE < CPUs x unit is a compile error"
+fi
+# A DPCPU set larger than the unit does not link with firmware/dpcpu.ld
+# (the control, the same link without the big variable, must pass).
+for big in "" test/cross/fw_dpcpu_big.c; do
+	objs=""
+	for src in test/cross/size_ref.c test/cross/fw_image.c \
+	    test/firmware/fw_libc.c $big; do
+		# shellcheck disable=SC2086
+		riscv64-unknown-elf-gcc $WARN -ffreestanding -Os -I. \
+		    -march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany \
+		    -idirafter /usr/include/newlib $RV_MP \
+		    -DPERCPU_MD=PERCPU_MD_BAREMETAL $IMPL -c \
+		    -o "$o.$(basename $src .c).o" "$src" || fail "$src"
+		objs="$objs $o.$(basename $src .c).o"
+	done
+	# shellcheck disable=SC2086
+	riscv64-unknown-elf-gcc -nostdlib -nostartfiles -static \
+	    -march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany \
+	    -Wl,--no-warn-rwx-segments -Wl,-e,fw_image_entry \
+	    -T test/firmware/rv_link.ld -o "$o.elf" $objs -lgcc >"$o.log" 2>&1
+	rc=$?
+	if [ -z "$big" ] && [ $rc -ne 0 ]; then
+		fail "the DPCPU control link fails:"
+		cat "$o.log"
+	elif [ -n "$big" ] && [ $rc -eq 0 ]; then
+		fail "a DPCPU set larger than PERCPU_UNIT_SIZE linked"
+	elif [ -n "$big" ] &&
+	    ! grep -q 'DPCPU set (set_dpcpu) is larger than PERCPU_UNIT_SIZE' \
+		"$o.log"; then
+		fail "the DPCPU ASSERT does not say why:"
+		cat "$o.log"
+	fi
+done
+echo "ok: a DPCPU set larger than PERCPU_UNIT_SIZE is a link error"
 
 echo "whole -nostdlib images at -Os, --gc-sections (bytes; bss holds the"
 echo "4 KiB static arena and 1 KiB pool): with the message formatter, and"

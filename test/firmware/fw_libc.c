@@ -65,4 +65,3 @@ strcmp(const char *a, const char *b)
 	}
 	return ((unsigned char)*a - (unsigned char)*b);
 }
-

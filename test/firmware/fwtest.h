@@ -293,6 +293,8 @@ fw_run(unsigned core)
 	uint64_t i;
 
 	if (core == 0) {
+		percpu_init(); /* boot: before any other core uses the toolkit
+				*/
 		fw_c = counter_u64_alloc(M_WAITOK);
 		fw_ctr = counters_alloc(2);
 		fw_cm = cpumem_malloc(sizeof(uint64_t), 0);
