@@ -18,6 +18,8 @@
 #                         $(BUILD)/xsuite-* run them
 #   make check-baremetal  the 4-core AArch64 bare-metal self-test under
 #                         qemu-system-aarch64 (fails on FAIL or timeout)
+#   make irqmask-suites   Criterion suites: every section of every face
+#                         masks (MP and UP, a fake port's mask)
 #   make check-fwrun      firmware images run under QEMU, each with a
 #                         timer interrupt updating every face's objects:
 #                         RISC-V M-mode 4 harts (RV64 and RV32, virt,
@@ -207,3 +209,21 @@ check-fwrun: $(BUILD)/fwrun/rv64.elf $(BUILD)/fwrun/rv32.elf \
 	@$(FWRUN) $(BUILD)/fwrun/m3.log 60 qemu-system-arm -M mps2-an385 \
 	  -nographic -semihosting-config enable=on,target=native \
 	  -kernel $(BUILD)/fwrun/m3.elf
+
+# ---- The interrupt mask of every face, MP and UP (fake port, hosted) ----
+# Criterion suites, run by test/run.sh with the others ($(BUILD)/test-*).
+IRQMASK_FLAGS = -DPERCPU_MD=PERCPU_MD_USER \
+                -DPERCPU_MD_USER_HEADER='"test/firmware/port_fake.h"' \
+                -DPERCPU_MAXCPU=1 -DPERCPU_UNIT_SIZE=4096 \
+                -DPERCPU_STATIC_ARENA_SIZE=65536
+define irqmask_rule
+$(BUILD)/test-irqmask-$(1): test/firmware/test_irqmask.c \
+    test/firmware/port_fake.h $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	gcc $(WARN) $(OPT) $(CPPFLAGS) $(IRQMASK_FLAGS) -DPERCPU_MP=$(2) \
+	  -o $$@ test/firmware/test_irqmask.c $(LDLIBS_T)
+endef
+$(eval $(call irqmask_rule,mp,1))
+$(eval $(call irqmask_rule,up,0))
+irqmask-suites: $(BUILD)/test-irqmask-mp $(BUILD)/test-irqmask-up
+.PHONY: irqmask-suites

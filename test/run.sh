@@ -81,6 +81,8 @@ step "build suites" $MAKE -s -j2 suites
 # Firmware and portability (test/firmware.mk).
 step "cross packages (CROSS_DEBS)" $MAKE -s cross-deps
 step "build static-arena suites (no malloc)" $MAKE -s static-suites
+step "build interrupt-mask suites (fake firmware port, MP and UP)" \
+    $MAKE -s irqmask-suites
 step_show "firmware cross builds (Cortex-M0+/M4/M33, RV32/RV64; -ffreestanding -Werror)" \
     $MAKE -s check-fw
 step_show "firmware -nostdlib links of every row, no TLS (.tdata/.tbss, __aeabi_read_tp, tp/TPIDR_EL0)" \
