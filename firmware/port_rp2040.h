@@ -15,10 +15,12 @@
  * Interrupt mask: PRIMASK (cpsid i); the old PRIMASK is restored.
  * Atomics: ARMv6-M has no exclusive loads/stores, so every C11 atomic
  * read-modify-write (and any 64-bit atomic) is an __atomic_* library
- * call; the firmware defines them over an SIO hardware spinlock taken
- * with PRIMASK set (a read of SPINLOCKn claims it and returns non-zero on
- * success; a write releases it), so they exclude the other core as well
- * as interrupts.  Cortex-M33 (RP2350) has exclusives for 32-bit atomics.
+ * call; link firmware/rp2040_atomic.c, which defines them over an SIO
+ * hardware spinlock taken with PRIMASK set (a read of SPINLOCKn claims
+ * it and returns non-zero on success; a write releases it), so they
+ * exclude the other core as well as interrupts.  Cortex-M33 (RP2350) has
+ * exclusives for 32-bit atomics; its 64-bit ones take a software spin
+ * lock in rp2040_atomic.c, as the pico-sdk does on RP2350 (erratum E2).
  */
 #ifndef PORT_RP2040_H
 #define PORT_RP2040_H

@@ -43,11 +43,14 @@
  *       post: the mask state is @prev again.  A compiler barrier.
  *   With a mask, every exclusive section (percpu_enter/leave, getref/
  *   putref, cpumem_enter/leave, counters_enter/leave, critical_enter/exit,
- *   counter_enter/exit) masks the core's interrupts from enter to leave:
- *   no handler runs inside a section, and nothing preempts it.  Without
- *   one, a handler that enters a section while its core's code is inside
- *   one nests on it and shares the slots (as a signal handler does on a
- *   hosted thread: see percpu/core.h, SIGNALS).
+ *   counter_enter/exit) masks the core's interrupts from enter to leave,
+ *   in the UP build exactly as in MP: no handler runs inside a section,
+ *   and nothing preempts it.  UP counter(9) add, fetch and zero mask
+ *   around their words too (MP adds are atomic).  Without a mask, a
+ *   handler that enters a section while its core's code is inside one
+ *   nests on it and shares the slots (as a signal handler does on a
+ *   hosted thread: see percpu/core.h, SIGNALS).  The README has the
+ *   table of what a handler may share in each build.
  *
  *   #define PERCPU_MD_HAS_RELAX 1                 optional
  *   void percpu_md_relax(unsigned spins);
@@ -85,13 +88,29 @@
  *	taken with PRIMASK set.  Cortex-M33 pairs (RP2350) and Cortex-M4/M7
  *	pairs (STM32H745's M7+M4: read the core from a SoC register, or let
  *	each core's firmware define its id) have exclusives for 32-bit
- *	atomics; 64-bit ones still need the library calls.
- *	test/firmware/port_cortexm.h is such a port, compiled by make test
- *	for Cortex-M0+, M4 and M33.
+ *	atomics; 64-bit ones still need the library calls.  On RP2350 take
+ *	a software spin lock for them, not an SIO one: the pico-sdk does
+ *	(PICO_USE_SW_SPIN_LOCKS defaults to 1 there) because of the chip's
+ *	erratum E2.  firmware/port_rp2040.h is such a port (SIO CPUID) and
+ *	firmware/rp2040_atomic.c the __atomic_* calls (SIO spinlock on
+ *	ARMv6-M, software lock elsewhere): make test compiles and links
+ *	them for Cortex-M0+, M4 and M33 (test/cross/check-fw.sh,
+ *	link-fw.sh).  test/firmware/port_cortexm.h is a generic Cortex-M
+ *	port (PRIMASK; an MP build names the SoC's core-id register),
+ *	run by make test as a Cortex-M3 UP image on qemu's mps2-an385.
+ *
+ * BOOT AND STORAGE
+ *	No thread-local storage anywhere in a firmware build: what a hosted
+ *	port keeps per thread is per core here (a board may use TPIDR_EL0
+ *	or tp for its own per-core block).  percpu_init() sets the toolkit
+ *	up at boot; with PERCPU_BOOT_INIT=1 (global) the boot code must call
+ *	it before any other core uses the toolkit, and the fast paths skip
+ *	the readiness check.
  *
  * MEMORY
  *	No mmap: the arena's chunks come from PERCPU_STATIC_ARENA_SIZE (a
- *	static array; implementation knob) or from a provider
+ *	static array; implementation knob; smaller than PERCPU_MD_NCPUS x
+ *	PERCPU_UNIT_SIZE is a compile error) or from a provider
  *	(percpu_set_chunk_provider()).  Sizes are multiples of
  *	PERCPU_CACHELINE; set PERCPU_UNIT_SIZE (bytes per CPU) and
  *	PERCPU_MAXCPU (number of cores) for the part.

@@ -8,7 +8,9 @@
  * OpenSBI) has no mhartid: write a user port (PERCPU_MD_USER) that keeps
  * the hart id in a register or memory of its own and masks sstatus.SIE.
  * The MP build needs the A extension (lr/sc, amo*); 64-bit atomics on
- * RV32 become __atomic_*_8 library calls the firmware provides.
+ * RV32 become __atomic_*_8 library calls the firmware provides
+ * (test/firmware/rv32_atomic.c is a reference: one amoswap.w lock taken
+ * with mstatus.MIE cleared).
  *
  * CPU id: mhartid, as PERCPU_MD_RISCV_ID(hartid) (global; default the
  * hart id itself).  Harts must be numbered densely enough to stay below

@@ -94,7 +94,8 @@ Test(irqmask, up_counter_add_fetch_zero_mask)
 	unsigned saves = port_fake_saves;
 
 	counter_u64_add(c, 3);
-	cr_assert_eq(port_fake_saves, saves + 1, "counter_u64_add did not mask");
+	cr_assert_eq(port_fake_saves, saves + 1,
+	    "counter_u64_add did not mask");
 	unmasked_after("counter_u64_add");
 	cr_assert_eq(counter_u64_fetch(c), 3u);
 	cr_assert_eq(port_fake_saves, saves + 2,
