@@ -468,7 +468,9 @@ counter_u64_zero(counter_u64_t c)
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
+	percpu_priv_up_enter(); /* nothing unless PERCPU_DEBUG=1 */
 	c->cs_count += (uint64_t)v;
+	percpu_priv_up_leave();
 }
 
 static inline void
@@ -486,7 +488,9 @@ counter_u64_fetch(counter_u64_t c)
 static inline void
 counter_u64_zero(counter_u64_t c)
 {
+	percpu_priv_up_enter();
 	c->cs_base = c->cs_count;
+	percpu_priv_up_leave();
 }
 
 #endif /* PERCPU_MP */

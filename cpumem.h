@@ -528,7 +528,8 @@ cpumem_enter(struct cpumem *cm)
 static inline void *
 cpumem_enter(struct cpumem *cm)
 {
-	return ((void *)cm); /* UP: the handle is the memory */
+	percpu_priv_up_enter(); /* nothing unless PERCPU_DEBUG=1 */
+	return ((void *)cm);	/* UP: the handle is the memory */
 }
 #endif /* PERCPU_MP */
 
@@ -553,6 +554,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 
@@ -1241,6 +1243,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
+	percpu_priv_up_enter();		 /* nothing unless PERCPU_DEBUG=1 */
 	ref->c = (uint64_t *)(void *)cm; /* UP: no generation word */
 	return (ref->c);
 }
@@ -1268,6 +1271,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
 	(void)cm;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 

@@ -597,7 +597,7 @@ percpu_curcpu(void)
 /*
  * percpu_in_section - the section depth of the calling thread.
  *
- * UP: always 0 (sections are not tracked).
+ * UP: 0 (sections are not tracked); with PERCPU_DEBUG=1 the depth too.
  */
 static inline unsigned
 percpu_in_section(void)
@@ -831,6 +831,39 @@ percpu_leave(void)
 	if (--percpu_priv_up.depth == 0)
 		percpu_md_irq_restore(percpu_priv_up.irq);
 }
+# elif PERCPU_DEBUG
+/*
+ * UP, PERCPU_DEBUG=1: sections are tracked (percpu/impl.h): the calling
+ * thread's depth (percpu_in_section()), and on hosted builds the thread
+ * inside, so that a second thread entering while another one is inside is
+ * reported through the error handler (UP assumes one thread of control
+ * per core).  Not instruction-for-instruction plain code any more.
+ */
+void percpu_priv_up_dbg_enter(void);
+void percpu_priv_up_dbg_leave(void);
+unsigned percpu_priv_up_dbg_depth(void);
+
+static inline unsigned
+percpu_enter(void)
+{
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	if (cpu != 0)
+		return (PERCPU_NOCPU);
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline void
+percpu_leave(void)
+{
+	percpu_priv_up_dbg_leave();
+}
 # else
 static inline unsigned
 percpu_enter(void)
@@ -859,10 +892,44 @@ percpu_curcpu(void)
 	return (0);
 }
 
+/*
+ * UP: 0 (sections are not tracked), except with PERCPU_DEBUG=1: the
+ * calling thread's depth (the interrupt-masking depth on firmware), so
+ * that KASSERT(kpreempt_disabled())-style checks work.
+ */
 static inline unsigned
 percpu_in_section(void)
 {
+# if PERCPU_DEBUG && PERCPU_MD_HAS_IRQ
+	return (percpu_priv_up.depth);
+# elif PERCPU_DEBUG
+	return (percpu_priv_up_dbg_depth());
+# else
 	return (0);
+# endif
+}
+
+/*
+ * percpu_priv_up_enter / percpu_priv_up_leave - the sections of the UP
+ * faces that are plain code (cpumem_enter, counters_enter, the word
+ * updates): nothing, except with PERCPU_DEBUG=1 where they are tracked
+ * as percpu_enter()/percpu_leave() are (firmware with an interrupt mask:
+ * not tracked, they do not mask).
+ */
+static inline void
+percpu_priv_up_enter(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_enter();
+# endif
+}
+
+static inline void
+percpu_priv_up_leave(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_leave();
+# endif
 }
 
 static inline unsigned
@@ -923,7 +990,9 @@ percpu_local_ptr(void *h)
 static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
+	percpu_priv_up_enter();
 	*(uint64_t *)h += v;
+	percpu_priv_up_leave();
 }
 
 static inline uint64_t
