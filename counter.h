@@ -95,6 +95,13 @@
  *	signal handler or interrupt that adds to the same counter (FreeBSD:
  *	"any non-interrupt context"): mask the signal (interrupt) around
  *	the thread's adds in that case.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  *
  * WORDS AND RULES (MP)
  *	Each CPU's copy of a counter is two 64-bit words (16 bytes per CPU):

@@ -39,11 +39,34 @@
  *	interrupt shares a CPU's data in the kernel (NetBSD percpu_getref()
  *	does not block interrupts either).  It never deadlocks, including in
  *	the windows inside enter and leave.  Code that updates the same data
- *	from a handler blocks the signal around its section.
+ *	from a handler blocks the signal around its section.  A handler that
+ *	interrupted its thread inside enter or leave, and finds the current
+ *	CPU taken, uses the CPU its thread holds (after a short wait, once):
+ *	two such handlers never wait for each other's CPU.
+ *
+ * FORK
+ *	A fork child starts from consistent per-CPU data: the prepare
+ *	handler (percpu/impl.h) waits for every other thread's section to
+ *	end and holds every CPU, then the arena lock, until fork() returns
+ *	in both processes.  So sections must be short and never wait for
+ *	another thread (a lock, a condition): fork() would wait for them.
+ *	The forking thread keeps its own section in both processes.
+ *
+ * DEAD OWNERS
+ *	A thread holds CPUs under a token unique for its lifetime (not its
+ *	TLS address, which a later thread may get).  A thread that exits or
+ *	is cancelled inside a section is reported through the error handler
+ *	("thread exited inside a section on CPU %u; ..."); if the handler
+ *	returns, the CPU is released (robust-mutex style: its data stays as
+ *	the dead thread left it).  No later thread inherits the section.
  *
  * UP (PERCPU_MP=0)
  *	One CPU, id 0.  Sections are compiler barriers, a handle is the
- *	memory itself, iteration yields one CPU.  Same signatures.
+ *	memory itself, iteration yields one CPU.  Same signatures.  UP
+ *	assumes one thread of control per core plus the handlers the port
+ *	masks; a multithreaded program uses the MP build.  PERCPU_DEBUG=1
+ *	tracks sections: a second thread inside one is reported, and
+ *	percpu_in_section() gives the depth.
  *
  * ONE DEFINITION
  *	The CPU table, the arena and the error handler exist once per
@@ -419,7 +442,8 @@ percpu_priv_cpu_id(void)
  * percpu_enter - begin an exclusive section on the current CPU.
  *
  * Context: any thread, no registration; signal handlers (see SIGNALS
- *          above).  Not across fork() in the child for other threads.
+ *          above).  The section must not wait for another thread (see
+ *          FORK).
  * Ordering: acquire: everything the previous owner of the CPU did inside
  *           its section is visible; pairs with the release store in
  *           percpu_leave().
