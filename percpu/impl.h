@@ -1191,7 +1191,8 @@ percpu_priv_up_dbg_enter(void)
 			percpu_priv_up_self = me;
 		}
 		/* expect == me: a handler that interrupted this thread's
-		 * leave after its depth went to 0. */
+		 * leave after its depth went to 0.  Acquire: pairs with the
+		 * release CAS in percpu_priv_up_dbg_leave(). */
 		if (!atomic_compare_exchange_strong_explicit(
 			&percpu_priv_up_owner, &expect, me,
 			memory_order_acquire, memory_order_relaxed) &&
@@ -1218,7 +1219,9 @@ percpu_priv_up_dbg_leave(void)
 	{
 		uintptr_t me = percpu_priv_up_self;
 
-		/* Not ours if this thread was the second one (reported). */
+		/* Not ours if this thread was the second one (reported).
+		 * Release: pairs with the acquire CAS in
+		 * percpu_priv_up_dbg_enter(). */
 		(void)atomic_compare_exchange_strong_explicit(
 		    &percpu_priv_up_owner, &me, 0, memory_order_release,
 		    memory_order_relaxed);
