@@ -2182,8 +2182,8 @@ kvm_pcpu_counter_u64_cpu(kvm_t *kd, unsigned long base, int cpu,
 	    kvm_pcpu_priv_cbase(kd, base) != 0 ||
 	    (u = kvm_pcpu_priv_unit(kd, cpu, "kvm_pcpu_counter_u64_cpu")) < 0)
 		return (-1);
-	return (kvm_pcpu_priv_cterm(kd, base + (uint64_t)u * kd->h.stride,
-	    value));
+	return (
+	    kvm_pcpu_priv_cterm(kd, base + (uint64_t)u * kd->h.stride, value));
 }
 
 /*
@@ -2223,7 +2223,8 @@ kvm_pcpu_priv_set(kvm_t *kd, uint64_t c, unsigned n, int cpu, uint64_t *tmp)
 				return (-1);
 		} else {
 			for (k = 0; k < n; k++)
-				if (kvm_pcpu_priv_get64(kd, c + 8 + (size_t)k * 8,
+				if (kvm_pcpu_priv_get64(kd,
+					c + 8 + (size_t)k * 8,
 					memory_order_relaxed, &tmp[k]) != 0)
 					break;
 			if (k < n)
@@ -2232,7 +2233,8 @@ kvm_pcpu_priv_set(kvm_t *kd, uint64_t c, unsigned n, int cpu, uint64_t *tmp)
 		/* Acquire fence: the copies above before the re-read;
 		 * pairs with the release fence in cpumem_priv_close(). */
 		atomic_thread_fence(memory_order_acquire);
-		if (kvm_pcpu_priv_get64(kd, c, memory_order_relaxed, &g2) != 0) {
+		if (kvm_pcpu_priv_get64(kd, c, memory_order_relaxed, &g2) !=
+		    0) {
 			if (kd->errnum == EBADMSG)
 				return (-1);
 			continue;
@@ -2508,12 +2510,13 @@ kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
 	 * (@seg NULL: a live segment read with pread from @fd). */
 	if (seg != NULL) {
 		kvm_pcpu_priv_copy(&h, seg, sizeof(h));
-		v = kvm_pcpu_priv_ld32(
-		    seg + offsetof(struct percpu_seg_hdr, reg_count),
+		v = kvm_pcpu_priv_ld32(seg +
+			offsetof(struct percpu_seg_hdr, reg_count),
 		    memory_order_acquire);
-	} else if (kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
-		       sizeof(h)) == 0) {
-		memcpy(&v, (const unsigned char *)&h +
+	} else if (kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h, sizeof(h)) ==
+	    0) {
+		memcpy(&v,
+		    (const unsigned char *)&h +
 			offsetof(struct percpu_seg_hdr, reg_count),
 		    sizeof(v));
 		/* Acquire fence: reg_count before the records (see
@@ -2551,8 +2554,8 @@ kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
 		}
 #endif
 		if (off < end &&
-		    kvm_pcpu_priv_save_range(out, seg, fd, off, end, buf, &hi) !=
-			0)
+		    kvm_pcpu_priv_save_range(out, seg, fd, off, end, buf,
+			&hi) != 0)
 			goto fail;
 	}
 	/* The size: a trailing hole still counts. */
@@ -2595,8 +2598,8 @@ kvm_pcpu_snapshot(kvm_t *kd, const char *path)
 		return (-1);
 	}
 	if (kvm_pcpu_priv_save(kd->mode == KVM_PCPU_PRIV_LIVE ? NULL : kd->seg,
-		kd->size, kd->mode == KVM_PCPU_PRIV_LIVE ? kd->fd : -1, path,
-		0, msg, sizeof(msg)) != 0) {
+		kd->size, kd->mode == KVM_PCPU_PRIV_LIVE ? kd->fd : -1, path, 0,
+		msg, sizeof(msg)) != 0) {
 		e = errno;
 		kvm_pcpu_priv_err(kd, e, "kvm_pcpu_snapshot: %s", msg);
 		return (-1);

@@ -416,14 +416,15 @@ static struct {
 	int oldfd;   /* a stale segment at the name, locked, to replace */
 	char shm[232];
 	char path[256];
-	char tmp[300];	   /* shm name of the segment until it is published */
+	char tmp[300];	    /* shm name of the segment until it is published */
 	char tmp_path[310]; /* the same under /dev/shm */
 	uint64_t reg_next;
 	pthread_t hb;
 	int hb_on;
 	atomic_int hb_stop;
-} percpu_export_priv_g = {
-    .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .oldfd = -1};
+} percpu_export_priv_g = {.lock = PTHREAD_MUTEX_INITIALIZER,
+    .fd = -1,
+    .oldfd = -1};
 
 static pthread_once_t percpu_export_priv_once = PTHREAD_ONCE_INIT;
 
@@ -517,8 +518,8 @@ percpu_export_priv_occupant(int *fdp)
 		}
 		if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
 			uint64_t pid = 0;
-			int ok = kvm_pcpu_priv_pread(fd, 0,
-				     (unsigned char *)&h, sizeof(h)) == 0 &&
+			int ok = kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
+				     sizeof(h)) == 0 &&
 			    memcmp(h.magic, PERCPU_SEG_MAGIC,
 				sizeof(h.magic)) == 0;
 
@@ -556,7 +557,7 @@ percpu_export_priv_occupant(int *fdp)
 			(void)thrd_sleep(&ts, NULL);
 		}
 		continue;
-stale_unlocked:
+	stale_unlocked:
 		/* Without locks: the writer's pid is gone; replace by name
 		 * (the old race between two starters remains there). */
 		if ((fd = shm_open(percpu_export_priv_g.shm,
