@@ -463,6 +463,14 @@ percpu_export_priv_ftype(mode_t m)
 static int
 percpu_export_priv_squat(const char *what, unsigned uid)
 {
+	if (uid == UINT_MAX) { /* a link: its owner is not known here */
+		percpu_export_priv_set(EPERM,
+		    "percpu_export_open: %s: squatted: %s is at the name, not "
+		    "a segment of this user; it cannot be replaced: remove it "
+		    "or choose another name",
+		    percpu_export_priv_g.path, what);
+		return (PERCPU_EXPORT_PRIV_SQUAT);
+	}
 	percpu_export_priv_set(EPERM,
 	    "percpu_export_open: %s: squatted: %s of uid %u, not a segment "
 	    "of this user (uid %u), is at the name; it cannot be replaced: "
@@ -498,7 +506,7 @@ percpu_export_priv_occupant(int *fdp)
 				return (PERCPU_EXPORT_PRIV_FREE);
 			if (e == ELOOP)
 				return (percpu_export_priv_squat(
-				    "a symbolic link", 0));
+				    "a symbolic link", UINT_MAX));
 			if (e == EACCES &&
 			    stat(percpu_export_priv_g.path, &st) == 0)
 				return (percpu_export_priv_squat(

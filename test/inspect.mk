@@ -49,3 +49,21 @@ fuzz: $(FUZZ_DIR)/kvm $(FUZZ_DIR)/seed
 	  -rss_limit_mb=2048 -print_final_stats=1 corpus >fuzz.log 2>&1 || \
 	  { tail -n 60 fuzz.log; exit 1; }
 	@grep -E '^Done|number_of_executed_units' $(FUZZ_DIR)/fuzz.log
+
+# ---- Issue 15: hostile local users, lifecycle, scale ----
+# build/inspect/test-inspect (test/inspect_test.c): one Criterion binary,
+# built once with the first compiler, run by test/inspect.sh (which, as
+# root with useradd, creates the attacker's and the victim's users).
+INSPECT_TEST = $(BUILD)/inspect/test-inspect
+
+$(INSPECT_TEST): test/inspect_test.c test/impl.c $(TEST_HDRS) $(HEADERS) \
+    $(INTERNALS)
+	@mkdir -p $(BUILD)/inspect
+	$(firstword $(CC_LIST)) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_mp) -o $@ \
+	  test/inspect_test.c test/impl.c $(LDLIBS_T)
+
+suites: $(INSPECT_TEST)
+
+.PHONY: check-inspect
+check-inspect: $(INSPECT_TEST) $(PCPUSTAT_TOOL)
+	@sh test/inspect.sh $(INSPECT_TEST) $(PCPUSTAT_TOOL)
