@@ -784,7 +784,8 @@ print_json(struct seg *s, int rates, double dt, uint64_t t)
  * sample - read and print one sample of every object of @s (@rates: show
  * the rates since the last sample, @dt seconds ago), then keep its sums
  * for the next.  The display entry point (test/fuzz_kvm.c drives it).
- * Return: 0, or 8 if a counters set stayed busy.
+ * Return: 0; 8 if a counters set stayed busy; 7 if the segment turned
+ *         out corrupt (it shrank under the reader).
  */
 static int
 sample(struct seg *s, int rates, double dt, uint64_t t)
@@ -800,8 +801,10 @@ sample(struct seg *s, int rates, double dt, uint64_t t)
 	for (j = 0; j < s->nobjs; j++) {
 		struct obj *o = &s->objs[j];
 
-		if (o->err && o->eclass == EAGAIN)
+		if (o->err && o->eclass == EAGAIN && rc == 0)
 			rc = 8;
+		if (o->err && o->eclass == EBADMSG)
+			rc = 7; /* the segment shrank: no further sample */
 		memcpy(o->prev, o->sum, o->shown * sizeof(*o->sum));
 		o->has_prev = !o->err;
 		o->err = 0;
@@ -965,10 +968,10 @@ show(const char *what, const char *save)
 		if (!opt.json && opt.interval > 0)
 			printf("-- sample %ld\n", samples + 1);
 		st = sample(&s, samples > 0, (double)(t - t0) / 1e9, t);
-		rc = rc != 0 ? rc : st;
+		rc = rc != 0 && st != 7 ? rc : st;
 		fflush(stdout);
 		samples++;
-		if (opt.interval <= 0 || stop ||
+		if (opt.interval <= 0 || stop || st == 7 ||
 		    (opt.count > 0 && samples >= opt.count))
 			break;
 		t0 = t;
