@@ -62,8 +62,16 @@ $(INSPECT_TEST): test/inspect_test.c test/impl.c $(TEST_HDRS) $(HEADERS) \
 	$(firstword $(CC_LIST)) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_mp) -o $@ \
 	  test/inspect_test.c test/impl.c $(LDLIBS_T)
 
-suites: $(INSPECT_TEST)
+# run-inspect: the suite as test/run.sh runs it (any Criterion options).
+$(BUILD)/inspect/run-inspect: $(INSPECT_TEST) $(PCPUSTAT_TOOL) \
+    test/inspect.sh
+	printf '#!/bin/sh\nexec sh %s %s %s "$$@"\n' \
+	  '$(abspath test/inspect.sh)' '$(abspath $(INSPECT_TEST))' \
+	  '$(abspath $(PCPUSTAT_TOOL))' > $@
+	chmod +x $@
+
+suites: $(BUILD)/inspect/run-inspect
 
 .PHONY: check-inspect
-check-inspect: $(INSPECT_TEST) $(PCPUSTAT_TOOL)
-	@sh test/inspect.sh $(INSPECT_TEST) $(PCPUSTAT_TOOL)
+check-inspect: $(BUILD)/inspect/run-inspect
+	@$(BUILD)/inspect/run-inspect --jobs 2

@@ -143,8 +143,8 @@ now_s(void)
 static void
 become(uid_t uid)
 {
-	if (uid != 0 && (setgroups(0, NULL) != 0 || setgid(uid) != 0 ||
-			    setuid(uid) != 0))
+	if (uid != 0 &&
+	    (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
 		_exit(99);
 }
 
@@ -361,8 +361,8 @@ tool(struct run *r, uid_t uid, double limit, hook_fn *hook, void *harg, ...)
 					t0 = now_s();
 				}
 				if (r->out_len + 1 < sizeof(r->out)) {
-					size_t c = sizeof(r->out) - 1 -
-					    r->out_len;
+					size_t c =
+					    sizeof(r->out) - 1 - r->out_len;
 
 					memcpy(r->out + r->out_len, b,
 					    (size_t)k < c ? (size_t)k : c);
@@ -633,7 +633,6 @@ Test(lifecycle, of_two_writers_starting_together_exactly_one_exports)
 	cr_assert_eq(access(path, F_OK), -1, "closed: the name is gone");
 }
 
-
 /* ---- Scale (item 6): huge or hostile snapshot files ----
  *
  * Files are written sparse (only the tables): a declared arena of GiBs
@@ -848,9 +847,10 @@ Test(scale, cpus_4096_of_1mib_raw_bytes)
 	cr_assert_lt(r->secs, 10.0, "took %.1f s (224 s materialised)",
 	    r->secs);
 	cr_assert_lt(r->maxrss_kb, 48 * 1024, "%ld KiB", r->maxrss_kb);
-	cr_assert_not_null(strstr(r->out, "\n    cpu 100   "
-					  "0000000000000000000000000000000000"
-					  "000000000000000000000000000000...\n"),
+	cr_assert_not_null(strstr(r->out,
+			       "\n    cpu 100   "
+			       "0000000000000000000000000000000000"
+			       "000000000000000000000000000000...\n"),
 	    "%.300s", r->out);
 	cr_assert_gt(r->out_len, (size_t)4096 * 80, "every CPU shown");
 	unlink(b.path);
@@ -874,8 +874,8 @@ Test(scale, a_signal_ends_pcpustat_mid_sample)
 	big_finish(&b);
 	for (k = 0; k < 2; k++) {
 		/* A sample every 0.01 s, each far longer than that. */
-		tool(r, 0, 300, hook_signal, &sigs[k], "-r", b.path, "-c",
-		    "-j", "-i", "0.01", NULL);
+		tool(r, 0, 300, hook_signal, &sigs[k], "-r", b.path, "-c", "-j",
+		    "-i", "0.01", NULL);
 		cr_assert_eq(r->status, 0, "signal %d: %s", sigs[k], r->err);
 		/* 100 ms unloaded; generous under load. */
 		cr_assert_lt(r->secs, 3.0, "signal %d: ended %.2f s later",
@@ -939,8 +939,7 @@ plant(uid_t uid, int what, const char *path, const char *target, mode_t mode)
 {
 	struct plant p = {path, target, mode, what};
 
-	cr_assert_eq(as_user(uid, 20, plant_main, &p), 0, "planting %s",
-	    path);
+	cr_assert_eq(as_user(uid, 20, plant_main, &p), 0, "planting %s", path);
 }
 
 struct open_args {
@@ -972,8 +971,7 @@ Test(planted, a_symlink_a_fifo_or_an_init_file_at_a_name)
 	char line[512];
 
 	seg_name(name, sizeof(name), path, sizeof(path), geteuid(), "sym");
-	seg_name(other, sizeof(other), opath, sizeof(opath), geteuid(),
-	    "real");
+	seg_name(other, sizeof(other), opath, sizeof(opath), geteuid(), "real");
 	writer_start(&w, other, 0, NULL);
 	cr_assert_eq(symlink(opath, path), 0);
 	tool(r, 0, 20, NULL, NULL, "-n", name, NULL);
@@ -1367,8 +1365,9 @@ Test(attack, a_planted_symlink_exits_not_trusted)
 	cr_assert_str_eq(r->err, msg);
 	proc_start(&vw, "writer", name, v, NULL);
 	proc_line(&vw, line, sizeof(line));
-	cr_assert_not_null(strstr(line, ": squatted: a symbolic link is at "
-					"the name"),
+	cr_assert_not_null(strstr(line,
+			       ": squatted: a symbolic link is at "
+			       "the name"),
 	    "%s", line);
 	proc_end(&vw);
 	unlink(path);
