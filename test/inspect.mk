@@ -16,7 +16,8 @@
 PCPUSTAT_TOOL = $(BUILD)/tools/pcpustat
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_TIME    ?= 20
-FUZZ_SRCS     = test/fuzz_kvm.c test/kvm_image.h kvm_pcpu.h percpu/seg.h
+FUZZ_SRCS     = test/fuzz_kvm.c test/kvm_image.h kvm_pcpu.h percpu/seg.h \
+                tools/pcpustat.c
 
 .PHONY: tools fuzz
 
@@ -46,7 +47,8 @@ fuzz: $(FUZZ_DIR)/kvm $(FUZZ_DIR)/seed
 	@mkdir -p $(FUZZ_DIR)/corpus
 	@$(FUZZ_DIR)/seed $(FUZZ_DIR)/corpus
 	@cd $(FUZZ_DIR) && ./kvm -max_total_time=$(FUZZ_TIME) \
-	  -rss_limit_mb=2048 -print_final_stats=1 corpus >fuzz.log 2>&1 || \
+	  -rss_limit_mb=2048 -close_fd_mask=3 -print_final_stats=1 corpus \
+	  >fuzz.log 2>&1 || \
 	  { tail -n 60 fuzz.log; exit 1; }
 	@grep -E '^Done|number_of_executed_units' $(FUZZ_DIR)/fuzz.log
 
