@@ -48,9 +48,10 @@
  *		a live segment once into private memory, as a snapshot.
  *		@errbuf (KVM_PCPU_ERRSZ bytes, or NULL) gets the message on
  *		failure; errno gets the class (see ERRORS).  Live segments
- *		are mapped read-only; snapshots are copied into private memory
- *		(holes stay unbacked) and validated there: no SIGBUS, no
- *		time-of-check race.
+ *		are read with pread(2), never mapped (see TRUST); snapshots
+ *		are copied into private memory (holes stay unbacked) and
+ *		validated there: no SIGBUS, no time-of-check race.  An open
+ *		never waits and never blocks.
  *	kvm_t *kvm_pcpu_open_image(const void *image, size_t size, int
  *	    flags, char *errbuf)
  *		The same bytes already in memory (a firmware RAM dump): the
@@ -146,20 +147,24 @@
  *	EACCES	"<path>: permission denied (owner uid U, mode 0600)": the
  *		segment exists but belongs to another user.  Never reported
  *		as "not running".
- *	EPERM	"<path>: not trusted: ...": owned by another user (for a
- *		non-root reader), writable by group or others, or not a
- *		regular file.
- *	ESTALE	"<path>: writer gone: ..." (its pid is not running, is
- *		another process now, or the writer closed the segment).
+ *	EPERM	"<path>: not trusted: ...": "a FIFO, not a segment (planted
+ *		by uid U: remove it)" (or a directory, a device), "a symbolic
+ *		link, not a segment (planted: remove it)", "owned by uid U,
+ *		but its name claims uid C (planted by uid U: remove it)",
+ *		"writable by group or others (mode M)".  See TRUST.
+ *	ESTALE	"<path>: writer gone: ..." ("pid P no longer holds it (it
+ *		exited, was killed or exec'ed)", or "closed by pid P").
  *	EPROTO	"<path>: bad magic: not a pcpu segment", "<path>: version
  *		M.m not supported (this reader reads 1.x)", "<path>: written
  *		with the other byte order".
  *	EBADMSG	"<path>: corrupt: <what>": a field out of range, a region
  *		outside the segment or overlapping another, an inconsistent
- *		CPU table, a bad record.
- *	EAGAIN	"<path>: not ready: ..." (the writer is still creating it, for
- *		longer than KVM_PCPU_OPEN_WAIT_MS), or a counters set that
- *		stayed busy through every retry.
+ *		CPU table, a bad record; "truncated while being read (...):
+ *		its owner shrank it" (any later read of a live segment).
+ *	EAGAIN	"<path>: not ready: state INIT, ..." (a writer publishes its
+ *		segment only once it is ready: a file still INIT is a crashed
+ *		start or no segment), or a counters set that stayed busy
+ *		through every retry.
  *	EINVAL	a bad argument (an address outside the segment, a CPU that
  *		is not possible, a bad name).
  *	ENOMEM	out of memory.
@@ -172,11 +177,27 @@
  *	names are copied before they are checked; loops over the file are
  *	bounded by validated counts; every retry loop is bounded; nothing
  *	asserts or aborts.  One bad record does not make the others
- *	unreadable.  A live segment is mapped read-only and must not be
- *	truncated by its owner while mapped (the writer never does: a
- *	program of the same user that does can crash the reader with
- *	SIGBUS, as it could by ptrace); snapshots and images have no such
- *	limit.
+ *	unreadable.  The files are hostile too (other local users plant
+ *	files at segment names in /dev/shm): see TRUST.
+ *
+ * TRUST (live segments, and KVM_PCPU_COPY of one)
+ *	The name is opened without blocking (a FIFO there is no hang),
+ *	without following a link, close-on-exec; then fstat: it must be a
+ *	regular file, owned by the uid its name claims (pcpu.<uid>.<name>)
+ *	or by the caller (root included: root trusts no other user's file
+ *	under root's name), writable by nobody else.  Then it is read with
+ *	pread(2), never mapped: a file that its owner truncates under the
+ *	reader is a short read, an error (EBADMSG), never SIGBUS; and
+ *	reading a hole of the writer's tmpfs file copies zeros without
+ *	allocating memory there (a read fault on a shared mapping would).
+ *	Liveness: a writer holds an exclusive flock(2) on its segment,
+ *	through a close-on-exec descriptor, from before the name leads to
+ *	it; the kernel drops the lock when the writer exits, is killed
+ *	(a zombie holds nothing) or execs.  A reader tests it with a shared
+ *	lock taken and dropped at once: an unlocked segment is stale.
+ *	Snapshot files may belong to anyone (they are copied and validated
+ *	privately); they must be regular files and are opened without
+ *	blocking.
  *
  * MEMORY ORDERING
  *	Registry: acquire on reg_count and on each record's state; pairs
@@ -185,19 +206,19 @@
  *	release in counter_u64_zero() (counter.h).  counters(9): OpenBSD's
  *	generation protocol, acquire on the generation and an acquire fence
  *	before the re-check; pairs with the release fences in
- *	counters_enter/leave (cpumem.h).  64-bit words are read with
- *	lock-free atomic loads (never torn); where the reader's or the
- *	writer's 64-bit atomics are not lock-free, a word is read twice until
- *	both reads agree (bounded).
+ *	counters_enter/leave (cpumem.h).  Snapshots and images: 64-bit
+ *	words are read with lock-free atomic loads (never torn); where the
+ *	reader's 64-bit atomics are not lock-free, a word is read twice
+ *	until both reads agree (bounded).  Live segments: each word is
+ *	copied by pread(2) (the kernel copies an aligned word whole on the
+ *	ports this toolkit targets), and an acquire fence after the copy
+ *	stands for the acquire load.
  *
  * CONTEXT
  *	A kvm_t is used by one thread at a time (as libkvm's); different
  *	handles are independent.  Not async-signal-safe.
  *
  * CONFIGURATION
- *	KVM_PCPU_OPEN_WAIT_MS	implementation file: how long an open waits
- *				for a segment that is being created (default
- *				1000).
  *	KVM_PCPU_MAX_SIZE	global: the largest segment or snapshot
  *				accepted (default 2^40 bytes on 64-bit hosts,
  *				2^30 on 32-bit ones).

@@ -34,9 +34,9 @@
  *	percpu_export_open() pays nothing at run time either.
  *
  * WHAT IT DOES
- *	percpu_export_open() creates the shared-memory object
- *	/dev/shm/pcpu.<euid>.<name> with O_CREAT|O_EXCL, mode 0600, sizes it
- *	once (sparse: tmpfs backs only the pages written) and installs a
+ *	percpu_export_open() creates the shared-memory object for
+ *	/dev/shm/pcpu.<euid>.<name>, mode 0600 (whatever the umask), sizes
+ *	it once (sparse: tmpfs backs only the pages written) and installs a
  *	chunk provider (percpu_set_chunk_provider()) so that the toolkit's
  *	per-CPU arena lives inside it: every per-CPU object of the program,
  *	DPCPU copies included, is then readable by the reader at the same
@@ -48,6 +48,21 @@
  *	registry, the string table and the arena.
  *	Registering an object writes a record naming it (kind, offset, size,
  *	element format); the reader needs nothing else to find and decode it.
+ *
+ * NAME AND LIFETIME
+ *	The segment is built under a temporary name (/dev/shm/.pcpu.<euid>.
+ *	<name>.<pid>, which no reader lists) and holds an exclusive flock(2)
+ *	from its creation, on a close-on-exec descriptor: the kernel drops
+ *	it when the writer exits, is killed (before anyone reaps it) or
+ *	execs.  Once READY it is linked at its name (link(2): the name was
+ *	free) or renamed over a stale segment (rename(2), holding that
+ *	one's lock, so no other starter replaces it too).  So a reader never
+ *	sees a segment being built, a writer that re-execs itself exports
+ *	again, and of writers starting together exactly one gets the name.
+ *	A name that holds anything else than a segment of this user (a
+ *	FIFO, a link, another user's file) is squatted: opened without
+ *	blocking or following, never replaced, reported (EPERM).  Close
+ *	unlinks the name only while it leads to this segment.
  *
  * API
  *	int percpu_export_open(const char *name,
@@ -61,8 +76,12 @@
  *		unexported.  0, or -1 with errno: EINVAL (bad name or
  *		options), EBUSY (the toolkit is already in use, or an export
  *		was already opened), EEXIST (the name is in use by a running
- *		writer), ENOTSUP (UP build, or no lock-free 32-bit atomics),
- *		or the errno of shm_open/mmap.
+ *		writer: "in use by pid P, a running writer: stop it or choose
+ *		another name"), EPERM (the name is squatted: "squatted: a FIFO
+ *		of uid U, not a segment of this user (uid M), is at the name;
+ *		it cannot be replaced: remove it (as uid U or root) or choose
+ *		another name"), ENOTSUP (UP build, or no lock-free 32-bit
+ *		atomics), or the errno of shm_open/mmap.
  *	struct percpu_export_opts
  *		chunks	arena chunks to reserve (each ncpu * PERCPU_UNIT_SIZE
  *			bytes of address space); default 4, at most 64.
@@ -132,14 +151,16 @@
  *	core's, gives the child a private copy of the segment at the same
  *	address before anything else runs there; the child exports nothing
  *	(its close does not unlink the parent's name; its snapshots carry
- *	its own pid).  If the copy cannot be made the child aborts with a
- *	message rather than corrupt the parent.
+ *	its own pid) and closes its copy of the segment's descriptor (the
+ *	lock stays the parent's).  If the copy cannot be made the child aborts
+ *with a message rather than corrupt the parent.
  *
  * LIMITS
  *	One export per process.  Objects freed while registered leave a
- *	stale record: unregister first.  Two writers starting at once under
- *	the name of a dead writer's leftover segment can both replace it.
- *	Readers must run in the writer's pid namespace for the pid check.
+ *	stale record: unregister first.  A process killed while it builds
+ *	its segment leaves the temporary name behind.  Liveness needs
+ *	flock(2); where it fails (no locks), the pid check of old is used
+ *	(then readers must run in the writer's pid namespace).
  *
  * UP (PERCPU_MP=0)
  *	No arena, so nothing to export: every function fails with ENOTSUP

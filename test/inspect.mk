@@ -3,9 +3,13 @@
 #   make tools         build/tools/pcpustat: reads the segments programs
 #                      export with percpu_export.h, live or snapshots
 #   make fuzz          libFuzzer on kvm_pcpu.h's open and parse of hostile
-#                      images for FUZZ_TIME seconds (default 20; run by
-#                      `make test`); a crash leaves its input in
-#                      build/fuzz/ (crash-*, leak-*, timeout-*)
+#                      images, and pcpustat's display of them, with a
+#                      structure-aware mutator, for FUZZ_TIME seconds
+#                      (default 20; run by `make test`); a crash leaves its
+#                      input in build/fuzz/ (crash-*, leak-*, timeout-*)
+#   make check-inspect hostile local users, lifecycle and scale
+#                      (test/inspect_test.c via test/inspect.sh; run by
+#                      `make test`; the attacker's tests need root)
 #   make demo          builds pcpustat first: examples/06-inspect runs it
 #                      against its own workload (PCPUSTAT in its
 #                      environment)

@@ -23,7 +23,19 @@
  *	counters_alloc(9): name[i] per counter), dpcpu (a DPCPU variable)
  *	and pcpu (percpu(9)/cpumem(9) memory).  Values are sums over every
  *	possible CPU; raw-byte objects show their bytes with -c.  Element
- *	lists longer than 16 are cut in the text output (JSON: 1024).
+ *	lists longer than 16 are cut in the text output (JSON: 1024), raw
+ *	bytes after 32 a CPU (JSON: 1024).
+ *
+ * HOSTILE FILES AND COST
+ *	Text output escapes control bytes (\xHH) in everything that comes
+ *	from outside: file names, paths, messages.  Nothing waits or blocks
+ *	on a file planted at a segment name (kvm_pcpu.h, TRUST): -l refuses
+ *	such a file at once.  Only what is shown is read: each sample costs
+ *	time linear in the objects shown times the CPUs, each registry
+ *	record is looked at once per run, and memory holds the shown sums
+ *	(and, for text -c, the shown per-CPU values of one object).
+ *	SIGINT and SIGTERM end pcpustat within milliseconds, in the middle
+ *	of a sample too (exit 0).
  *
  * EXIT STATUS (by error class; kvm_pcpu.h ERRORS has the messages)
  *	0  success
@@ -33,8 +45,8 @@
  *	4  permission denied, or not trusted (EACCES, EPERM)
  *	5  writer gone or restarted (ESTALE; interval mode too)
  *	6  bad magic, unsupported version or byte order (EPROTO)
- *	7  corrupt segment (EBADMSG), or a corrupt record (the others are
- *	   shown first)
+ *	7  corrupt segment (EBADMSG), a corrupt record (the others are
+ *	   shown first), or a segment that shrank under the reader
  *	8  not ready, or a counters set stayed busy (EAGAIN)
  */
 #ifndef _POSIX_C_SOURCE
