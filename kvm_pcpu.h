@@ -587,14 +587,12 @@ kvm_pcpu_priv_pread(int fd, uint64_t off, unsigned char *dst, size_t len)
 {
 	if (off > (uint64_t)LONG_MAX)
 		return (-1);
-#if !(defined(__USE_XOPEN2K8) || defined(__USE_UNIX98) || \
-    (defined(__unix__) && !defined(__GLIBC__)))
+#if !(defined(__USE_XOPEN2K8) || defined(__USE_UNIX98))
 	if (lseek(fd, (off_t)off, SEEK_SET) != (off_t)off)
 		return (-1);
 #endif
 	while (len > 0) {
-#if defined(__USE_XOPEN2K8) || defined(__USE_UNIX98) || \
-    (defined(__unix__) && !defined(__GLIBC__))
+#if defined(__USE_XOPEN2K8) || defined(__USE_UNIX98)
 		ssize_t n = pread(fd, dst, len, (off_t)off);
 #else
 		ssize_t n = read(fd, dst, len);

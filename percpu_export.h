@@ -51,7 +51,7 @@
  *
  * NAME AND LIFETIME
  *	The segment is built under a temporary name (/dev/shm/.pcpu.<euid>.
- *	<name>.<pid>, which no reader lists) and holds an exclusive flock(2)
+ *	<name>.<random>, which no reader lists) and holds an exclusive flock(2)
  *	from its creation, on a close-on-exec descriptor: the kernel drops
  *	it when the writer exits, is killed (before anyone reaps it) or
  *	execs.  Once READY it is linked at its name (link(2): the name was
@@ -461,6 +461,15 @@ percpu_export_priv_round(size_t v, size_t a)
 	return ((v + a - 1) / a * a);
 }
 
+/* A millisecond's wait between two looks at the name. */
+static void
+percpu_export_priv_nap(void)
+{
+	struct timespec ts = {0, 1000000};
+
+	(void)thrd_sleep(&ts, NULL);
+}
+
 /* What holds the segment's name (percpu_export_priv_occupant()). */
 # define PERCPU_EXPORT_PRIV_FREE 0  /* nothing */
 # define PERCPU_EXPORT_PRIV_STALE 1 /* this user's, no writer: replace it */
@@ -528,11 +537,16 @@ percpu_export_priv_occupant(int *fdp)
 			if (e == ELOOP)
 				return (percpu_export_priv_squat(
 				    "a symbolic link", UINT_MAX));
-			if (e == EACCES &&
-			    stat(percpu_export_priv_g.path, &st) == 0)
+			if (stat(percpu_export_priv_g.path, &st) == 0 &&
+			    (!S_ISREG(st.st_mode) || st.st_uid != geteuid()))
 				return (percpu_export_priv_squat(
 				    percpu_export_priv_ftype(st.st_mode),
 				    (unsigned)st.st_uid));
+			/* Our own file, unreadable (an old segment made under
+			 * umask 0777): make it ours to check, once. */
+			if (e == EACCES && tries == 0 &&
+			    chmod(percpu_export_priv_g.path, 0600) == 0)
+				continue;
 			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
 			    percpu_export_priv_g.path, strerror(e));
 			return (PERCPU_EXPORT_PRIV_SQUAT);
@@ -547,23 +561,41 @@ percpu_export_priv_occupant(int *fdp)
 		}
 		if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
 			uint64_t pid = 0;
-			int ok = kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
-				     sizeof(h)) == 0 &&
-			    memcmp(h.magic, PERCPU_SEG_MAGIC,
-				sizeof(h.magic)) == 0;
+			int ok;
 
 			e = errno;
+			ok = kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
+				 sizeof(h)) == 0 &&
+			    memcmp(h.magic, PERCPU_SEG_MAGIC,
+				sizeof(h.magic)) == 0;
 			(void)close(fd);
 			if (ok)
 				pid = h.pid;
 			if (e != EWOULDBLOCK && ok &&
 			    kvm_pcpu_priv_alive(h.pid, h.pid_start) != 1)
 				goto stale_unlocked; /* no locks here */
+			if (ok &&
+			    kvm_pcpu_priv_alive(h.pid, h.pid_start) == 1) {
+				percpu_export_priv_set(EEXIST,
+				    "percpu_export_open: %s: in use by pid "
+				    "%" PRIu64 ", a running writer: stop it or "
+				    "choose another name",
+				    percpu_export_priv_g.path, pid);
+				return (PERCPU_EXPORT_PRIV_BUSY);
+			}
+			/* Held, but not by its writer: another starter is
+			 * replacing it (it renames its own over it soon). */
+			if (tries < 100) {
+				percpu_export_priv_nap();
+				continue;
+			}
 			percpu_export_priv_set(EEXIST,
-			    "percpu_export_open: %s: in use by pid %" PRIu64
-			    ", a running writer: stop it or choose another "
-			    "name",
-			    percpu_export_priv_g.path, pid);
+			    "percpu_export_open: %s: in use: %s is held by "
+			    "another process (starting under this name?): try "
+			    "again",
+			    percpu_export_priv_g.path,
+			    ok ? "the segment of a gone writer" :
+				 "a file without a segment header");
 			return (PERCPU_EXPORT_PRIV_BUSY);
 		}
 		/* Nobody holds it: stale.  Take it exclusively (a reader's
@@ -580,11 +612,7 @@ percpu_export_priv_occupant(int *fdp)
 			    percpu_export_priv_g.path);
 			return (PERCPU_EXPORT_PRIV_BUSY);
 		}
-		{
-			struct timespec ts = {0, 1000000};
-
-			(void)thrd_sleep(&ts, NULL);
-		}
+		percpu_export_priv_nap();
 		continue;
 	stale_unlocked:
 		/* Without locks: the writer's pid is gone; replace by name
@@ -665,6 +693,8 @@ percpu_export_priv_publish(void)
 	return (-1);
 }
 
+static void percpu_export_priv_instance(uint8_t id[16]);
+
 /*
  * percpu_export_priv_create - create, size and map the segment for chunks
  * of @len bytes, and write its header (state INIT).
@@ -711,19 +741,35 @@ percpu_export_priv_create(size_t len)
 	default:
 		break;
 	}
-	/* Built under a temporary name (not "pcpu.": no reader lists it),
-	 * locked from the start: see percpu_export_priv_publish(). */
+	/* Built under a temporary name (not "pcpu.": no reader lists it;
+	 * random: nobody can plant a file there first), locked from the
+	 * start: see percpu_export_priv_publish(). */
 	for (tries = 0;; tries++) {
+		uint8_t rnd[16];
+		uint64_t r;
+
+		percpu_export_priv_instance(rnd);
+		memcpy(&r, rnd, sizeof(r));
+		if (snprintf(percpu_export_priv_g.tmp,
+			sizeof(percpu_export_priv_g.tmp), "/.%s.%016" PRIx64,
+			percpu_export_priv_g.shm + 1,
+			r) >= (int)sizeof(percpu_export_priv_g.tmp) ||
+		    snprintf(percpu_export_priv_g.tmp_path,
+			sizeof(percpu_export_priv_g.tmp_path), "/dev/shm%s",
+			percpu_export_priv_g.tmp) >=
+			(int)sizeof(percpu_export_priv_g.tmp_path)) {
+			percpu_export_priv_set(ENAMETOOLONG,
+			    "percpu_export_open: %s: name too long",
+			    percpu_export_priv_g.path);
+			return (ENAMETOOLONG);
+		}
 		fd = shm_open(percpu_export_priv_g.tmp,
 		    O_CREAT | O_EXCL | O_RDWR, 0600);
 		if (fd >= 0)
 			break;
 		e = errno;
-		if (e == EEXIST && tries == 0) {
-			/* A crashed start of a process with our pid. */
-			(void)shm_unlink(percpu_export_priv_g.tmp);
+		if (e == EEXIST && tries < 3)
 			continue;
-		}
 		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
 		    percpu_export_priv_g.tmp_path, strerror(e));
 		return (e);
@@ -1083,12 +1129,6 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	(void)snprintf(percpu_export_priv_g.path,
 	    sizeof(percpu_export_priv_g.path), "/dev/shm%s",
 	    percpu_export_priv_g.shm);
-	(void)snprintf(percpu_export_priv_g.tmp,
-	    sizeof(percpu_export_priv_g.tmp), "/.%s%u.%s.%ld",
-	    PERCPU_SEG_SHM_PREFIX, (unsigned)geteuid(), name, (long)getpid());
-	(void)snprintf(percpu_export_priv_g.tmp_path,
-	    sizeof(percpu_export_priv_g.tmp_path), "/dev/shm%s",
-	    percpu_export_priv_g.tmp);
 	/* Before the core registers its own: ours must run first in a child. */
 	(void)pthread_once(&percpu_export_priv_once, percpu_export_priv_atfork);
 	if (percpu_set_chunk_provider(&prov) != 0) {

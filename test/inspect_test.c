@@ -1020,6 +1020,32 @@ Test(planted, a_symlink_a_fifo_or_an_init_file_at_a_name)
 	free(r);
 }
 
+/* A file of this user at the name that no writer holds (an empty one, a
+ * header-less one, an old segment unreadable under umask 0777) is stale:
+ * a new writer replaces it instead of reporting "in use by pid 0". */
+Test(planted, a_writer_replaces_its_own_stale_files)
+{
+	static const struct {
+		int what;
+		mode_t mode;
+	} files[] = {{'e', 0600}, {'i', 0600}, {'i', 0}};
+	char name[64], path[128];
+	unsigned k;
+
+	seg_name(name, sizeof(name), path, sizeof(path), geteuid(), "own");
+	for (k = 0; k < 3; k++) {
+		struct proc w;
+		struct stat st;
+
+		plant(0, files[k].what, path, NULL, files[k].mode);
+		writer_start(&w, name, 0, NULL);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, 0600);
+		writer_quit(&w);
+		cr_assert_eq(access(path, F_OK), -1, "closed: unlinked");
+	}
+}
+
 /* A truncated segment: an error message and exit 7, never SIGBUS. */
 static void
 hook_truncate(pid_t p, void *arg)
