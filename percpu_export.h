@@ -152,8 +152,8 @@
  *	address before anything else runs there; the child exports nothing
  *	(its close does not unlink the parent's name; its snapshots carry
  *	its own pid) and closes its copy of the segment's descriptor (the
- *	lock stays the parent's).  If the copy cannot be made the child aborts
- *with a message rather than corrupt the parent.
+ *	lock stays the parent's).  If the copy cannot be made the child
+ *	aborts with a message rather than corrupt the parent.
  *
  * LIMITS
  *	One export per process.  Objects freed while registered leave a
@@ -552,8 +552,14 @@ percpu_export_priv_occupant(int *fdp)
 			return (PERCPU_EXPORT_PRIV_SQUAT);
 		}
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid()) {
+		if (fstat(fd, &st) != 0) {
+			e = errno;
+			(void)close(fd);
+			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+			    percpu_export_priv_g.path, strerror(e));
+			return (PERCPU_EXPORT_PRIV_SQUAT);
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 			(void)close(fd);
 			return (percpu_export_priv_squat(
 			    percpu_export_priv_ftype(st.st_mode),
