@@ -48,9 +48,10 @@
  *		a live segment once into private memory, as a snapshot.
  *		@errbuf (KVM_PCPU_ERRSZ bytes, or NULL) gets the message on
  *		failure; errno gets the class (see ERRORS).  Live segments
- *		are mapped read-only; snapshots are copied into private memory
- *		(holes stay unbacked) and validated there: no SIGBUS, no
- *		time-of-check race.
+ *		are read with pread(2), never mapped (see TRUST); snapshots
+ *		are copied into private memory (holes stay unbacked) and
+ *		validated there: no SIGBUS, no time-of-check race.  An open
+ *		never waits and never blocks.
  *	kvm_t *kvm_pcpu_open_image(const void *image, size_t size, int
  *	    flags, char *errbuf)
  *		The same bytes already in memory (a firmware RAM dump): the
@@ -146,20 +147,24 @@
  *	EACCES	"<path>: permission denied (owner uid U, mode 0600)": the
  *		segment exists but belongs to another user.  Never reported
  *		as "not running".
- *	EPERM	"<path>: not trusted: ...": owned by another user (for a
- *		non-root reader), writable by group or others, or not a
- *		regular file.
- *	ESTALE	"<path>: writer gone: ..." (its pid is not running, is
- *		another process now, or the writer closed the segment).
+ *	EPERM	"<path>: not trusted: ...": "a FIFO, not a segment (planted
+ *		by uid U: remove it)" (or a directory, a device), "a symbolic
+ *		link, not a segment (planted: remove it)", "owned by uid U,
+ *		but its name claims uid C (planted by uid U: remove it)",
+ *		"writable by group or others (mode M)".  See TRUST.
+ *	ESTALE	"<path>: writer gone: ..." ("pid P no longer holds it (it
+ *		exited, was killed or exec'ed)", or "closed by pid P").
  *	EPROTO	"<path>: bad magic: not a pcpu segment", "<path>: version
  *		M.m not supported (this reader reads 1.x)", "<path>: written
  *		with the other byte order".
  *	EBADMSG	"<path>: corrupt: <what>": a field out of range, a region
  *		outside the segment or overlapping another, an inconsistent
- *		CPU table, a bad record.
- *	EAGAIN	"<path>: not ready: ..." (the writer is still creating it, for
- *		longer than KVM_PCPU_OPEN_WAIT_MS), or a counters set that
- *		stayed busy through every retry.
+ *		CPU table, a bad record; "truncated while being read (...):
+ *		its owner shrank it" (any later read of a live segment).
+ *	EAGAIN	"<path>: not ready: state INIT, ..." (a writer publishes its
+ *		segment only once it is ready: a file still INIT is a crashed
+ *		start or no segment), or a counters set that stayed busy
+ *		through every retry.
  *	EINVAL	a bad argument (an address outside the segment, a CPU that
  *		is not possible, a bad name).
  *	ENOMEM	out of memory.
@@ -172,11 +177,27 @@
  *	names are copied before they are checked; loops over the file are
  *	bounded by validated counts; every retry loop is bounded; nothing
  *	asserts or aborts.  One bad record does not make the others
- *	unreadable.  A live segment is mapped read-only and must not be
- *	truncated by its owner while mapped (the writer never does: a
- *	program of the same user that does can crash the reader with
- *	SIGBUS, as it could by ptrace); snapshots and images have no such
- *	limit.
+ *	unreadable.  The files are hostile too (other local users plant
+ *	files at segment names in /dev/shm): see TRUST.
+ *
+ * TRUST (live segments, and KVM_PCPU_COPY of one)
+ *	The name is opened without blocking (a FIFO there is no hang),
+ *	without following a link, close-on-exec; then fstat: it must be a
+ *	regular file, owned by the uid its name claims (pcpu.<uid>.<name>)
+ *	or by the caller (root included: root trusts no other user's file
+ *	under root's name), writable by nobody else.  Then it is read with
+ *	pread(2), never mapped: a file that its owner truncates under the
+ *	reader is a short read, an error (EBADMSG), never SIGBUS; and
+ *	reading a hole of the writer's tmpfs file copies zeros without
+ *	allocating memory there (a read fault on a shared mapping would).
+ *	Liveness: a writer holds an exclusive flock(2) on its segment,
+ *	through a close-on-exec descriptor, from before the name leads to
+ *	it; the kernel drops the lock when the writer exits, is killed
+ *	(a zombie holds nothing) or execs.  A reader tests it with a shared
+ *	lock taken and dropped at once: an unlocked segment is stale.
+ *	Snapshot files may belong to anyone (they are copied and validated
+ *	privately); they must be regular files and are opened without
+ *	blocking.
  *
  * MEMORY ORDERING
  *	Registry: acquire on reg_count and on each record's state; pairs
@@ -185,19 +206,19 @@
  *	release in counter_u64_zero() (counter.h).  counters(9): OpenBSD's
  *	generation protocol, acquire on the generation and an acquire fence
  *	before the re-check; pairs with the release fences in
- *	counters_enter/leave (cpumem.h).  64-bit words are read with
- *	lock-free atomic loads (never torn); where the reader's or the
- *	writer's 64-bit atomics are not lock-free, a word is read twice until
- *	both reads agree (bounded).
+ *	counters_enter/leave (cpumem.h).  Snapshots and images: 64-bit
+ *	words are read with lock-free atomic loads (never torn); where the
+ *	reader's 64-bit atomics are not lock-free, a word is read twice
+ *	until both reads agree (bounded).  Live segments: each word is
+ *	copied by pread(2) (the kernel copies an aligned word whole on the
+ *	ports this toolkit targets), and an acquire fence after the copy
+ *	stands for the acquire load.
  *
  * CONTEXT
  *	A kvm_t is used by one thread at a time (as libkvm's); different
  *	handles are independent.  Not async-signal-safe.
  *
  * CONFIGURATION
- *	KVM_PCPU_OPEN_WAIT_MS	implementation file: how long an open waits
- *				for a segment that is being created (default
- *				1000).
  *	KVM_PCPU_MAX_SIZE	global: the largest segment or snapshot
  *				accepted (default 2^40 bytes on 64-bit hosts,
  *				2^30 on 32-bit ones).
@@ -348,6 +369,7 @@ uint64_t kvm_pcpu_priv_pid_start(uint64_t pid);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <threads.h>
@@ -358,15 +380,16 @@ uint64_t kvm_pcpu_priv_pid_start(uint64_t pid);
 #endif
 
 /*
- * kill() is hidden by <signal.h> under strict -std=c11 (POSIX), and a
- * header must not define feature macros behind its user's back.  The
- * prototype is POSIX's.
+ * kill() and fchmod() are hidden by <signal.h> and <sys/stat.h> under
+ * strict -std=c11 (POSIX), and a header must not define feature macros
+ * behind its user's back.  The prototypes are POSIX's.
  */
 #if defined(__GNUC__) || defined(__clang__)
 # pragma GCC diagnostic push
 # pragma GCC diagnostic ignored "-Wredundant-decls"
 #endif
 int kill(pid_t pid, int sig);
+int fchmod(int fd, mode_t mode);
 #if defined(__GNUC__) || defined(__clang__)
 # pragma GCC diagnostic pop
 #endif
@@ -380,10 +403,6 @@ int kill(pid_t pid, int sig);
 #endif
 #ifndef SSIZE_MAX
 # define SSIZE_MAX ((ssize_t)(SIZE_MAX / 2))
-#endif
-
-#ifndef KVM_PCPU_OPEN_WAIT_MS
-# define KVM_PCPU_OPEN_WAIT_MS 1000
 #endif
 
 /* Hard limits of what a reader accepts (far above any real writer). */
@@ -422,9 +441,10 @@ struct kvm_pcpu_priv_ent {
 struct kvm_pcpu {
 	int mode;	    /* KVM_PCPU_PRIV_* */
 	int live;	    /* live segment, not a snapshot in /dev/shm */
-	int fd;		    /* live: the segment's file; else -1 */
-	unsigned char *seg; /* the bytes */
+	int fd;		    /* live: the segment's file (read with pread) */
+	unsigned char *seg; /* the bytes (files and images; NULL if live) */
 	size_t size;
+	unsigned claim; /* the uid a /dev/shm name claims (pcpu.<uid>.) */
 	char path[256]; /* for messages and kvm_pcpu_info() */
 	char shm[232];	/* shm_open() name of a live segment, else "" */
 	/* Validated private copies (the pcpu cache). */
@@ -554,6 +574,41 @@ kvm_pcpu_priv_copy(void *dst, const unsigned char *src, size_t len)
 	}
 }
 
+/* ---- Reading a file ---- */
+
+/*
+ * kvm_pcpu_priv_pread - read [@off, @off + @len) of @fd into @dst.
+ * pread(2) where the headers declare it, else lseek and read (strict C11
+ * hides pread; the offset is then the handle's own, one thread at a time).
+ * Return: 0, or -1 (an error, or the file ends before @off + @len).
+ */
+static int
+kvm_pcpu_priv_pread(int fd, uint64_t off, unsigned char *dst, size_t len)
+{
+	if (off > (uint64_t)LONG_MAX)
+		return (-1);
+#if !(defined(__USE_XOPEN2K8) || defined(__USE_UNIX98))
+	if (lseek(fd, (off_t)off, SEEK_SET) != (off_t)off)
+		return (-1);
+#endif
+	while (len > 0) {
+#if defined(__USE_XOPEN2K8) || defined(__USE_UNIX98)
+		ssize_t n = pread(fd, dst, len, (off_t)off);
+#else
+		ssize_t n = read(fd, dst, len);
+#endif
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		dst += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
 /* ---- Time, sleeping, processes ---- */
 
 static uint64_t
@@ -564,14 +619,6 @@ kvm_pcpu_priv_now_ns(void)
 	if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
 		return (0);
 	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-}
-
-static void
-kvm_pcpu_priv_sleep_ms(unsigned ms)
-{
-	struct timespec ts = {0, (long)ms * 1000000L};
-
-	(void)thrd_sleep(&ts, NULL);
 }
 
 uint64_t
@@ -690,6 +737,85 @@ kvm_pcpu_priv_corrupt(kvm_t *kd, const char *fmt, ...)
 	return (-1);
 }
 
+/* ---- Access to the segment's bytes ----
+ *
+ * Files and images are memory: atomic loads (see kvm_pcpu_priv_copy).  A
+ * live segment is never mapped: it is read with pread(2), so a file that
+ * its owner truncates under the reader is a short read (an error, never
+ * SIGBUS), and reading a hole of the writer's tmpfs file copies zeros
+ * without allocating a page there (a read fault on a shared mapping
+ * would).  The kernel copies an aligned word whole; an acquire fence after
+ * the copy orders it before the reader's later loads, as an acquire load.
+ */
+
+/* A short read of a live segment: its file shrank under the reader. */
+static int
+kvm_pcpu_priv_shrank(kvm_t *kd, uint64_t off)
+{
+	return (KVM_PCPU_PRIV_CORRUPT(kd,
+	    "truncated while being read (no byte %" PRIu64 " of %zu): "
+	    "its owner shrank it",
+	    off, kd->size));
+}
+
+/* Copy [@off, @off + @len) of the segment (validated) to @dst; 0 or -1. */
+static int
+kvm_pcpu_priv_get(kvm_t *kd, uint64_t off, void *dst, size_t len)
+{
+	if (kd->mode != KVM_PCPU_PRIV_LIVE) {
+		kvm_pcpu_priv_copy(dst, kd->seg + off, len);
+		return (0);
+	}
+	if (kvm_pcpu_priv_pread(kd->fd, off, (unsigned char *)dst, len) != 0)
+		return (kvm_pcpu_priv_shrank(kd, off));
+	return (0);
+}
+
+/*
+ * kvm_pcpu_priv_get32 - the 32-bit word at @off (4-aligned).
+ * Ordering: @mo (live: the copy, then an acquire fence unless relaxed).
+ * Return: 0, or -1 with the error set.
+ */
+static int
+kvm_pcpu_priv_get32(kvm_t *kd, uint64_t off, memory_order mo, uint32_t *v)
+{
+	if (kd->mode != KVM_PCPU_PRIV_LIVE) {
+		*v = kvm_pcpu_priv_ld32(kd->seg + off, mo);
+		return (0);
+	}
+	if (kvm_pcpu_priv_get(kd, off, v, sizeof(*v)) != 0)
+		return (-1);
+	/* Acquire fence: the word's copy before every later load; pairs
+	 * with the release store the caller names. */
+	if (mo != memory_order_relaxed)
+		atomic_thread_fence(memory_order_acquire);
+	return (0);
+}
+
+/*
+ * kvm_pcpu_priv_get64 - the 64-bit word at @off (8-aligned).
+ * Ordering: as kvm_pcpu_priv_get32().
+ * Return: 0, or -1 with the error set (EAGAIN: the word kept changing).
+ */
+static int
+kvm_pcpu_priv_get64(kvm_t *kd, uint64_t off, memory_order mo, uint64_t *v)
+{
+	if (kd->mode != KVM_PCPU_PRIV_LIVE) {
+		if (kvm_pcpu_priv_ld64(kd, kd->seg + off, mo, v) != 0) {
+			kvm_pcpu_priv_err(kd, EAGAIN,
+			    "%s: a 64-bit word kept changing", kd->path);
+			return (-1);
+		}
+		return (0);
+	}
+	if (kvm_pcpu_priv_get(kd, off, v, sizeof(*v)) != 0)
+		return (-1);
+	/* Acquire fence: as in kvm_pcpu_priv_get32(). */
+	if (mo != memory_order_relaxed)
+		atomic_thread_fence(memory_order_acquire);
+	return (0);
+}
+
 /*
  * kvm_pcpu_priv_header - check the first bytes of a segment: magic, byte
  * order, version, header size, total size against @size.
@@ -753,7 +879,7 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 {
 	struct percpu_seg_hdr h;
 	struct kvm_pcpu_priv_region r[7], t;
-	unsigned char *mask = NULL, *used = NULL;
+	unsigned char *mask = NULL, *used = NULL, *batch = NULL;
 	struct pcpu *tab = NULL;
 	uint64_t dbase = UINT64_MAX, ncpu_seen = 0;
 	unsigned i, j, n = 0, cpu;
@@ -766,10 +892,10 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 		    PERCPU_SEG_HDR_SIZE));
 	/* Acquire: pairs with the release store of READY in
 	 * percpu_export_open(); the header is complete after it. */
-	state =
-	    kvm_pcpu_priv_ld32(kd->seg + offsetof(struct percpu_seg_hdr, state),
-		memory_order_acquire);
-	kvm_pcpu_priv_copy(&h, kd->seg, sizeof(h));
+	if (kvm_pcpu_priv_get32(kd, offsetof(struct percpu_seg_hdr, state),
+		memory_order_acquire, &state) != 0 ||
+	    kvm_pcpu_priv_get(kd, 0, &h, sizeof(h)) != 0)
+		return (-1);
 	if (kvm_pcpu_priv_header(kd, &h, kd->size) != 0)
 		return (-1);
 	if (h.ptr_size != 2 && h.ptr_size != 4 && h.ptr_size != 8)
@@ -860,12 +986,14 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 	mask = (unsigned char *)malloc(PERCPU_SEG_MASK_BYTES(h.maxcpu));
 	tab = (struct pcpu *)calloc(h.maxcpu, sizeof(*tab));
 	used = (unsigned char *)calloc(h.ncpu, 1);
-	if (mask == NULL || tab == NULL || used == NULL) {
+	batch = (unsigned char *)malloc((size_t)64 * h.pcpu_size);
+	if (mask == NULL || tab == NULL || used == NULL || batch == NULL) {
 		kvm_pcpu_priv_err(kd, ENOMEM, "%s: out of memory", kd->path);
 		goto out;
 	}
-	kvm_pcpu_priv_copy(mask, kd->seg + h.mask_off,
-	    PERCPU_SEG_MASK_BYTES(h.maxcpu));
+	if (kvm_pcpu_priv_get(kd, h.mask_off, mask,
+		PERCPU_SEG_MASK_BYTES(h.maxcpu)) != 0)
+		goto out;
 	for (cpu = h.maxcpu; cpu < PERCPU_SEG_MASK_BYTES(h.maxcpu) * 8; cpu++)
 		if (kvm_pcpu_priv_maskbit(mask, cpu)) {
 			KVM_PCPU_PRIV_CORRUPT(kd,
@@ -878,9 +1006,14 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 		int bit = kvm_pcpu_priv_maskbit(mask, cpu);
 		uint64_t d;
 
-		kvm_pcpu_priv_copy(p,
-		    kd->seg + h.pcpu_off + (uint64_t)cpu * h.pcpu_size,
-		    sizeof(*p));
+		/* 64 descriptors per read (one pread for a live one). */
+		if (cpu % 64 == 0 &&
+		    kvm_pcpu_priv_get(kd,
+			h.pcpu_off + (uint64_t)cpu * h.pcpu_size, batch,
+			(size_t)(h.maxcpu - cpu < 64 ? h.maxcpu - cpu : 64) *
+			    h.pcpu_size) != 0)
+			goto out;
+		memcpy(p, batch + (size_t)(cpu % 64) * h.pcpu_size, sizeof(*p));
 		if (p->pc_flags != (bit ? PERCPU_SEG_PCPU_PRESENT : 0)) {
 			KVM_PCPU_PRIV_CORRUPT(kd,
 			    "CPU %u: pc_flags 0x%" PRIx32
@@ -964,6 +1097,7 @@ out:
 	free(mask);
 	free(tab);
 	free(used);
+	free(batch);
 	return (rc);
 }
 
@@ -986,17 +1120,18 @@ kvm_pcpu_priv_fresh(kvm_t *kd)
 	return (0);
 }
 
-/* The number of published records, clamped to the capacity. */
+/* The number of published records, clamped to the capacity (0 if the
+ * segment cannot be read: error set). */
 static uint32_t
-kvm_pcpu_priv_count(const kvm_t *kd)
+kvm_pcpu_priv_count(kvm_t *kd)
 {
 	uint32_t n;
 
 	/* Acquire: pairs with the release of reg_count in
 	 * percpu_export_priv_add(): records below it are complete. */
-	n = kvm_pcpu_priv_ld32(kd->seg +
-		offsetof(struct percpu_seg_hdr, reg_count),
-	    memory_order_acquire);
+	if (kvm_pcpu_priv_get32(kd, offsetof(struct percpu_seg_hdr, reg_count),
+		memory_order_acquire, &n) != 0)
+		return (0);
 	return (n < kd->h.reg_cap ? n : kd->h.reg_cap);
 }
 
@@ -1012,20 +1147,21 @@ static int
 kvm_pcpu_priv_rec(kvm_t *kd, uint32_t i, struct kvm_pcpu_entry *out)
 {
 	const struct percpu_seg_hdr *h = &kd->h;
-	const unsigned char *p =
-	    kd->seg + h->reg_off + (uint64_t)i * h->reg_size;
+	uint64_t p = h->reg_off + (uint64_t)i * h->reg_size;
 	struct percpu_seg_rec rec;
 	struct kvm_pcpu_entry e;
 	uint64_t esize = 0;
 	uint32_t st;
 
-	st = kvm_pcpu_priv_ld32(p, memory_order_acquire);
+	if (kvm_pcpu_priv_get32(kd, p, memory_order_acquire, &st) != 0)
+		return (-1);
 	if (st == PERCPU_SEG_FREE || st == PERCPU_SEG_RECLAIMED)
 		return (1);
 	if (st != PERCPU_SEG_ALLOC)
 		return (KVM_PCPU_PRIV_CORRUPT(kd,
 		    "record %" PRIu32 ": state %" PRIu32, i, st));
-	kvm_pcpu_priv_copy(&rec, p, sizeof(rec));
+	if (kvm_pcpu_priv_get(kd, p, &rec, sizeof(rec)) != 0)
+		return (-1);
 	if (rec.kind == 0 || rec.kind > PERCPU_SEG_KIND_MAX)
 		return (1); /* a newer writer's kind: skip it */
 	if (rec.name_len == 0 || rec.name_len > PERCPU_SEG_NAME_MAX ||
@@ -1036,8 +1172,9 @@ kvm_pcpu_priv_rec(kvm_t *kd, uint32_t i, struct kvm_pcpu_entry *out)
 		    "the string table",
 		    i, rec.name_off, (unsigned)rec.name_len));
 	memset(&e, 0, sizeof(e));
-	kvm_pcpu_priv_copy(e.name, kd->seg + h->str_off + rec.name_off,
-	    (size_t)rec.name_len + 1);
+	if (kvm_pcpu_priv_get(kd, h->str_off + rec.name_off, e.name,
+		(size_t)rec.name_len + 1) != 0)
+		return (-1);
 	if (e.name[rec.name_len] != '\0' ||
 	    !percpu_seg_name_ok(e.name, rec.name_len))
 		return (KVM_PCPU_PRIV_CORRUPT(kd,
@@ -1152,13 +1289,15 @@ kvm_pcpu_priv_ent(kvm_t *kd, uint32_t i, struct kvm_pcpu_entry **out)
 	if (c->st == 2)
 		return (1);
 	if (c->st == 1) {
-		const unsigned char *p =
-		    kd->seg + kd->h.reg_off + (uint64_t)i * kd->h.reg_size;
+		uint32_t st;
 
 		/* Acquire: pairs with the release of RECLAIMED in
 		 * percpu_export_unregister(). */
-		if (kvm_pcpu_priv_ld32(p, memory_order_acquire) !=
-		    PERCPU_SEG_ALLOC) {
+		if (kvm_pcpu_priv_get32(kd,
+			kd->h.reg_off + (uint64_t)i * kd->h.reg_size,
+			memory_order_acquire, &st) != 0)
+			return (-1);
+		if (st != PERCPU_SEG_ALLOC) {
 			c->st = 2;
 			return (1);
 		}
@@ -1171,11 +1310,16 @@ kvm_pcpu_priv_ent(kvm_t *kd, uint32_t i, struct kvm_pcpu_entry **out)
 	if (rc == 0) {
 		c->st = 1;
 		*out = &c->e;
-	} else if (rc == 1 &&
-	    kvm_pcpu_priv_ld32(kd->seg + kd->h.reg_off +
-		    (uint64_t)i * kd->h.reg_size,
-		memory_order_relaxed) != PERCPU_SEG_FREE)
-		c->st = 2; /* reclaimed or an unknown kind: for good */
+	} else if (rc == 1) {
+		uint32_t st;
+
+		if (kvm_pcpu_priv_get32(kd,
+			kd->h.reg_off + (uint64_t)i * kd->h.reg_size,
+			memory_order_relaxed, &st) != 0)
+			return (-1);
+		if (st != PERCPU_SEG_FREE)
+			c->st = 2; /* reclaimed or an unknown kind: for good */
+	}
 	return (rc);
 }
 
@@ -1239,26 +1383,6 @@ kvm_pcpu_priv_anon(size_t len)
 #endif
 }
 
-/* Read [off, off + len) of @fd into @dst; 0, or -1 (short or error). */
-static int
-kvm_pcpu_priv_pread(int fd, uint64_t off, unsigned char *dst, size_t len)
-{
-	if (off > (uint64_t)LONG_MAX ||
-	    lseek(fd, (off_t)off, SEEK_SET) != (off_t)off)
-		return (-1);
-	while (len > 0) {
-		ssize_t n = read(fd, dst, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (-1);
-		dst += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * kvm_pcpu_priv_load_file - a snapshot file (or a live segment with
  * KVM_PCPU_COPY) into private memory: the header is checked first, then
@@ -1313,24 +1437,64 @@ kvm_pcpu_priv_load_file(kvm_t *kd, int fd, uint64_t fsize)
 	return (0);
 }
 
+/* What a file that is not a regular one is, for messages. */
+static const char *
+kvm_pcpu_priv_ftype(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return ("a FIFO");
+	if (S_ISDIR(m))
+		return ("a directory");
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return ("a device");
+	return ("not a regular file");
+}
+
 /*
- * kvm_pcpu_priv_trust - is the open live segment @st safe to read?
+ * kvm_pcpu_priv_claim - the uid a shared-memory name claims: <uid> of
+ * "/pcpu.<uid>.<name>"; the caller's own for any other name.
+ */
+static unsigned
+kvm_pcpu_priv_claim(const char *shm)
+{
+	size_t pl = strlen(PERCPU_SEG_SHM_PREFIX);
+	const char *p = shm + 1 + pl;
+	unsigned long v = 0;
+
+	if (strncmp(shm + 1, PERCPU_SEG_SHM_PREFIX, pl) != 0 || *p < '0' ||
+	    *p > '9')
+		return ((unsigned)geteuid());
+	while (*p >= '0' && *p <= '9' && v <= UINT_MAX)
+		v = v * 10 + (unsigned long)(*p++ - '0');
+	if (*p != '.' || v > UINT_MAX)
+		return ((unsigned)geteuid());
+	return ((unsigned)v);
+}
+
+/*
+ * kvm_pcpu_priv_trust - may the open shared-memory object @st be read?
+ * A regular file, owned by the uid its name claims or by the caller
+ * (root included: root trusts no other user's file under root's name),
+ * writable by nobody else.
  * Return: 0, or -1 with the error set (EPERM).
  */
 static int
 kvm_pcpu_priv_trust(kvm_t *kd, const struct stat *st)
 {
-	uid_t me = geteuid();
+	unsigned me = (unsigned)geteuid(), uid = (unsigned)st->st_uid;
 
 	if (!S_ISREG(st->st_mode)) {
 		kvm_pcpu_priv_err(kd, EPERM,
-		    "%s: not trusted: not a regular file", kd->path);
+		    "%s: not trusted: %s, not a segment (planted by uid %u: "
+		    "remove it)",
+		    kd->path, kvm_pcpu_priv_ftype(st->st_mode), uid);
 		return (-1);
 	}
-	if (st->st_uid != me && me != 0) {
+	if (uid != kd->claim && uid != me) {
 		kvm_pcpu_priv_err(kd, EPERM,
-		    "%s: not trusted: owned by uid %u, not by uid %u", kd->path,
-		    (unsigned)st->st_uid, (unsigned)me);
+		    "%s: not trusted: owned by uid %u, but its name claims uid "
+		    "%u (planted by uid %u: remove it)",
+		    kd->path, uid, kd->claim, uid);
 		return (-1);
 	}
 	if ((st->st_mode & 022) != 0) {
@@ -1352,6 +1516,11 @@ kvm_pcpu_priv_openerr(kvm_t *kd, int e, int live)
 		kvm_pcpu_priv_err(kd, ENOENT,
 		    live ? "%s: no such segment" : "%s: no such file",
 		    kd->path);
+	else if (e == ELOOP && live)
+		kvm_pcpu_priv_err(kd, EPERM,
+		    "%s: not trusted: a symbolic link, not a segment (planted: "
+		    "remove it)",
+		    kd->path);
 	else if (e == EACCES && stat(kd->path, &st) == 0)
 		kvm_pcpu_priv_err(kd, EACCES,
 		    "%s: permission denied (owner uid %u, mode %04o)", kd->path,
@@ -1364,107 +1533,164 @@ kvm_pcpu_priv_openerr(kvm_t *kd, int e, int live)
 }
 
 /*
- * kvm_pcpu_priv_map_live - open and map the live segment kd->shm, waiting
- * (bounded) while its writer creates it.
+ * kvm_pcpu_priv_shm_open - open the shared-memory object kd->shm to read
+ * it, as the trust rules allow: never blocking (a FIFO planted at the
+ * name), never through a symbolic link (shm_open adds O_NOFOLLOW and
+ * O_CLOEXEC), then fstat: a regular file of the uid the name claims or
+ * of the caller, not over KVM_PCPU_MAX_SIZE.
+ * Return: the descriptor (*@st set), or -1 with the error set.
  */
 static int
-kvm_pcpu_priv_map_live(kvm_t *kd)
+kvm_pcpu_priv_shm_open(kvm_t *kd, struct stat *st)
 {
-	unsigned waited = 0;
+	int fd = shm_open(kd->shm, O_RDONLY | O_NONBLOCK, 0);
 
-	for (;;) {
-		struct stat st;
-		int fd = shm_open(kd->shm, O_RDONLY, 0);
-		uint32_t state = PERCPU_SEG_INIT;
-		void *m;
-
-		if (fd < 0) {
-			kvm_pcpu_priv_openerr(kd, errno, 1);
-			return (-1);
-		}
-		if (fstat(fd, &st) != 0) {
-			kvm_pcpu_priv_err(kd, errno, "%s: %s", kd->path,
-			    strerror(errno));
-			(void)close(fd);
-			return (-1);
-		}
-		if (kvm_pcpu_priv_trust(kd, &st) != 0) {
-			(void)close(fd);
-			return (-1);
-		}
-		if ((uint64_t)st.st_size > KVM_PCPU_MAX_SIZE) {
-			(void)close(fd);
-			return (KVM_PCPU_PRIV_CORRUPT(kd,
-			    "%" PRIu64 " bytes, over the limit %" PRIu64,
-			    (uint64_t)st.st_size, (uint64_t)KVM_PCPU_MAX_SIZE));
-		}
-		m = MAP_FAILED;
-		if (st.st_size >= PERCPU_SEG_HDR_SIZE)
-			m = mmap(NULL, (size_t)st.st_size, PROT_READ,
-			    MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED) {
-			/* Acquire: pairs with the release of READY in
-			 * percpu_export_open(). */
-			state = kvm_pcpu_priv_ld32((unsigned char *)m +
-				offsetof(struct percpu_seg_hdr, state),
-			    memory_order_acquire);
-			if (state != PERCPU_SEG_INIT) {
-				kd->seg = (unsigned char *)m;
-				kd->size = (size_t)st.st_size;
-				kd->fd = fd;
-				return (0);
-			}
-			(void)munmap(m, (size_t)st.st_size);
-		}
-		(void)close(fd);
-		if (waited >= KVM_PCPU_OPEN_WAIT_MS) {
-			kvm_pcpu_priv_err(kd, EAGAIN,
-			    "%s: not ready: still being created after %u ms "
-			    "(%" PRIu64 " bytes)",
-			    kd->path, waited, (uint64_t)st.st_size);
-			return (-1);
-		}
-		kvm_pcpu_priv_sleep_ms(10);
-		waited += 10;
+	if (fd < 0) {
+		kvm_pcpu_priv_openerr(kd, errno, 1);
+		return (-1);
 	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (fstat(fd, st) != 0) {
+		kvm_pcpu_priv_err(kd, errno, "%s: %s", kd->path,
+		    strerror(errno));
+		(void)close(fd);
+		return (-1);
+	}
+	if (kvm_pcpu_priv_trust(kd, st) != 0) {
+		(void)close(fd);
+		return (-1);
+	}
+	if ((uint64_t)st->st_size > KVM_PCPU_MAX_SIZE) {
+		(void)close(fd);
+		return (KVM_PCPU_PRIV_CORRUPT(kd,
+		    "%" PRIu64 " bytes, over the limit %" PRIu64,
+		    (uint64_t)st->st_size, (uint64_t)KVM_PCPU_MAX_SIZE));
+	}
+	return (fd);
 }
 
-/* The writer of a live segment must still run (unless STALE_OK). */
+/*
+ * kvm_pcpu_priv_open_live - open the live segment kd->shm (read with
+ * pread from then on, never mapped).  A writer publishes its segment
+ * under the name only once it is READY, so nothing is waited for: a
+ * segment still INIT is a crashed start or not a writer's.
+ */
 static int
-kvm_pcpu_priv_check_writer(kvm_t *kd)
+kvm_pcpu_priv_open_live(kvm_t *kd)
 {
-	uint32_t state =
-	    kvm_pcpu_priv_ld32(kd->seg + offsetof(struct percpu_seg_hdr, state),
-		memory_order_acquire);
-	int alive;
+	struct stat st;
+	uint32_t state;
+	int fd = kvm_pcpu_priv_shm_open(kd, &st);
 
-	if (state == PERCPU_SEG_CLOSED) {
-		kvm_pcpu_priv_err(kd, ESTALE,
-		    "%s: writer gone: closed by pid %" PRIu64, kd->path,
-		    kd->h.pid);
+	if (fd < 0)
 		return (-1);
-	}
-	alive = kvm_pcpu_priv_alive(kd->h.pid, kd->h.pid_start);
-	if (alive == 0) {
-		kvm_pcpu_priv_err(kd, ESTALE,
-		    "%s: writer gone: pid %" PRIu64 " is not running", kd->path,
-		    kd->h.pid);
+	kd->fd = fd;
+	kd->size = (size_t)st.st_size;
+	if (kd->size < PERCPU_SEG_HDR_SIZE)
+		return (KVM_PCPU_PRIV_CORRUPT(kd,
+		    "%zu bytes, smaller than a header (%d)", kd->size,
+		    PERCPU_SEG_HDR_SIZE));
+	/* Acquire: pairs with the release of READY in percpu_export_open(). */
+	if (kvm_pcpu_priv_get32(kd, offsetof(struct percpu_seg_hdr, state),
+		memory_order_acquire, &state) != 0)
 		return (-1);
-	}
-	if (alive == 2) {
-		kvm_pcpu_priv_err(kd, ESTALE,
-		    "%s: writer gone: pid %" PRIu64 " is another process now",
-		    kd->path, kd->h.pid);
+	if (state == PERCPU_SEG_INIT) {
+		kvm_pcpu_priv_err(kd, EAGAIN,
+		    "%s: not ready: state INIT, and writers publish a segment "
+		    "only once it is ready (a crashed start, or not a "
+		    "segment): remove it",
+		    kd->path);
 		return (-1);
 	}
 	return (0);
 }
 
 /*
+ * kvm_pcpu_priv_held - does a writer hold the live segment open on @fd?
+ * A writer keeps an exclusive flock(2) on its segment, on a close-on-exec
+ * descriptor: the kernel drops it when the writer exits, is killed (a
+ * zombie holds nothing) or execs.  The test takes a shared lock and drops
+ * it at once (a writer that is starting retries past it).
+ * Return: 1 held, 0 not held, -1 cannot tell (no locks here).
+ */
+static int
+kvm_pcpu_priv_held(int fd)
+{
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		(void)flock(fd, LOCK_UN);
+		return (0);
+	}
+	return (errno == EWOULDBLOCK ? 1 : -1);
+}
+
+/*
+ * kvm_pcpu_priv_writer - is the writer of the live segment there?
+ * Return: 1 yes, 0 no (*@why set: "closed", "released", "not running",
+ *         "another process"), -1 the segment cannot be read (error set).
+ */
+static int
+kvm_pcpu_priv_writer(kvm_t *kd, const char **why)
+{
+	uint32_t state;
+	int alive;
+
+	/* Acquire: pairs with the release of CLOSED in
+	 * percpu_export_close(). */
+	if (kvm_pcpu_priv_get32(kd, offsetof(struct percpu_seg_hdr, state),
+		memory_order_acquire, &state) != 0)
+		return (-1);
+	if (state == PERCPU_SEG_CLOSED) {
+		*why = "closed";
+		return (0);
+	}
+	switch (kvm_pcpu_priv_held(kd->fd)) {
+	case 1:
+		return (1);
+	case 0:
+		*why = "released";
+		return (0);
+	default:
+		break;
+	}
+	alive = kvm_pcpu_priv_alive(kd->h.pid, kd->h.pid_start);
+	*why = alive == 0 ? "not running" : "another process";
+	return (alive == 1);
+}
+
+/* The writer of a live segment must still be there (unless STALE_OK). */
+static int
+kvm_pcpu_priv_check_writer(kvm_t *kd)
+{
+	const char *why = "";
+	int w = kvm_pcpu_priv_writer(kd, &why);
+
+	if (w < 0)
+		return (-1);
+	if (w == 1)
+		return (0);
+	if (strcmp(why, "closed") == 0)
+		kvm_pcpu_priv_err(kd, ESTALE,
+		    "%s: writer gone: closed by pid %" PRIu64, kd->path,
+		    kd->h.pid);
+	else if (strcmp(why, "released") == 0)
+		kvm_pcpu_priv_err(kd, ESTALE,
+		    "%s: writer gone: pid %" PRIu64 " no longer holds it (it "
+		    "exited, was killed or exec'ed)",
+		    kd->path, kd->h.pid);
+	else
+		kvm_pcpu_priv_err(kd, ESTALE,
+		    "%s: writer gone: pid %" PRIu64 " is %s", kd->path,
+		    kd->h.pid,
+		    strcmp(why, "not running") == 0 ? "not running" :
+						      "another process now");
+	return (-1);
+}
+
+/*
  * kvm_pcpu_open - open a live segment by name or path, or a snapshot.
  *
- * Context: any thread; may wait up to KVM_PCPU_OPEN_WAIT_MS for a segment
- *          being created.
+ * Context: any thread; never waits (a file planted at a name is refused
+ *          at once: see kvm_pcpu_priv_shm_open()).
  * Ordering: acquire on the header's state (pairs with the release of
  *           READY in percpu_export_open()).
  * UP: the reader is the same in every build.
@@ -1474,8 +1700,10 @@ kvm_t *
 kvm_pcpu_open(const char *what, int flags, char *errbuf)
 {
 	const char *shmdir = "/dev/shm/";
+	struct stat st;
 	size_t len;
 	kvm_t *kd;
+	int fd;
 
 	if ((kd = kvm_pcpu_priv_new()) == NULL) {
 		if (errbuf != NULL)
@@ -1513,9 +1741,11 @@ kvm_pcpu_open(const char *what, int flags, char *errbuf)
 			(void)snprintf(kd->shm, sizeof(kd->shm), "/%s",
 			    what + strlen(shmdir));
 	}
+	if (kd->shm[0] != '\0')
+		kd->claim = kvm_pcpu_priv_claim(kd->shm);
 	if (kd->shm[0] != '\0' && (flags & KVM_PCPU_COPY) == 0) {
 		kd->mode = KVM_PCPU_PRIV_LIVE;
-		if (kvm_pcpu_priv_map_live(kd) != 0 ||
+		if (kvm_pcpu_priv_open_live(kd) != 0 ||
 		    kvm_pcpu_priv_parse(kd) != 0)
 			return (kvm_pcpu_priv_fail(kd, errbuf));
 		kd->live = (kd->h.flags & PERCPU_SEG_F_SNAPSHOT) == 0;
@@ -1523,33 +1753,34 @@ kvm_pcpu_open(const char *what, int flags, char *errbuf)
 		    kvm_pcpu_priv_check_writer(kd) != 0)
 			return (kvm_pcpu_priv_fail(kd, errbuf));
 		return (kd);
+	}
+	kd->mode = KVM_PCPU_PRIV_FILE;
+	if (kd->shm[0] != '\0') {
+		/* KVM_PCPU_COPY: the same trust rules as a live open. */
+		if ((fd = kvm_pcpu_priv_shm_open(kd, &st)) < 0)
+			return (kvm_pcpu_priv_fail(kd, errbuf));
 	} else {
-		struct stat st;
-		int fd;
-
-		kd->mode = KVM_PCPU_PRIV_FILE;
-		fd = kd->shm[0] != '\0' ? shm_open(kd->shm, O_RDONLY, 0) :
-					  open(kd->path, O_RDONLY);
-		if (fd < 0) {
-			kvm_pcpu_priv_openerr(kd, errno, kd->shm[0] != '\0');
+		/* A snapshot file: never blocks on a FIFO either. */
+		if ((fd = open(kd->path, O_RDONLY | O_NONBLOCK)) < 0) {
+			kvm_pcpu_priv_openerr(kd, errno, 0);
 			return (kvm_pcpu_priv_fail(kd, errbuf));
 		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 			kvm_pcpu_priv_err(kd, EINVAL, "%s: not a regular file",
 			    kd->path);
 			(void)close(fd);
 			return (kvm_pcpu_priv_fail(kd, errbuf));
 		}
-		if (kvm_pcpu_priv_load_file(kd, fd, (uint64_t)st.st_size) !=
-		    0) {
-			(void)close(fd);
-			return (kvm_pcpu_priv_fail(kd, errbuf));
-		}
-		(void)close(fd);
-		if (kvm_pcpu_priv_parse(kd) != 0)
-			return (kvm_pcpu_priv_fail(kd, errbuf));
-		return (kd);
 	}
+	if (kvm_pcpu_priv_load_file(kd, fd, (uint64_t)st.st_size) != 0) {
+		(void)close(fd);
+		return (kvm_pcpu_priv_fail(kd, errbuf));
+	}
+	(void)close(fd);
+	if (kvm_pcpu_priv_parse(kd) != 0)
+		return (kvm_pcpu_priv_fail(kd, errbuf));
+	return (kd);
 }
 
 /*
@@ -1841,7 +2072,8 @@ kvm_read(kvm_t *kd, unsigned long addr, void *buf, size_t nbytes)
 		    nbytes);
 		return (-1);
 	}
-	kvm_pcpu_priv_copy(buf, kd->seg + addr, nbytes);
+	if (kvm_pcpu_priv_get(kd, addr, buf, nbytes) != 0)
+		return (-1);
 	return ((ssize_t)nbytes);
 }
 
@@ -1880,26 +2112,24 @@ kvm_read_zpcpu(kvm_t *kd, unsigned long base, void *buf, size_t size, int cpu)
 		    size);
 		return (-1);
 	}
-	kvm_pcpu_priv_copy(buf, kd->seg + base + (uint64_t)u * kd->h.stride,
-	    size);
+	if (kvm_pcpu_priv_get(kd, base + (uint64_t)u * kd->h.stride, buf,
+		size) != 0)
+		return (-1);
 	return ((ssize_t)size);
 }
 
-/* One CPU's term of the counter(9) at @base (validated); 0 or -1. */
+/* One CPU's term of the counter(9) slot at @slot (validated); 0 or -1. */
 static int
-kvm_pcpu_priv_cterm(kvm_t *kd, const unsigned char *slot, uint64_t *v)
+kvm_pcpu_priv_cterm(kvm_t *kd, uint64_t slot, uint64_t *v)
 {
 	uint64_t base, count;
 
 	/* Acquire: pairs with the release store of the baseline in
 	 * counter_u64_zero(); the count below is not older. */
-	if (kvm_pcpu_priv_ld64(kd, slot + 8, memory_order_acquire, &base) !=
+	if (kvm_pcpu_priv_get64(kd, slot + 8, memory_order_acquire, &base) !=
 		0 ||
-	    kvm_pcpu_priv_ld64(kd, slot, memory_order_relaxed, &count) != 0) {
-		kvm_pcpu_priv_err(kd, EAGAIN,
-		    "kvm_counter_u64_fetch: a 64-bit word kept changing");
+	    kvm_pcpu_priv_get64(kd, slot, memory_order_relaxed, &count) != 0)
 		return (-1);
-	}
 	*v = count - base;
 	return (0);
 }
@@ -1938,8 +2168,7 @@ kvm_pcpu_counter_u64_fetch(kvm_t *kd, unsigned long base, uint64_t *value)
 		if (kd->pcpu[cpu].pc_flags == 0)
 			continue;
 		if (kvm_pcpu_priv_cterm(kd,
-			kd->seg + base +
-			    (uint64_t)kd->pcpu[cpu].pc_unit * kd->h.stride,
+			base + (uint64_t)kd->pcpu[cpu].pc_unit * kd->h.stride,
 			&v) != 0)
 			return (-1);
 		sum += v;
@@ -1972,8 +2201,8 @@ kvm_pcpu_counter_u64_cpu(kvm_t *kd, unsigned long base, int cpu,
 	    kvm_pcpu_priv_cbase(kd, base) != 0 ||
 	    (u = kvm_pcpu_priv_unit(kd, cpu, "kvm_pcpu_counter_u64_cpu")) < 0)
 		return (-1);
-	return (kvm_pcpu_priv_cterm(kd,
-	    kd->seg + base + (uint64_t)u * kd->h.stride, value));
+	return (
+	    kvm_pcpu_priv_cterm(kd, base + (uint64_t)u * kd->h.stride, value));
 }
 
 /*
@@ -1986,8 +2215,7 @@ kvm_pcpu_counter_u64_cpu(kvm_t *kd, unsigned long base, int cpu,
  *         being updated never settles: one try).
  */
 static int
-kvm_pcpu_priv_set(kvm_t *kd, const unsigned char *c, unsigned n, int cpu,
-    uint64_t *tmp)
+kvm_pcpu_priv_set(kvm_t *kd, uint64_t c, unsigned n, int cpu, uint64_t *tmp)
 {
 	int tries = kd->mode == KVM_PCPU_PRIV_LIVE && kd->live ?
 	    KVM_PCPU_PRIV_RETRIES :
@@ -2000,20 +2228,37 @@ kvm_pcpu_priv_set(kvm_t *kd, const unsigned char *c, unsigned n, int cpu,
 
 		if (i > 16)
 			thrd_yield();
-		if (kvm_pcpu_priv_ld64(kd, c, memory_order_acquire, &g) != 0 ||
-		    (g & 1u) != 0)
+		if (kvm_pcpu_priv_get64(kd, c, memory_order_acquire, &g) != 0) {
+			if (kd->errnum == EBADMSG)
+				return (-1); /* shrank */
 			continue;
-		for (k = 0; k < n; k++)
-			if (kvm_pcpu_priv_ld64(kd, c + 8 + (size_t)k * 8,
-				memory_order_relaxed, &tmp[k]) != 0)
-				break;
-		if (k < n)
+		}
+		if ((g & 1u) != 0)
 			continue;
+		if (kd->mode == KVM_PCPU_PRIV_LIVE) {
+			/* One copy of the whole set (pread). */
+			if (kvm_pcpu_priv_get(kd, c + 8, tmp, (size_t)n * 8) !=
+			    0)
+				return (-1);
+		} else {
+			for (k = 0; k < n; k++)
+				if (kvm_pcpu_priv_get64(kd,
+					c + 8 + (size_t)k * 8,
+					memory_order_relaxed, &tmp[k]) != 0)
+					break;
+			if (k < n)
+				continue;
+		}
 		/* Acquire fence: the copies above before the re-read;
 		 * pairs with the release fence in cpumem_priv_close(). */
 		atomic_thread_fence(memory_order_acquire);
-		if (kvm_pcpu_priv_ld64(kd, c, memory_order_relaxed, &g2) == 0 &&
-		    g2 == g)
+		if (kvm_pcpu_priv_get64(kd, c, memory_order_relaxed, &g2) !=
+		    0) {
+			if (kd->errnum == EBADMSG)
+				return (-1);
+			continue;
+		}
+		if (g2 == g)
 			return (0);
 	}
 	kvm_pcpu_priv_err(kd, EAGAIN,
@@ -2057,14 +2302,15 @@ kvm_pcpu_counters_read(kvm_t *kd, unsigned long base, unsigned n, int cpu,
 		return (-1);
 	}
 	memset(out, 0, (size_t)n * 8);
-	for (c = 0; c < kd->h.maxcpu && rc == 0; c++) {
-		if (kd->pcpu[c].pc_flags == 0 ||
-		    (cpu != -1 && (unsigned)cpu != c))
+	/* One CPU: its set alone (no walk of the others). */
+	for (c = cpu != -1 ? (unsigned)cpu : 0;
+	     c < (cpu != -1 ? (unsigned)cpu + 1 : kd->h.maxcpu) && rc == 0;
+	     c++) {
+		if (kd->pcpu[c].pc_flags == 0)
 			continue;
 		rc = kvm_pcpu_priv_set(kd,
-		    kd->seg + base +
-			(uint64_t)kd->pcpu[c].pc_unit * kd->h.stride,
-		    n, (int)c, tmp);
+		    base + (uint64_t)kd->pcpu[c].pc_unit * kd->h.stride, n,
+		    (int)c, tmp);
 		for (k = 0; k < n && rc == 0; k++)
 			out[k] += tmp[k];
 	}
@@ -2122,7 +2368,10 @@ int
 kvm_pcpu_status(kvm_t *kd)
 {
 	struct percpu_seg_hdr h;
-	int fd, alive;
+	struct stat st;
+	const char *why;
+	char err[KVM_PCPU_ERRSZ];
+	int fd, e, w;
 
 	if (kd == NULL) {
 		errno = EINVAL;
@@ -2131,8 +2380,12 @@ kvm_pcpu_status(kvm_t *kd)
 	if (!kd->live)
 		return (KVM_PCPU_SNAPSHOT);
 	/* Does the name still lead to this instance?  A new writer under
-	 * it is a restart, whatever became of the old one. */
-	if ((fd = shm_open(kd->shm, O_RDONLY, 0)) >= 0) {
+	 * it is a restart, whatever became of the old one.  The name is
+	 * opened as any live one (trusted, never blocking); its message, if
+	 * it is not, is not this handle's. */
+	e = kd->errnum;
+	memcpy(err, kd->err, sizeof(err));
+	if ((fd = kvm_pcpu_priv_shm_open(kd, &st)) >= 0) {
 		int other = kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
 				sizeof(h)) == 0 &&
 		    memcmp(h.magic, PERCPU_SEG_MAGIC, sizeof(h.magic)) == 0 &&
@@ -2142,22 +2395,20 @@ kvm_pcpu_status(kvm_t *kd)
 		if (other)
 			return (KVM_PCPU_RESTARTED);
 	}
-	/* Acquire: pairs with the release of CLOSED in percpu_export_close().
-	 */
-	if (kvm_pcpu_priv_ld32(kd->seg + offsetof(struct percpu_seg_hdr, state),
-		memory_order_acquire) == PERCPU_SEG_CLOSED)
-		return (KVM_PCPU_GONE);
-	alive = kvm_pcpu_priv_alive(kd->h.pid, kd->h.pid_start);
-	if (alive != 1)
-		return (KVM_PCPU_GONE);
-	return (KVM_PCPU_RUNNING);
+	kd->errnum = e;
+	memcpy(kd->err, err, sizeof(err));
+	w = kvm_pcpu_priv_writer(kd, &why);
+	if (w < 0)
+		return (-1);
+	return (w == 1 ? KVM_PCPU_RUNNING : KVM_PCPU_GONE);
 }
 
 /* kvm_pcpu_info - what the segment says about itself; 0 or -1. */
 int
 kvm_pcpu_info(kvm_t *kd, struct kvm_pcpu_info *info)
 {
-	const unsigned char *s;
+	uint64_t hb, gen;
+	uint32_t state;
 
 	if (kd == NULL || info == NULL) {
 		errno = EINVAL;
@@ -2165,8 +2416,20 @@ kvm_pcpu_info(kvm_t *kd, struct kvm_pcpu_info *info)
 	}
 	if (kvm_pcpu_priv_fresh(kd) != 0)
 		return (-1);
-	s = kd->seg;
+	/* Acquire: pairs with the release stores of state (READY,
+	 * CLOSED) in percpu_export.h. */
+	if (kvm_pcpu_priv_get32(kd, offsetof(struct percpu_seg_hdr, state),
+		memory_order_acquire, &state) != 0 ||
+	    kvm_pcpu_priv_get64(kd,
+		offsetof(struct percpu_seg_hdr, heartbeat_ns),
+		memory_order_relaxed, &hb) != 0 ||
+	    kvm_pcpu_priv_get64(kd, offsetof(struct percpu_seg_hdr, generation),
+		memory_order_relaxed, &gen) != 0)
+		return (-1);
 	memset(info, 0, sizeof(*info));
+	info->state = state;
+	info->heartbeat_ns = hb;
+	info->generation = gen;
 	(void)snprintf(info->path, sizeof(info->path), "%s", kd->path);
 	info->live = kd->live;
 	info->major = kd->h.major;
@@ -2181,14 +2444,6 @@ kvm_pcpu_info(kvm_t *kd, struct kvm_pcpu_info *info)
 	memcpy(info->instance, kd->h.instance, sizeof(info->instance));
 	info->start_ns = kd->h.start_ns;
 	info->snapshot_ns = kd->h.snapshot_ns;
-	info->state = kvm_pcpu_priv_ld32(
-	    s + offsetof(struct percpu_seg_hdr, state), memory_order_acquire);
-	(void)kvm_pcpu_priv_ld64(kd,
-	    s + offsetof(struct percpu_seg_hdr, heartbeat_ns),
-	    memory_order_relaxed, &info->heartbeat_ns);
-	(void)kvm_pcpu_priv_ld64(kd,
-	    s + offsetof(struct percpu_seg_hdr, generation),
-	    memory_order_relaxed, &info->generation);
 	info->entries = kvm_pcpu_priv_count(kd);
 	return (0);
 }
@@ -2217,15 +2472,20 @@ kvm_pcpu_priv_write(int fd, const void *buf, size_t len)
 /* Copy [off, end) of the segment to @out at the same offset, skipping
  * all-zero pages (they stay holes); *@hi = end of the last write. */
 static int
-kvm_pcpu_priv_save_range(int out, const unsigned char *seg, uint64_t off,
-    uint64_t end, unsigned char *buf, uint64_t *hi)
+kvm_pcpu_priv_save_range(int out, const unsigned char *seg, int fd,
+    uint64_t off, uint64_t end, unsigned char *buf, uint64_t *hi)
 {
 	static const unsigned char zero[4096];
 
 	while (off < end) {
 		size_t n = (size_t)(end - off < 4096 ? end - off : 4096);
 
-		kvm_pcpu_priv_copy(buf, seg + off, n);
+		if (seg != NULL)
+			kvm_pcpu_priv_copy(buf, seg + off, n);
+		else if (kvm_pcpu_priv_pread(fd, off, buf, n) != 0) {
+			errno = EIO; /* the file shrank */
+			return (-1);
+		}
 		if (memcmp(buf, zero, n) != 0) {
 			if (lseek(out, (off_t)off, SEEK_SET) != (off_t)off ||
 			    kvm_pcpu_priv_write(out, buf, n) != 0)
@@ -2257,16 +2517,34 @@ kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
 	(void)unlink(tmp);
 	/* O_EXCL: never through a planted link. */
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (out >= 0)
+		(void)fchmod(out, 0600); /* whatever the umask */
 	if (out < 0) {
 		e = errno;
 		(void)snprintf(err, errlen, "%s: %s", tmp, strerror(e));
 		errno = e;
 		return (-1);
 	}
-	/* The header: the writer's, with its mutable words read once. */
-	kvm_pcpu_priv_copy(&h, seg, sizeof(h));
-	v = kvm_pcpu_priv_ld32(seg + offsetof(struct percpu_seg_hdr, reg_count),
-	    memory_order_acquire);
+	/* The header: the writer's, with its mutable words read once
+	 * (@seg NULL: a live segment read with pread from @fd). */
+	if (seg != NULL) {
+		kvm_pcpu_priv_copy(&h, seg, sizeof(h));
+		v = kvm_pcpu_priv_ld32(seg +
+			offsetof(struct percpu_seg_hdr, reg_count),
+		    memory_order_acquire);
+	} else if (kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h, sizeof(h)) ==
+	    0) {
+		memcpy(&v,
+		    (const unsigned char *)&h +
+			offsetof(struct percpu_seg_hdr, reg_count),
+		    sizeof(v));
+		/* Acquire fence: reg_count before the records (see
+		 * kvm_pcpu_priv_get32()). */
+		atomic_thread_fence(memory_order_acquire);
+	} else {
+		errno = EIO;
+		goto fail;
+	}
 	atomic_store_explicit(&h.reg_count, v, memory_order_relaxed);
 	atomic_store_explicit(&h.state, PERCPU_SEG_SNAPSHOT,
 	    memory_order_relaxed);
@@ -2295,7 +2573,8 @@ kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
 		}
 #endif
 		if (off < end &&
-		    kvm_pcpu_priv_save_range(out, seg, off, end, buf, &hi) != 0)
+		    kvm_pcpu_priv_save_range(out, seg, fd, off, end, buf,
+			&hi) != 0)
 			goto fail;
 	}
 	/* The size: a trailing hole still counts. */
@@ -2337,9 +2616,9 @@ kvm_pcpu_snapshot(kvm_t *kd, const char *path)
 		errno = EINVAL;
 		return (-1);
 	}
-	if (kvm_pcpu_priv_save(kd->seg, kd->size,
-		kd->mode == KVM_PCPU_PRIV_LIVE ? kd->fd : -1, path, 0, msg,
-		sizeof(msg)) != 0) {
+	if (kvm_pcpu_priv_save(kd->mode == KVM_PCPU_PRIV_LIVE ? NULL : kd->seg,
+		kd->size, kd->mode == KVM_PCPU_PRIV_LIVE ? kd->fd : -1, path, 0,
+		msg, sizeof(msg)) != 0) {
 		e = errno;
 		kvm_pcpu_priv_err(kd, e, "kvm_pcpu_snapshot: %s", msg);
 		return (-1);

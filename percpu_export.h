@@ -34,9 +34,9 @@
  *	percpu_export_open() pays nothing at run time either.
  *
  * WHAT IT DOES
- *	percpu_export_open() creates the shared-memory object
- *	/dev/shm/pcpu.<euid>.<name> with O_CREAT|O_EXCL, mode 0600, sizes it
- *	once (sparse: tmpfs backs only the pages written) and installs a
+ *	percpu_export_open() creates the shared-memory object for
+ *	/dev/shm/pcpu.<euid>.<name>, mode 0600 (whatever the umask), sizes
+ *	it once (sparse: tmpfs backs only the pages written) and installs a
  *	chunk provider (percpu_set_chunk_provider()) so that the toolkit's
  *	per-CPU arena lives inside it: every per-CPU object of the program,
  *	DPCPU copies included, is then readable by the reader at the same
@@ -48,6 +48,21 @@
  *	registry, the string table and the arena.
  *	Registering an object writes a record naming it (kind, offset, size,
  *	element format); the reader needs nothing else to find and decode it.
+ *
+ * NAME AND LIFETIME
+ *	The segment is built under a temporary name (/dev/shm/.pcpu.<euid>.
+ *	<name>.<random>, which no reader lists) and holds an exclusive flock(2)
+ *	from its creation, on a close-on-exec descriptor: the kernel drops
+ *	it when the writer exits, is killed (before anyone reaps it) or
+ *	execs.  Once READY it is linked at its name (link(2): the name was
+ *	free) or renamed over a stale segment (rename(2), holding that
+ *	one's lock, so no other starter replaces it too).  So a reader never
+ *	sees a segment being built, a writer that re-execs itself exports
+ *	again, and of writers starting together exactly one gets the name.
+ *	A name that holds anything else than a segment of this user (a
+ *	FIFO, a link, another user's file) is squatted: opened without
+ *	blocking or following, never replaced, reported (EPERM).  Close
+ *	unlinks the name only while it leads to this segment.
  *
  * API
  *	int percpu_export_open(const char *name,
@@ -61,8 +76,12 @@
  *		unexported.  0, or -1 with errno: EINVAL (bad name or
  *		options), EBUSY (the toolkit is already in use, or an export
  *		was already opened), EEXIST (the name is in use by a running
- *		writer), ENOTSUP (UP build, or no lock-free 32-bit atomics),
- *		or the errno of shm_open/mmap.
+ *		writer: "in use by pid P, a running writer: stop it or choose
+ *		another name"), EPERM (the name is squatted: "squatted: a FIFO
+ *		of uid U, not a segment of this user (uid M), is at the name;
+ *		it cannot be replaced: remove it (as uid U or root) or choose
+ *		another name"), ENOTSUP (UP build, or no lock-free 32-bit
+ *		atomics), or the errno of shm_open/mmap.
  *	struct percpu_export_opts
  *		chunks	arena chunks to reserve (each ncpu * PERCPU_UNIT_SIZE
  *			bytes of address space); default 4, at most 64.
@@ -118,7 +137,7 @@
  *
  * MEMORY ORDERING (partners in kvm_pcpu.h)
  *	The header is complete before state becomes READY (release; pairs
- *	with the acquire in kvm_pcpu_priv_map_live()/kvm_pcpu_priv_parse()).
+ *	with the acquire in kvm_pcpu_priv_open_live()/kvm_pcpu_priv_parse()).
  *	A record and its name are written before its state becomes ALLOC
  *	(release; pairs with the acquire in kvm_pcpu_priv_rec()), and the
  *	state before reg_count moves past it (release; pairs with
@@ -132,14 +151,16 @@
  *	core's, gives the child a private copy of the segment at the same
  *	address before anything else runs there; the child exports nothing
  *	(its close does not unlink the parent's name; its snapshots carry
- *	its own pid).  If the copy cannot be made the child aborts with a
- *	message rather than corrupt the parent.
+ *	its own pid) and closes its copy of the segment's descriptor (the
+ *	lock stays the parent's).  If the copy cannot be made the child
+ *	aborts with a message rather than corrupt the parent.
  *
  * LIMITS
  *	One export per process.  Objects freed while registered leave a
- *	stale record: unregister first.  Two writers starting at once under
- *	the name of a dead writer's leftover segment can both replace it.
- *	Readers must run in the writer's pid namespace for the pid check.
+ *	stale record: unregister first.  A process killed while it builds
+ *	its segment leaves the temporary name behind.  Liveness needs
+ *	flock(2); where it fails (no locks), the pid check of old is used
+ *	(then readers must run in the writer's pid namespace).
  *
  * UP (PERCPU_MP=0)
  *	No arena, so nothing to export: every function fails with ENOTSUP
@@ -376,6 +397,7 @@ percpu_export_error(void)
 
 #if PERCPU_EXPORT_PRIV_ON
 # include <pthread.h>
+# include <sys/file.h>
 # include <sys/mman.h>
 # include <sys/stat.h>
 # include <threads.h>
@@ -412,13 +434,18 @@ static struct {
 	unsigned nchunks, records, strtab, heartbeat_ms;
 	_Atomic(uint64_t) chunk_used;
 	int map_err; /* errno of a failed creation */
+	int oldfd;   /* a stale segment at the name, locked, to replace */
 	char shm[232];
 	char path[256];
+	char tmp[300];	    /* shm name of the segment until it is published */
+	char tmp_path[310]; /* the same under /dev/shm */
 	uint64_t reg_next;
 	pthread_t hb;
 	int hb_on;
 	atomic_int hb_stop;
-} percpu_export_priv_g = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+} percpu_export_priv_g = {.lock = PTHREAD_MUTEX_INITIALIZER,
+    .fd = -1,
+    .oldfd = -1};
 
 static pthread_once_t percpu_export_priv_once = PTHREAD_ONCE_INIT;
 
@@ -434,32 +461,245 @@ percpu_export_priv_round(size_t v, size_t a)
 	return ((v + a - 1) / a * a);
 }
 
+/* A millisecond's wait between two looks at the name. */
+static void
+percpu_export_priv_nap(void)
+{
+	struct timespec ts = {0, 1000000};
+
+	(void)thrd_sleep(&ts, NULL);
+}
+
+/* What holds the segment's name (percpu_export_priv_occupant()). */
+# define PERCPU_EXPORT_PRIV_FREE 0  /* nothing */
+# define PERCPU_EXPORT_PRIV_STALE 1 /* this user's, no writer: replace it */
+# define PERCPU_EXPORT_PRIV_BUSY 2  /* a running writer (EEXIST) */
+# define PERCPU_EXPORT_PRIV_SQUAT 3 /* not this user's segment (EPERM) */
+
+/* What a file that is not a regular one is, for messages. */
+static const char *
+percpu_export_priv_ftype(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return ("a FIFO");
+	if (S_ISDIR(m))
+		return ("a directory");
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return ("a device");
+	return ("a regular file");
+}
+
+/* The name's file is not this user's segment: say so, and what to do. */
+static int
+percpu_export_priv_squat(const char *what, unsigned uid)
+{
+	if (uid == UINT_MAX) { /* a link: its owner is not known here */
+		percpu_export_priv_set(EPERM,
+		    "percpu_export_open: %s: squatted: %s is at the name, not "
+		    "a segment of this user; it cannot be replaced: remove it "
+		    "or choose another name",
+		    percpu_export_priv_g.path, what);
+		return (PERCPU_EXPORT_PRIV_SQUAT);
+	}
+	percpu_export_priv_set(EPERM,
+	    "percpu_export_open: %s: squatted: %s of uid %u, not a segment "
+	    "of this user (uid %u), is at the name; it cannot be replaced: "
+	    "remove it (as uid %u or root) or choose another name",
+	    percpu_export_priv_g.path, what, uid, (unsigned)geteuid(), uid);
+	return (PERCPU_EXPORT_PRIV_SQUAT);
+}
+
 /*
- * percpu_export_priv_stale - may the existing segment @shm be replaced?
- * Return: 1 if its writer is gone (or it closed), 0 if it runs (*@pid set).
+ * percpu_export_priv_occupant - what holds the name now?  A running
+ * writer holds an exclusive flock(2) on its segment (kvm_pcpu_priv_held()
+ * is the readers' side); a segment of this user that nobody holds is
+ * stale.  Opening never blocks nor follows a link (a FIFO or a link
+ * planted at the name is squatting).
+ * Context: percpu_export_open().
+ * Return: FREE; STALE with *@fdp the old segment, open and exclusively
+ *         locked (so no other starter replaces it meanwhile); BUSY or
+ *         SQUAT with the message recorded.
  */
 static int
-percpu_export_priv_stale(const char *shm, uint64_t *pid)
+percpu_export_priv_occupant(int *fdp)
 {
 	struct percpu_seg_hdr h;
-	int fd = shm_open(shm, O_RDONLY, 0), stale;
+	struct stat st;
+	int fd, tries, e;
 
-	*pid = 0;
-	if (fd < 0)
-		return (errno == ENOENT);
-	if (kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h, sizeof(h)) != 0 ||
-	    memcmp(h.magic, PERCPU_SEG_MAGIC, sizeof(h.magic)) != 0) {
-		/* Too short or no magic: being created, or not ours. */
+	*fdp = -1;
+	for (tries = 0;; tries++) {
+		fd = shm_open(percpu_export_priv_g.shm, O_RDWR | O_NONBLOCK, 0);
+		if (fd < 0) {
+			e = errno;
+			if (e == ENOENT)
+				return (PERCPU_EXPORT_PRIV_FREE);
+			if (e == ELOOP)
+				return (percpu_export_priv_squat(
+				    "a symbolic link", UINT_MAX));
+			if (stat(percpu_export_priv_g.path, &st) == 0 &&
+			    (!S_ISREG(st.st_mode) || st.st_uid != geteuid()))
+				return (percpu_export_priv_squat(
+				    percpu_export_priv_ftype(st.st_mode),
+				    (unsigned)st.st_uid));
+			/* Our own file, unreadable (an old segment made under
+			 * umask 0777): make it ours to check, once. */
+			if (e == EACCES && tries == 0 &&
+			    chmod(percpu_export_priv_g.path, 0600) == 0)
+				continue;
+			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+			    percpu_export_priv_g.path, strerror(e));
+			return (PERCPU_EXPORT_PRIV_SQUAT);
+		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (fstat(fd, &st) != 0) {
+			e = errno;
+			(void)close(fd);
+			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+			    percpu_export_priv_g.path, strerror(e));
+			return (PERCPU_EXPORT_PRIV_SQUAT);
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+			(void)close(fd);
+			return (percpu_export_priv_squat(
+			    percpu_export_priv_ftype(st.st_mode),
+			    (unsigned)st.st_uid));
+		}
+		if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+			uint64_t pid = 0;
+			int ok;
+
+			e = errno;
+			ok = kvm_pcpu_priv_pread(fd, 0, (unsigned char *)&h,
+				 sizeof(h)) == 0 &&
+			    memcmp(h.magic, PERCPU_SEG_MAGIC,
+				sizeof(h.magic)) == 0;
+			(void)close(fd);
+			if (ok)
+				pid = h.pid;
+			if (e != EWOULDBLOCK && ok &&
+			    kvm_pcpu_priv_alive(h.pid, h.pid_start) != 1)
+				goto stale_unlocked; /* no locks here */
+			if (ok &&
+			    kvm_pcpu_priv_alive(h.pid, h.pid_start) == 1) {
+				percpu_export_priv_set(EEXIST,
+				    "percpu_export_open: %s: in use by pid "
+				    "%" PRIu64 ", a running writer: stop it or "
+				    "choose another name",
+				    percpu_export_priv_g.path, pid);
+				return (PERCPU_EXPORT_PRIV_BUSY);
+			}
+			/* Held, but not by its writer: another starter is
+			 * replacing it (it renames its own over it soon). */
+			if (tries < 100) {
+				percpu_export_priv_nap();
+				continue;
+			}
+			percpu_export_priv_set(EEXIST,
+			    "percpu_export_open: %s: in use: %s is held by "
+			    "another process (starting under this name?): try "
+			    "again",
+			    percpu_export_priv_g.path,
+			    ok ? "the segment of a gone writer" :
+				 "a file without a segment header");
+			return (PERCPU_EXPORT_PRIV_BUSY);
+		}
+		/* Nobody holds it: stale.  Take it exclusively (a reader's
+		 * shared test lock or another starter may be in the way). */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*fdp = fd;
+			return (PERCPU_EXPORT_PRIV_STALE);
+		}
 		(void)close(fd);
-		return (0);
+		if (tries >= 100) {
+			percpu_export_priv_set(EEXIST,
+			    "percpu_export_open: %s: in use: another process "
+			    "is replacing the stale segment under this name",
+			    percpu_export_priv_g.path);
+			return (PERCPU_EXPORT_PRIV_BUSY);
+		}
+		percpu_export_priv_nap();
+		continue;
+	stale_unlocked:
+		/* Without locks: the writer's pid is gone; replace by name
+		 * (the old race between two starters remains there). */
+		if ((fd = shm_open(percpu_export_priv_g.shm,
+			 O_RDWR | O_NONBLOCK, 0)) < 0)
+			continue;
+		*fdp = fd;
+		return (PERCPU_EXPORT_PRIV_STALE);
 	}
-	(void)close(fd);
-	*pid = h.pid;
-	stale = atomic_load_explicit(&h.state, memory_order_relaxed) ==
-		PERCPU_SEG_CLOSED ||
-	    kvm_pcpu_priv_alive(h.pid, h.pid_start) != 1;
-	return (stale);
 }
+
+/* Does the name lead to the file open on @fd? */
+static int
+percpu_export_priv_at_name(int fd)
+{
+	struct stat a, b;
+	int nfd = shm_open(percpu_export_priv_g.shm, O_RDONLY | O_NONBLOCK, 0),
+	    same;
+
+	if (nfd < 0)
+		return (0);
+	same = fstat(fd, &a) == 0 && fstat(nfd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	(void)close(nfd);
+	return (same);
+}
+
+/*
+ * percpu_export_priv_publish - put the ready segment (built under its
+ * temporary name) at its name, atomically: link(2) if the name is free,
+ * rename(2) over a stale segment this process holds locked.  A segment
+ * being built is therefore never seen at the name, and of two writers
+ * starting together exactly one gets it.
+ * Context: percpu_export_open(), after READY.
+ * Return: 0, or -1 with errno and the message recorded.
+ */
+static int
+percpu_export_priv_publish(void)
+{
+	int tries, e, r;
+
+	for (tries = 0; tries < 8; tries++) {
+		if (percpu_export_priv_g.oldfd < 0) {
+			if (link(percpu_export_priv_g.tmp_path,
+				percpu_export_priv_g.path) == 0) {
+				(void)unlink(percpu_export_priv_g.tmp_path);
+				return (0);
+			}
+			if ((e = errno) != EEXIST) {
+				percpu_export_priv_set(e,
+				    "percpu_export_open: %s: %s",
+				    percpu_export_priv_g.path, strerror(e));
+				return (-1);
+			}
+			r = percpu_export_priv_occupant(
+			    &percpu_export_priv_g.oldfd);
+			if (r == PERCPU_EXPORT_PRIV_FREE)
+				continue;
+			if (r != PERCPU_EXPORT_PRIV_STALE)
+				return (-1); /* errno and message set */
+		}
+		/* The stale segment, locked by us: nobody else replaces it;
+		 * still at the name, it is replaced in one step. */
+		if (percpu_export_priv_at_name(percpu_export_priv_g.oldfd) &&
+		    rename(percpu_export_priv_g.tmp_path,
+			percpu_export_priv_g.path) == 0) {
+			(void)close(percpu_export_priv_g.oldfd);
+			percpu_export_priv_g.oldfd = -1;
+			return (0);
+		}
+		(void)close(percpu_export_priv_g.oldfd);
+		percpu_export_priv_g.oldfd = -1;
+	}
+	percpu_export_priv_set(EEXIST,
+	    "percpu_export_open: %s: the name keeps changing hands: try again",
+	    percpu_export_priv_g.path);
+	return (-1);
+}
+
+static void percpu_export_priv_instance(uint8_t id[16]);
 
 /*
  * percpu_export_priv_create - create, size and map the segment for chunks
@@ -471,7 +711,6 @@ percpu_export_priv_stale(const char *shm, uint64_t *pid)
 static int
 percpu_export_priv_create(size_t len)
 {
-	uint64_t pid = 0;
 	size_t off, mask_off, pcpu_off, tmpl_off, reg_off, str_off, arena_off,
 	    total;
 	struct percpu_seg_hdr *h;
@@ -499,24 +738,57 @@ percpu_export_priv_create(size_t len)
 		return (EOVERFLOW);
 	}
 	total = arena_off + len * percpu_export_priv_g.nchunks;
+	/* The name first: a running writer or a squatter fails the export
+	 * now, before the arena moves in (publish checks it again). */
+	switch (percpu_export_priv_occupant(&percpu_export_priv_g.oldfd)) {
+	case PERCPU_EXPORT_PRIV_BUSY:
+	case PERCPU_EXPORT_PRIV_SQUAT:
+		return (errno);
+	default:
+		break;
+	}
+	/* Built under a temporary name (not "pcpu.": no reader lists it;
+	 * random: nobody can plant a file there first), locked from the
+	 * start: see percpu_export_priv_publish(). */
 	for (tries = 0;; tries++) {
-		fd = shm_open(percpu_export_priv_g.shm,
+		uint8_t rnd[16];
+		uint64_t r;
+
+		percpu_export_priv_instance(rnd);
+		memcpy(&r, rnd, sizeof(r));
+		if (snprintf(percpu_export_priv_g.tmp,
+			sizeof(percpu_export_priv_g.tmp), "/.%s.%016" PRIx64,
+			percpu_export_priv_g.shm + 1,
+			r) >= (int)sizeof(percpu_export_priv_g.tmp) ||
+		    snprintf(percpu_export_priv_g.tmp_path,
+			sizeof(percpu_export_priv_g.tmp_path), "/dev/shm%s",
+			percpu_export_priv_g.tmp) >=
+			(int)sizeof(percpu_export_priv_g.tmp_path)) {
+			percpu_export_priv_set(ENAMETOOLONG,
+			    "percpu_export_open: %s: name too long",
+			    percpu_export_priv_g.path);
+			return (ENAMETOOLONG);
+		}
+		fd = shm_open(percpu_export_priv_g.tmp,
 		    O_CREAT | O_EXCL | O_RDWR, 0600);
 		if (fd >= 0)
 			break;
 		e = errno;
-		if (e == EEXIST && tries == 0 &&
-		    percpu_export_priv_stale(percpu_export_priv_g.shm, &pid)) {
-			(void)shm_unlink(percpu_export_priv_g.shm);
+		if (e == EEXIST && tries < 3)
 			continue;
-		}
-		if (e == EEXIST)
-			percpu_export_priv_set(e,
-			    "percpu_export_open: %s: in use by pid %" PRIu64,
-			    percpu_export_priv_g.path, pid);
-		else
-			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-			    percpu_export_priv_g.path, strerror(e));
+		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+		    percpu_export_priv_g.tmp_path, strerror(e));
+		return (e);
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* 0600 whatever the umask (0777 would lock the owner out). */
+	(void)fchmod(fd, 0600);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		e = errno;
+		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+		    percpu_export_priv_g.tmp_path, strerror(e));
+		(void)close(fd);
+		(void)shm_unlink(percpu_export_priv_g.tmp);
 		return (e);
 	}
 	/* Size it once: a byte at the end (ftruncate is not C11-visible);
@@ -527,9 +799,9 @@ percpu_export_priv_create(size_t len)
 		 0)) == MAP_FAILED) {
 		e = errno;
 		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.path, strerror(e));
+		    percpu_export_priv_g.tmp_path, strerror(e));
 		(void)close(fd);
-		(void)shm_unlink(percpu_export_priv_g.shm);
+		(void)shm_unlink(percpu_export_priv_g.tmp);
 		return (e);
 	}
 	h = (struct percpu_seg_hdr *)m;
@@ -881,18 +1153,21 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		e = percpu_export_priv_g.map_err != 0 ?
 		    percpu_export_priv_g.map_err :
 		    EIO;
-		(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_FAILED;
-		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
-		errno = e;
-		return (-1);
+		goto fail;
 	}
 	percpu_export_priv_fill();
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
 	/* Release: the whole header, table and template before READY; pairs
-	 * with the acquire in kvm_pcpu_priv_map_live() and _parse(). */
+	 * with the acquire in kvm_pcpu_priv_open_live() and _parse(). */
 	atomic_store_explicit(&percpu_export_priv_g.h->state, PERCPU_SEG_READY,
 	    memory_order_release);
+	/* Only now does the name lead to it. */
+	if (percpu_export_priv_publish() != 0) {
+		e = errno;
+		(void)unlink(percpu_export_priv_g.tmp_path);
+		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+		goto fail; /* the arena stays there, unexported */
+	}
 	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_OPEN;
 	if (o.heartbeat_ms != 0 &&
 	    pthread_create(&percpu_export_priv_g.hb, NULL,
@@ -900,6 +1175,15 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		percpu_export_priv_g.hb_on = 1;
 	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 	return (0);
+fail:
+	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
+	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_FAILED;
+	if (percpu_export_priv_g.oldfd >= 0)
+		(void)close(percpu_export_priv_g.oldfd);
+	percpu_export_priv_g.oldfd = -1;
+	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+	errno = e;
+	return (-1);
 }
 
 /*
@@ -930,7 +1214,9 @@ percpu_export_close(void)
 		 * kvm_pcpu_status() and kvm_pcpu_priv_check_writer(). */
 		atomic_store_explicit(&percpu_export_priv_g.h->state,
 		    PERCPU_SEG_CLOSED, memory_order_release);
-		(void)shm_unlink(percpu_export_priv_g.shm);
+		/* Only our own segment's name (never a successor's). */
+		if (percpu_export_priv_at_name(percpu_export_priv_g.fd))
+			(void)shm_unlink(percpu_export_priv_g.shm);
 		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CLOSED;
 		break;
 	case PERCPU_EXPORT_PRIV_CHILD:

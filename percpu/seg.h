@@ -12,7 +12,10 @@
  *
  * ONE FORMAT, THREE CARRIERS
  *	A live segment is a POSIX shared-memory object (/dev/shm/pcpu.<uid>.
- *	<name>, mode 0600, created with O_EXCL, sized once, never resized).
+ *	<name>, mode 0600, sized once, never resized), built under a
+ *	temporary name and linked at its name once READY; its writer holds
+ *	an exclusive flock(2) on it while it runs (an unlocked live segment
+ *	is stale: percpu_export.h, NAME AND LIFETIME).
  *	A snapshot file has the same bytes, with state SNAPSHOT.  A memory
  *	image (a RAM dump of firmware) has the same bytes too.  All positions
  *	are byte offsets from the start of the segment: no pointers, nothing
@@ -92,7 +95,11 @@
  * TRUST
  *	A reader treats every byte as hostile: every offset and length is
  *	checked (with overflow checks) against total_size and the regions
- *	above; kvm_pcpu.h does this and documents its error classes.
+ *	above; kvm_pcpu.h does this and documents its error classes.  It
+ *	trusts a live segment only if it is a regular file owned by the uid
+ *	its name claims (or by the reader), and reads it with pread (a file
+ *	that shrinks is an error, holes are never backed): kvm_pcpu.h,
+ *	TRUST.
  */
 #ifndef PERCPU_SEG_H
 #define PERCPU_SEG_H

@@ -6,8 +6,19 @@
  * opens, every reader function is driven over it: the CPU table, DPCPU
  * selection, the registry walk, name lookups with and without the DPCPU
  * prefix, counter(9) and counters(9) reads, zpcpu reads, status, cache
- * reset.  ASan and UBSan watch every access; the input is copied into a
- * buffer of exactly its size, so one byte too far is caught.
+ * reset; then pcpustat's display code (tools/pcpustat.c, included here
+ * without its main) prints two samples of it, text or JSON, with or
+ * without the per-CPU breakdown and a name filter, as bits of the
+ * header's reserved[0] say.  ASan and UBSan watch every access; the
+ * input is copied into a buffer of exactly its size, so one byte too far
+ * is caught.
+ *
+ * A structure-aware mutator (LLVMFuzzerCustomMutator) edits what the
+ * reader validates: header fields, registry record fields, CPU table
+ * entries and mask words, the display bits, with values near the
+ * interesting ones (0, 1, -1, powers of two, the field +- 1 or + the
+ * stride, another region's offset, the total size); otherwise
+ * libFuzzer's own byte mutations.
  *
  *	clang -fsanitize=fuzzer,address,undefined -I. test/fuzz_kvm.c
  *	make fuzz FUZZ_TIME=20		(run by `make test`)
@@ -64,7 +75,54 @@ main(int argc, char **argv)
 
 #else
 
+/* pcpustat's display code, without its main. */
+# define PCPUSTAT_NO_MAIN
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wunused-function"
+# endif
+# include "tools/pcpustat.c"
+# if defined(__GNUC__) || defined(__clang__)
+#  pragma GCC diagnostic pop
+# endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+    unsigned int seed);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
+
+/* The display bits: header reserved[0] (0 when the input is shorter). */
+static unsigned
+display_bits(const uint8_t *data, size_t size)
+{
+	size_t off = offsetof(struct percpu_seg_hdr, reserved);
+	uint64_t v = 0;
+
+	if (size >= off + 8)
+		memcpy(&v, data + off, 8);
+	return ((unsigned)v);
+}
+
+/* Two samples of every object, as pcpustat shows them (to /dev/null). */
+static void
+display(kvm_t *kd, unsigned bits)
+{
+	struct seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.kd = kd;
+	opt.percpu = (bits & 1) != 0;
+	opt.json = (bits & 2) != 0;
+	opt.glob = (bits & 4) != 0 ? "*[px]*" : NULL;
+	stop = 0;
+	if (seg_init(&s) == 0 && scan_objs(&s) == 0) {
+		(void)sample(&s, 0, 0, 1);
+		(void)scan_objs(&s);
+		(void)sample(&s, 1, 0.5, 2);
+	}
+	s.kd = NULL; /* the caller's */
+	close_seg(&s);
+}
 
 /* Drive every reader function over an open handle. */
 static void
@@ -150,8 +208,175 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		exercise(kd);
 		kvm_close(kd);
 	}
+	/* A fresh handle (exercise() reset the caches) for the display. */
+	kd = kvm_pcpu_open_image(b, size, 0, err);
+	if (kd != NULL) {
+		display(kd, display_bits(b, size));
+		kvm_close(kd);
+	}
 	free(b);
 	return (0);
+}
+
+/* ---- The structure-aware mutator ---- */
+
+struct field {
+	uint16_t off, len;
+};
+
+/* Header fields a reader checks (offset, bytes). */
+# define HF(f)                                           \
+  {                                                      \
+   (uint16_t) offsetof(struct percpu_seg_hdr, f),        \
+       (uint16_t)sizeof(((struct percpu_seg_hdr *)0)->f) \
+  }
+static const struct field hdr_fields[] = {HF(major), HF(minor), HF(hdr_size),
+    HF(endian), HF(ptr_size), HF(atomic64), HF(flags), HF(total_size),
+    HF(maxcpu), HF(ncpu), HF(stride), HF(mask_off), HF(pcpu_off), HF(pcpu_size),
+    HF(nchunks), HF(arena_off), HF(arena_size), HF(reg_off), HF(reg_cap),
+    HF(reg_size), HF(str_off), HF(str_cap), HF(dpcpu_tmpl_off), HF(dpcpu_size),
+    HF(pid), HF(state), HF(reg_count), HF(str_used), HF(generation)};
+# define RF(f)                                           \
+  {                                                      \
+   (uint16_t) offsetof(struct percpu_seg_rec, f),        \
+       (uint16_t)sizeof(((struct percpu_seg_rec *)0)->f) \
+  }
+static const struct field rec_fields[] = {RF(state), RF(kind), RF(fmt),
+    RF(base), RF(size), RF(count), RF(name_off), RF(name_len), RF(reg_id)};
+# define PF(f)                                 \
+  {                                            \
+   (uint16_t) offsetof(struct pcpu, f),        \
+       (uint16_t)sizeof(((struct pcpu *)0)->f) \
+  }
+static const struct field cpu_fields[] = {PF(pc_cpuid), PF(pc_flags),
+    PF(pc_unit), PF(pc_unit_off), PF(pc_dynamic)};
+
+static uint32_t
+mut_rand(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return (*x);
+}
+
+static uint64_t
+get_le(const uint8_t *p, unsigned len)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, len); /* the image's order: the host's */
+	return (v);
+}
+
+/* A new value for a field now @old, of @len bytes, in image @h. */
+static uint64_t
+mut_value(uint32_t *x, uint64_t old, const struct percpu_seg_hdr *h)
+{
+	const uint64_t offs[] = {h->total_size, h->arena_off, h->reg_off,
+	    h->str_off, h->pcpu_off, h->mask_off, h->dpcpu_tmpl_off,
+	    h->arena_size, h->stride, h->maxcpu, h->ncpu, h->reg_cap,
+	    h->str_cap};
+
+	switch (mut_rand(x) % 12) {
+	case 0:
+		return (0);
+	case 1:
+		return (1);
+	case 2:
+		return (UINT64_MAX);
+	case 3:
+		return (old + 1);
+	case 4:
+		return (old - 1);
+	case 5:
+		return (old + h->stride);
+	case 6:
+		return ((uint64_t)1 << (mut_rand(x) % 64));
+	case 7:
+		return (offs[mut_rand(x) % (sizeof(offs) / sizeof(offs[0]))]);
+	case 8:
+		return (old ^ ((uint64_t)1 << (mut_rand(x) % 64)));
+	case 9:
+		return (old * 2);
+	case 10:
+		return (((uint64_t)mut_rand(x) << 32) | mut_rand(x));
+	default:
+		return (offs[mut_rand(x) % (sizeof(offs) / sizeof(offs[0]))] +
+		    (mut_rand(x) % 129) - 64);
+	}
+}
+
+/*
+ * LLVMFuzzerCustomMutator - one structured edit of a segment image (or
+ * libFuzzer's byte mutations, a quarter of the time and for inputs that
+ * are no image).
+ */
+size_t
+LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+    unsigned int seed)
+{
+	struct percpu_seg_hdr h;
+	uint32_t x = seed | 1u;
+	const struct field *f;
+	uint64_t base, v;
+	unsigned edits, e;
+
+	if (size < sizeof(h) || mut_rand(&x) % 4 == 0 ||
+	    memcmp(data, PERCPU_SEG_MAGIC, 8) != 0)
+		return (LLVMFuzzerMutate(data, size, max));
+	edits = 1 + mut_rand(&x) % 3;
+	for (e = 0; e < edits; e++) {
+		memcpy(&h, data, sizeof(h));
+		switch (mut_rand(&x) % 5) {
+		case 0: /* a header field */
+			f = &hdr_fields[mut_rand(&x) %
+			    (sizeof(hdr_fields) / sizeof(hdr_fields[0]))];
+			base = 0;
+			break;
+		case 1: /* a field of a registry record */
+			f = &rec_fields[mut_rand(&x) %
+			    (sizeof(rec_fields) / sizeof(rec_fields[0]))];
+			base = h.reg_off +
+			    (uint64_t)(mut_rand(&x) %
+				(h.reg_cap != 0 ? h.reg_cap : 1)) *
+				h.reg_size;
+			break;
+		case 2: /* a field of a CPU's descriptor */
+			f = &cpu_fields[mut_rand(&x) %
+			    (sizeof(cpu_fields) / sizeof(cpu_fields[0]))];
+			base = h.pcpu_off +
+			    (uint64_t)(mut_rand(&x) %
+				(h.maxcpu != 0 ? h.maxcpu : 1)) *
+				h.pcpu_size;
+			break;
+		case 3: { /* a word of the possible-CPU mask */
+			static const struct field word = {0, 8};
+
+			f = &word;
+			base = h.mask_off +
+			    (uint64_t)(mut_rand(&x) % (h.maxcpu / 64 + 1)) * 8;
+			break;
+		}
+		default: { /* the display bits */
+			static const struct field bits = {
+			    (uint16_t)offsetof(struct percpu_seg_hdr, reserved),
+			    8};
+
+			f = &bits;
+			base = 0;
+			v = mut_rand(&x) % 8;
+			if (base + f->off + f->len <= size)
+				memcpy(data + f->off, &v, f->len);
+			continue;
+		}
+		}
+		if (base > size || f->off + f->len > size - base)
+			continue;
+		v = mut_value(&x, get_le(data + base + f->off, f->len), &h);
+		memcpy(data + base + f->off, &v, f->len); /* low bytes */
+	}
+	return (size);
 }
 
 #endif /* KVM_FUZZ_SEEDS */

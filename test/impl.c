@@ -5,8 +5,6 @@
  */
 #define _GNU_SOURCE
 #define PERCPU_IMPLEMENTATION
-/* test_kvm.c: a segment that never becomes ready fails after 200 ms. */
-#define KVM_PCPU_OPEN_WAIT_MS 200
 #include "harness.h"
 /* The faces with state of their own: their implementation blocks. */
 #include "counter.h"

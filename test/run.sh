@@ -98,6 +98,12 @@ for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
 	suite "$bin"
 done
+# Inspection against hostile local users, lifecycle and scale
+# (test/inspect.sh: as root with useradd it creates two users).
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null 2>&1; then
+	echo "note   attacker tests skipped: they need root and useradd"
+fi
+suite "$BUILD/inspect/run-inspect"
 # Inspection (test/inspect.mk): libFuzzer on the reader, time-bounded.
 step "fuzz kvm_pcpu.h open and parse (${FUZZ_TIME:-20} s, ASan+UBSan)" \
     $MAKE -s fuzz

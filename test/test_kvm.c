@@ -584,11 +584,12 @@ Test(kvm, live_segment_not_trusted_or_not_ready)
 	    "%s: not trusted: writable by group or others (mode 0666)", path);
 	cr_assert_str_eq(err, msg);
 	cr_assert_eq(chmod(path, 0600), 0);
-	/* All zero: state INIT for good (test/impl.c waits 200 ms). */
+	/* All zero: state INIT, never published by a writer: no wait. */
 	cr_assert_null(kvm_pcpu_open(name, 0, err));
 	cr_assert_eq(errno, EAGAIN);
 	snprintf(msg, sizeof(msg),
-	    "%s: not ready: still being created after 200 ms (4096 bytes)",
+	    "%s: not ready: state INIT, and writers publish a segment only "
+	    "once it is ready (a crashed start, or not a segment): remove it",
 	    path);
 	cr_assert_str_eq(err, msg);
 	cr_assert_eq(unlink(path), 0);
@@ -1059,7 +1060,9 @@ Test(kvm_live, a_killed_writer_is_gone_and_replaced)
 	cr_assert_eq(kvm_pcpu_status(old), KVM_PCPU_GONE);
 	cr_assert_null(kvm_pcpu_open(w.name, 0, err));
 	cr_assert_eq(errno, ESTALE);
-	snprintf(msg, sizeof(msg), "%s: writer gone: pid %d is not running",
+	snprintf(msg, sizeof(msg),
+	    "%s: writer gone: pid %d no longer holds it (it exited, was "
+	    "killed or exec'ed)",
 	    w.path, (int)w.pid);
 	cr_assert_str_eq(err, msg);
 	kd = open_live(w.name, KVM_PCPU_STALE_OK);
@@ -1176,8 +1179,9 @@ Test(kvm_live, writer_errors)
 		cr_assert_not_null(
 		    fgets(line, sizeof(line), fdopen(out[0], "r")));
 		snprintf(msg, sizeof(msg),
-		    "fail percpu_export_open: %s: in use by pid %d\n", w.path,
-		    (int)w.pid);
+		    "fail percpu_export_open: %s: in use by pid %d, a running "
+		    "writer: stop it or choose another name\n",
+		    w.path, (int)w.pid);
 		cr_assert_str_eq(line, msg);
 		waitpid(p, NULL, 0);
 	}
@@ -1391,8 +1395,9 @@ Test(kvm_live, pcpustat_exit_codes_by_error_class)
 	    pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n", w.name, NULL),
 	    5);
 	snprintf(want, sizeof(want),
-	    "pcpustat: %s: writer gone: pid %d is not running\n", w.path,
-	    (int)w.pid);
+	    "pcpustat: %s: writer gone: pid %d no longer holds it (it "
+	    "exited, was killed or exec'ed)\n",
+	    w.path, (int)w.pid);
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(pcpustat(out, sizeof(out), err, sizeof(err), 0, "-n",
 			 w.name, "-S", NULL),

@@ -23,7 +23,19 @@
  *	counters_alloc(9): name[i] per counter), dpcpu (a DPCPU variable)
  *	and pcpu (percpu(9)/cpumem(9) memory).  Values are sums over every
  *	possible CPU; raw-byte objects show their bytes with -c.  Element
- *	lists longer than 16 are cut in the text output (JSON: 1024).
+ *	lists longer than 16 are cut in the text output (JSON: 1024), raw
+ *	bytes after 32 a CPU (JSON: 1024).
+ *
+ * HOSTILE FILES AND COST
+ *	Text output escapes control bytes (\xHH) in everything that comes
+ *	from outside: file names, paths, messages.  Nothing waits or blocks
+ *	on a file planted at a segment name (kvm_pcpu.h, TRUST): -l refuses
+ *	such a file at once.  Only what is shown is read: each sample costs
+ *	time linear in the objects shown times the CPUs, each registry
+ *	record is looked at once per run, and memory holds the shown sums
+ *	(and, for text -c, the shown per-CPU values of one object).
+ *	SIGINT and SIGTERM end pcpustat within milliseconds, in the middle
+ *	of a sample too (exit 0).
  *
  * EXIT STATUS (by error class; kvm_pcpu.h ERRORS has the messages)
  *	0  success
@@ -33,11 +45,13 @@
  *	4  permission denied, or not trusted (EACCES, EPERM)
  *	5  writer gone or restarted (ESTALE; interval mode too)
  *	6  bad magic, unsupported version or byte order (EPROTO)
- *	7  corrupt segment (EBADMSG), or a corrupt record (the others are
- *	   shown first)
+ *	7  corrupt segment (EBADMSG), a corrupt record (the others are
+ *	   shown first), or a segment that shrank under the reader
  *	8  not ready, or a counters set stayed busy (EAGAIN)
  */
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
 #define PERCPU_IMPLEMENTATION
 #include "kvm_pcpu.h"
 
@@ -46,14 +60,17 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SHOW_TEXT 16   /* elements shown in text */
-#define SHOW_JSON 1024 /* elements shown in JSON */
+#define SHOW_TEXT 16	   /* elements shown in text */
+#define SHOW_JSON 1024	   /* elements shown in JSON */
+#define SHOW_HEX_TEXT 32   /* raw bytes shown per CPU in text */
+#define SHOW_HEX_JSON 1024 /* raw bytes shown per CPU in JSON */
 
 static struct {
 	int percpu, json, stale;
@@ -115,6 +132,65 @@ now_ns(void)
 	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 }
 
+/* ---- Text that came from outside (file names, paths, messages) ---- */
+
+/*
+ * text_str - @str for a terminal: control bytes, DEL and bytes >= 0x80
+ * as \xHH, backslash as \\ (a planted file name must not reach the
+ * terminal as an escape sequence).
+ */
+static void
+text_str(FILE *f, const char *str)
+{
+	for (; *str != '\0'; str++) {
+		unsigned char ch = (unsigned char)*str;
+
+		if (ch < 0x20 || ch >= 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else if (ch == '\\')
+			fputs("\\\\", f);
+		else
+			putc(ch, f);
+	}
+}
+
+/* @str escaped as text_str() does, into @b (cut to @n bytes). */
+static const char *
+text_esc(char *b, size_t n, const char *str)
+{
+	size_t k = 0;
+
+	for (; *str != '\0' && k + 5 < n; str++) {
+		unsigned char ch = (unsigned char)*str;
+
+		if (ch < 0x20 || ch >= 0x7f)
+			k += (size_t)snprintf(b + k, n - k, "\\x%02x", ch);
+		else if (ch == '\\')
+			k += (size_t)snprintf(b + k, n - k, "\\\\");
+		else
+			b[k++] = (char)ch;
+	}
+	b[k] = '\0';
+	return (b);
+}
+
+static void warnmsg(const char *fmt, ...) KVM_PCPU_PRIV_PRINTFLIKE(1, 2);
+
+/* "pcpustat: <message>" on stderr, escaped. */
+static void
+warnmsg(const char *fmt, ...)
+{
+	char b[KVM_PCPU_ERRSZ + 512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	fputs("pcpustat: ", stderr);
+	text_str(stderr, b);
+	fputc('\n', stderr);
+}
+
 static const char *
 kind_name(unsigned kind)
 {
@@ -134,13 +210,17 @@ static const char *const fmt_names[] = {"bytes", "u8", "u16", "u32", "u64",
     "i8", "i16", "i32", "i64", "f32", "f64"};
 static const unsigned fmt_size[] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
 
-/* ---- One sample of one object ---- */
-
-/*
- * A value: unsigned (counters, uN), signed (iN) or floating (fN), summed
- * in its own arithmetic.
+/* ---- One sample of one object ----
+ *
+ * Cost: only what is shown is read (the first SHOW_* elements or raw
+ * bytes of each object), each CPU once per sample, one object at a time;
+ * memory holds the shown sums of every object (for the rates) and the
+ * shown per-CPU values of one object (text -c; JSON -c streams them).
  */
-struct val {
+
+/* A value: unsigned (counters, uN), signed (iN) or floating (fN), summed
+ * in its own arithmetic (the object's class says which member). */
+union val {
 	uint64_t u;
 	int64_t i;
 	double d;
@@ -148,11 +228,13 @@ struct val {
 
 struct obj {
 	struct kvm_pcpu_entry e;
-	unsigned n;	    /* elements */
-	struct val *sum;    /* [n] */
-	struct val *cpu;    /* [ncpus * n], with -c */
-	unsigned char *raw; /* raw bytes: [ncpus * size], with -c */
-	int err;	    /* reading failed: message in msg */
+	unsigned n;	 /* elements (0: raw bytes) */
+	unsigned shown;	 /* elements read and shown: min(n, SHOW_*) */
+	union val *sum;	 /* [shown] */
+	union val *prev; /* [shown]: the last sample's sums, for rates */
+	int has_prev;
+	int err;    /* reading failed: message in msg */
+	int eclass; /* its class (kvm_pcpu_errno) */
 	char msg[KVM_PCPU_ERRSZ];
 };
 
@@ -163,12 +245,17 @@ struct seg {
 	int *cpus;	   /* possible CPU ids, ascending */
 	uint64_t *dynamic; /* pc_dynamic per listed CPU */
 	struct obj *objs;
-	unsigned nobjs;
+	unsigned nobjs, cap;
+	unsigned scanned;   /* registry records looked at so far */
+	union val *cpuv;    /* text -c: [ncpu * SHOW_TEXT] of one object */
+	unsigned char *raw; /* one CPU's raw bytes (SHOW_HEX_JSON) */
+	uint64_t *set;	    /* one CPU's counters (SHOW_JSON) */
+	unsigned char *buf; /* one CPU's shown elements (SHOW_JSON * 8) */
 };
 
 /* Decode element @k of format @fmt at @p into @v (added to it). */
 static void
-add_elem(struct val *v, unsigned fmt, const unsigned char *p)
+add_elem(union val *v, unsigned fmt, const unsigned char *p)
 {
 	uint8_t u8;
 	uint16_t u16;
@@ -200,15 +287,15 @@ add_elem(struct val *v, unsigned fmt, const unsigned char *p)
 		break;
 	case PERCPU_SEG_FMT_I8:
 		memcpy(&i8, p, 1);
-		v->i += i8;
+		v->i = (int64_t)((uint64_t)v->i + (uint64_t)(int64_t)i8);
 		break;
 	case PERCPU_SEG_FMT_I16:
 		memcpy(&i16, p, 2);
-		v->i += i16;
+		v->i = (int64_t)((uint64_t)v->i + (uint64_t)(int64_t)i16);
 		break;
 	case PERCPU_SEG_FMT_I32:
 		memcpy(&i32, p, 4);
-		v->i += i32;
+		v->i = (int64_t)((uint64_t)v->i + (uint64_t)(int64_t)i32);
 		break;
 	case PERCPU_SEG_FMT_I64:
 		memcpy(&i64, p, 8);
@@ -243,124 +330,127 @@ fmt_class(unsigned kind, unsigned fmt)
 }
 
 static double
-val_double(const struct val *v, int cls)
+val_double(const union val *v, int cls)
 {
 	return (cls == 'u' ? (double)v->u : cls == 'i' ? (double)v->i : v->d);
 }
 
-/* Read object @o of @s: sums, and per CPU with -c.  0, or -1 (o->msg). */
+/* Raw bytes of @o shown per CPU. */
+static size_t
+raw_shown(const struct obj *o)
+{
+	size_t max = opt.json ? SHOW_HEX_JSON : SHOW_HEX_TEXT;
+
+	return (o->e.size < max ? o->e.size : max);
+}
+
+/*
+ * read_cpu - the shown elements of object @o on listed CPU @c: added to
+ * @vals[0..shown) (zeroed first), or its shown raw bytes into s->raw.
+ * Return: 0, or -1 (message in o->msg).
+ */
 static int
-read_obj(struct seg *s, struct obj *o)
+read_cpu(struct seg *s, struct obj *o, unsigned c, union val *vals)
 {
 	struct kvm_pcpu_entry *e = &o->e;
-	unsigned c, k;
-	unsigned char *buf = NULL;
-	uint64_t *set = NULL;
+	int cpu = s->cpus[c], rc;
+	size_t len;
+	unsigned k;
 
-	memset(o->sum, 0, o->n * sizeof(*o->sum));
-	if (o->cpu != NULL)
-		memset(o->cpu, 0, (size_t)s->ncpu * o->n * sizeof(*o->cpu));
-	if (e->kind == KVM_PCPU_KIND_COUNTERS)
-		set = malloc(o->n * sizeof(*set));
-	else if (e->kind != KVM_PCPU_KIND_COUNTER_U64)
-		buf = malloc(e->size);
-	if ((e->kind == KVM_PCPU_KIND_COUNTERS && set == NULL) ||
-	    (e->kind != KVM_PCPU_KIND_COUNTERS &&
-		e->kind != KVM_PCPU_KIND_COUNTER_U64 && buf == NULL)) {
-		snprintf(o->msg, sizeof(o->msg), "out of memory");
-		return (-1);
+	if (o->shown != 0)
+		memset(vals, 0, o->shown * sizeof(*vals));
+	switch (e->kind) {
+	case KVM_PCPU_KIND_COUNTER_U64:
+		rc = kvm_pcpu_counter_u64_cpu(s->kd, e->base, cpu, &vals[0].u);
+		break;
+	case KVM_PCPU_KIND_COUNTERS:
+		rc = kvm_pcpu_counters_read(s->kd, e->base, o->shown, cpu,
+		    s->set);
+		for (k = 0; rc == 0 && k < o->shown; k++)
+			vals[k].u = s->set[k];
+		break;
+	default:
+		len = o->n == 0 ? raw_shown(o) :
+				  (size_t)o->shown * fmt_size[e->fmt];
+		if (e->kind == KVM_PCPU_KIND_DPCPU)
+			rc = kvm_read(s->kd,
+				 (unsigned long)(e->base + s->dynamic[c]),
+				 o->n == 0 ? s->raw : s->buf,
+				 len) == (ssize_t)len ?
+			    0 :
+			    -1;
+		else
+			rc = kvm_read_zpcpu(s->kd, e->base,
+				 o->n == 0 ? s->raw : s->buf, len,
+				 cpu) == (ssize_t)len ?
+			    0 :
+			    -1;
+		for (k = 0; rc == 0 && k < o->shown; k++)
+			add_elem(&vals[k], e->fmt,
+			    s->buf + (size_t)k * fmt_size[e->fmt]);
 	}
+	if (rc != 0) {
+		snprintf(o->msg, sizeof(o->msg), "%s", kvm_geterr(s->kd));
+		o->eclass = kvm_pcpu_errno(s->kd);
+	}
+	return (rc);
+}
+
+/*
+ * read_obj - the sums of object @o over every listed CPU (and, with
+ * @cpuv, each CPU's shown values: cpuv[c * shown + k]).
+ * Return: 0, or -1 (o->msg; also when a signal asked to stop).
+ */
+static int
+read_obj(struct seg *s, struct obj *o, union val *cpuv)
+{
+	union val one[SHOW_JSON];
+	unsigned c, k;
+	int cls = fmt_class(o->e.kind, o->e.fmt);
+
+	memset(o->sum, 0, o->shown * sizeof(*o->sum));
 	for (c = 0; c < s->ncpu; c++) {
-		int cpu = s->cpus[c];
-		struct val *pc =
-		    o->cpu != NULL ? &o->cpu[(size_t)c * o->n] : NULL;
-		struct val one[1];
-		int rc = 0;
-
-		switch (e->kind) {
-		case KVM_PCPU_KIND_COUNTER_U64:
-			memset(one, 0, sizeof(one));
-			rc = kvm_pcpu_counter_u64_cpu(s->kd, e->base, cpu,
-			    &one[0].u);
-			o->sum[0].u += one[0].u;
-			if (pc != NULL)
-				pc[0] = one[0];
-			break;
-		case KVM_PCPU_KIND_COUNTERS:
-			rc = kvm_pcpu_counters_read(s->kd, e->base, o->n, cpu,
-			    set);
-			for (k = 0; rc == 0 && k < o->n; k++) {
-				o->sum[k].u += set[k];
-				if (pc != NULL)
-					pc[k].u = set[k];
-			}
-			break;
-		default:
-			if (e->kind == KVM_PCPU_KIND_DPCPU)
-				rc = kvm_read(s->kd,
-					 (unsigned long)(e->base +
-					     s->dynamic[c]),
-					 buf, e->size) == (ssize_t)e->size ?
-				    0 :
-				    -1;
-			else
-				rc = kvm_read_zpcpu(s->kd, e->base, buf,
-					 e->size, cpu) == (ssize_t)e->size ?
-				    0 :
-				    -1;
-			if (rc != 0)
-				break;
-			if (o->raw != NULL)
-				memcpy(o->raw + (size_t)c * e->size, buf,
-				    e->size);
-			for (k = 0; fmt_class(e->kind, e->fmt) != 0 && k < o->n;
-			     k++) {
-				const unsigned char *p =
-				    buf + (size_t)k * fmt_size[e->fmt];
-
-				add_elem(&o->sum[k], e->fmt, p);
-				if (pc != NULL)
-					add_elem(&pc[k], e->fmt, p);
-			}
-		}
-		if (rc != 0) {
-			snprintf(o->msg, sizeof(o->msg), "%s",
-			    kvm_geterr(s->kd));
-			free(buf);
-			free(set);
+		if (stop) {
+			snprintf(o->msg, sizeof(o->msg), "interrupted");
+			o->eclass = EINTR;
 			return (-1);
 		}
+		if (read_cpu(s, o, c, one) != 0)
+			return (-1);
+		for (k = 0; k < o->shown; k++) {
+			if (cls == 'f')
+				o->sum[k].d += one[k].d;
+			else
+				o->sum[k].u +=
+				    one[k].u; /* i: two's complement */
+			if (cpuv != NULL)
+				cpuv[(size_t)c * o->shown + k] = one[k];
+		}
 	}
-	free(buf);
-	free(set);
 	return (0);
 }
 
 /* ---- Opening and listing the objects ---- */
 
+/* The CPU list and buffers of the open handle s->kd; 0 or an exit code. */
 static int
-open_seg(struct seg *s, const char *what)
+seg_init(struct seg *s)
 {
-	char err[KVM_PCPU_ERRSZ];
 	int maxcpu, cpu;
 
-	memset(s, 0, sizeof(*s));
-	s->kd = kvm_pcpu_open(what, opt.stale ? KVM_PCPU_STALE_OK : 0, err);
-	if (s->kd == NULL) {
-		int e = errno;
-
-		fprintf(stderr, "pcpustat: %s\n", err);
-		return (exit_class(e));
-	}
 	if (kvm_pcpu_info(s->kd, &s->info) != 0 ||
 	    (maxcpu = kvm_getmaxcpu(s->kd)) < 0) {
-		fprintf(stderr, "pcpustat: %s\n", kvm_geterr(s->kd));
+		warnmsg("%s", kvm_geterr(s->kd));
 		return (exit_class(kvm_pcpu_errno(s->kd)));
 	}
 	s->cpus = malloc((size_t)maxcpu * sizeof(*s->cpus));
 	s->dynamic = malloc((size_t)maxcpu * sizeof(*s->dynamic));
-	if (s->cpus == NULL || s->dynamic == NULL) {
-		fprintf(stderr, "pcpustat: out of memory\n");
+	s->raw = malloc(SHOW_HEX_JSON);
+	s->set = malloc(SHOW_JSON * sizeof(*s->set));
+	s->buf = malloc(SHOW_JSON * 8);
+	if (s->cpus == NULL || s->dynamic == NULL || s->raw == NULL ||
+	    s->set == NULL || s->buf == NULL) {
+		warnmsg("out of memory");
 		return (1);
 	}
 	/* libmemstat's walk: 0..maxcpu-1, skipping absent CPUs. */
@@ -370,30 +460,58 @@ open_seg(struct seg *s, const char *what)
 		if (p == NULL)
 			continue;
 		if (p == (void *)-1) {
-			fprintf(stderr, "pcpustat: %s\n", kvm_geterr(s->kd));
+			warnmsg("%s", kvm_geterr(s->kd));
 			return (exit_class(kvm_pcpu_errno(s->kd)));
 		}
 		s->cpus[s->ncpu] = cpu;
 		s->dynamic[s->ncpu++] = p->pc_dynamic;
 		free(p);
 	}
+	if (opt.percpu && !opt.json) {
+		s->cpuv =
+		    calloc((size_t)s->ncpu * SHOW_TEXT + 1, sizeof(*s->cpuv));
+		if (s->cpuv == NULL) {
+			warnmsg("out of memory");
+			return (1);
+		}
+	}
 	return (0);
 }
 
-/* Pick up registry records published since the last call. */
+static int
+open_seg(struct seg *s, const char *what)
+{
+	char err[KVM_PCPU_ERRSZ];
+
+	memset(s, 0, sizeof(*s));
+	s->kd = kvm_pcpu_open(what, opt.stale ? KVM_PCPU_STALE_OK : 0, err);
+	if (s->kd == NULL) {
+		int e = errno;
+
+		warnmsg("%s", err);
+		return (exit_class(e));
+	}
+	return (seg_init(s));
+}
+
+/*
+ * scan_objs - pick up the registry records published since the last call
+ * (records below s->scanned were looked at already: linear over a run).
+ * Return: 0, or -1 (out of memory).
+ */
 static int
 scan_objs(struct seg *s)
 {
-	unsigned i, n = kvm_pcpu_nentries(s->kd);
+	unsigned n = kvm_pcpu_nentries(s->kd);
 
-	for (i = 0; i < n; i++) {
+	for (; s->scanned < n && !stop; s->scanned++) {
 		struct kvm_pcpu_entry e;
 		struct obj *o;
-		unsigned j;
-		int rc = kvm_pcpu_entry(s->kd, i, &e);
+		unsigned max = opt.json ? SHOW_JSON : SHOW_TEXT;
+		int rc = kvm_pcpu_entry(s->kd, s->scanned, &e);
 
 		if (rc < 0) {
-			fprintf(stderr, "pcpustat: %s\n", kvm_geterr(s->kd));
+			warnmsg("%s", kvm_geterr(s->kd));
 			bad_records++;
 			continue;
 		}
@@ -401,31 +519,29 @@ scan_objs(struct seg *s)
 			continue;
 		if (opt.glob != NULL && fnmatch(opt.glob, e.name, 0) != 0)
 			continue;
-		for (j = 0; j < s->nobjs; j++)
-			if (s->objs[j].e.reg_id == e.reg_id)
-				break;
-		if (j < s->nobjs)
-			continue;
-		o = realloc(s->objs, (s->nobjs + 1) * sizeof(*o));
-		if (o == NULL)
-			return (-1);
-		s->objs = o;
+		if (s->nobjs == s->cap) {
+			unsigned cap = s->cap != 0 ? s->cap * 2 : 16;
+
+			o = realloc(s->objs, (size_t)cap * sizeof(*o));
+			if (o == NULL)
+				return (-1);
+			s->objs = o;
+			s->cap = cap;
+		}
 		o = &s->objs[s->nobjs];
 		memset(o, 0, sizeof(*o));
 		o->e = e;
 		o->n = e.kind == KVM_PCPU_KIND_COUNTER_U64 ? 1 :
 		    fmt_class(e.kind, e.fmt) == 0	   ? 0 :
 							     e.count;
-		o->sum = calloc(o->n + 1, sizeof(*o->sum));
-		if (opt.percpu) {
-			o->cpu =
-			    calloc((size_t)s->ncpu * o->n + 1, sizeof(*o->cpu));
-			if (o->n == 0)
-				o->raw = calloc((size_t)s->ncpu, e.size);
-		}
-		if (o->sum == NULL || (opt.percpu && o->cpu == NULL) ||
-		    (opt.percpu && o->n == 0 && o->raw == NULL))
+		o->shown = o->n < max ? o->n : max;
+		o->sum = calloc(o->shown + 1, sizeof(*o->sum));
+		o->prev = calloc(o->shown + 1, sizeof(*o->prev));
+		if (o->sum == NULL || o->prev == NULL) {
+			free(o->sum);
+			free(o->prev);
 			return (-1);
+		}
 		s->nobjs++;
 	}
 	return (0);
@@ -435,7 +551,7 @@ scan_objs(struct seg *s)
 
 /* @v as text, in its class's arithmetic. */
 static const char *
-val_str(char *b, size_t n, const struct val *v, int cls)
+val_str(char *b, size_t n, const union val *v, int cls)
 {
 	if (cls == 'u')
 		snprintf(b, n, "%" PRIu64, v->u);
@@ -447,7 +563,7 @@ val_str(char *b, size_t n, const struct val *v, int cls)
 }
 
 static void
-print_val(FILE *f, const struct val *v, int cls)
+print_val(FILE *f, const union val *v, int cls)
 {
 	char b[64];
 
@@ -455,75 +571,89 @@ print_val(FILE *f, const struct val *v, int cls)
 }
 
 static void
-print_hex(FILE *f, const unsigned char *p, size_t n, size_t max)
+print_hex(FILE *f, const unsigned char *p, size_t n, size_t total)
 {
 	size_t i;
 
-	for (i = 0; i < n && i < max; i++)
+	for (i = 0; i < n; i++)
 		fprintf(f, "%02x", p[i]);
-	if (n > max)
+	if (total > n)
 		fprintf(f, "...");
 }
 
-static void
-print_text(struct seg *s, struct obj *prev, double dt)
+/* The rate of element @k of @o over @dt seconds. */
+static double
+rate(const struct obj *o, unsigned k, int cls, double dt)
 {
-	unsigned j, k, c;
+	return (
+	    (val_double(&o->sum[k], cls) - val_double(&o->prev[k], cls)) / dt);
+}
+
+/* Object @o's sample in text (read here). */
+static void
+print_text_obj(struct seg *s, struct obj *o, int rates, double dt)
+{
+	int cls = fmt_class(o->e.kind, o->e.fmt);
+	char kind[32], name[300], num[64];
+	unsigned k, c;
+
+	if (o->e.kind == KVM_PCPU_KIND_COUNTER_U64)
+		snprintf(kind, sizeof(kind), "counter");
+	else if (o->e.kind == KVM_PCPU_KIND_COUNTERS)
+		snprintf(kind, sizeof(kind), "counters");
+	else
+		snprintf(kind, sizeof(kind), "%s %s", kind_name(o->e.kind),
+		    fmt_names[o->e.fmt]);
+	if (o->n == 0) {
+		printf("%-32s %-14s %14zu bytes\n", o->e.name, kind, o->e.size);
+		for (c = 0; opt.percpu && c < s->ncpu && !stop; c++) {
+			if (read_cpu(s, o, c, NULL) != 0) {
+				o->err = 1;
+				break;
+			}
+			printf("    cpu %-5d ", s->cpus[c]);
+			print_hex(stdout, s->raw, raw_shown(o), o->e.size);
+			printf("\n");
+		}
+		if (o->err)
+			printf("%-32s %-14s error: %s\n", o->e.name, kind,
+			    text_esc(name, sizeof(name), o->msg));
+		return;
+	}
+	if ((o->err = read_obj(s, o, s->cpuv) != 0)) {
+		printf("%-32s %-14s error: %s\n", o->e.name, kind,
+		    text_esc(name, sizeof(name), o->msg));
+		return;
+	}
+	for (k = 0; k < o->shown; k++) {
+		if (o->n > 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS)
+			snprintf(name, sizeof(name), "%s[%u]", o->e.name, k);
+		else
+			snprintf(name, sizeof(name), "%s", o->e.name);
+		printf("%-32s %-14s %20s", name, kind,
+		    val_str(num, sizeof(num), &o->sum[k], cls));
+		if (rates && o->has_prev && dt > 0)
+			printf("  %14.1f", rate(o, k, cls, dt));
+		printf("\n");
+		for (c = 0; s->cpuv != NULL && c < s->ncpu; c++)
+			printf("    cpu %-5d %54s\n", s->cpus[c],
+			    val_str(num, sizeof(num),
+				&s->cpuv[(size_t)c * o->shown + k], cls));
+	}
+	if (o->n > o->shown)
+		printf("%-32s (%u more elements)\n", "", o->n - o->shown);
+}
+
+/* One sample in text: every object read and printed in turn. */
+static void
+print_text(struct seg *s, int rates, double dt)
+{
+	unsigned j;
 
 	printf("%-32s %-14s %20s%s\n", "NAME", "KIND", "VALUE",
-	    prev != NULL ? "          RATE/s" : "");
-	for (j = 0; j < s->nobjs; j++) {
-		struct obj *o = &s->objs[j];
-		int cls = fmt_class(o->e.kind, o->e.fmt);
-		char kind[32], name[300], num[64];
-
-		if (o->e.kind == KVM_PCPU_KIND_COUNTER_U64)
-			snprintf(kind, sizeof(kind), "counter");
-		else if (o->e.kind == KVM_PCPU_KIND_COUNTERS)
-			snprintf(kind, sizeof(kind), "counters");
-		else
-			snprintf(kind, sizeof(kind), "%s %s",
-			    kind_name(o->e.kind), fmt_names[o->e.fmt]);
-		if (o->err) {
-			printf("%-32s %-14s error: %s\n", o->e.name, kind,
-			    o->msg);
-			continue;
-		}
-		if (o->n == 0) {
-			printf("%-32s %-14s %14zu bytes\n", o->e.name, kind,
-			    o->e.size);
-			for (c = 0; o->raw != NULL && c < s->ncpu; c++) {
-				printf("    cpu %-5d ", s->cpus[c]);
-				print_hex(stdout,
-				    o->raw + (size_t)c * o->e.size, o->e.size,
-				    32);
-				printf("\n");
-			}
-			continue;
-		}
-		for (k = 0; k < o->n && k < SHOW_TEXT; k++) {
-			if (o->n > 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS)
-				snprintf(name, sizeof(name), "%s[%u]",
-				    o->e.name, k);
-			else
-				snprintf(name, sizeof(name), "%s", o->e.name);
-			printf("%-32s %-14s %20s", name, kind,
-			    val_str(num, sizeof(num), &o->sum[k], cls));
-			if (prev != NULL && dt > 0)
-				printf("  %14.1f",
-				    (val_double(&o->sum[k], cls) -
-					val_double(&prev[j].sum[k], cls)) /
-					dt);
-			printf("\n");
-			for (c = 0; o->cpu != NULL && c < s->ncpu; c++)
-				printf("    cpu %-5d %54s\n", s->cpus[c],
-				    val_str(num, sizeof(num),
-					&o->cpu[(size_t)c * o->n + k], cls));
-		}
-		if (o->n > SHOW_TEXT)
-			printf("%-32s (%u more elements)\n", "",
-			    o->n - SHOW_TEXT);
-	}
+	    rates ? "          RATE/s" : "");
+	for (j = 0; j < s->nobjs && !stop; j++)
+		print_text_obj(s, &s->objs[j], rates, dt);
 }
 
 static const char *
@@ -562,10 +692,80 @@ json_str(const char *str)
 	putchar('"');
 }
 
+/* Object @o's sample in JSON (read here; per-CPU values streamed). */
 static void
-print_json(struct seg *s, struct obj *prev, double dt, uint64_t t)
+print_json_obj(struct seg *s, struct obj *o, int rates, double dt)
 {
-	unsigned j, k, c, i;
+	int cls = fmt_class(o->e.kind, o->e.fmt);
+	int list = o->n != 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS;
+	union val one[SHOW_JSON];
+	unsigned k, c;
+
+	printf("{\"name\":\"%s\",\"kind\":\"%s\",\"format\":\"%s\","
+	       "\"size\":%zu,\"count\":%u",
+	    o->e.name, kind_name(o->e.kind),
+	    o->e.kind == KVM_PCPU_KIND_COUNTER_U64 ||
+		    o->e.kind == KVM_PCPU_KIND_COUNTERS ?
+		"u64" :
+		fmt_names[o->e.fmt],
+	    o->e.size, o->e.count);
+	if (o->n > 0 && (o->err = read_obj(s, o, NULL) != 0)) {
+		printf(",\"error\":");
+		json_str(o->msg);
+		printf("}");
+		return;
+	}
+	if (o->n > o->shown)
+		printf(",\"truncated\":true");
+	if (o->n > 0) {
+		printf(",\"value\":%s", list ? "[" : "");
+		for (k = 0; k < o->shown; k++) {
+			printf("%s", k ? "," : "");
+			print_val(stdout, &o->sum[k], cls);
+		}
+		printf("%s", list ? "]" : "");
+	}
+	if (rates && o->has_prev && o->n > 0 && dt > 0) {
+		printf(",\"rate\":%s", list ? "[" : "");
+		for (k = 0; k < o->shown; k++)
+			printf("%s%.6g", k ? "," : "", rate(o, k, cls, dt));
+		printf("%s", list ? "]" : "");
+	}
+	if (opt.percpu) {
+		printf(",\"per_cpu\":{");
+		for (c = 0; c < s->ncpu && !stop; c++) {
+			if (read_cpu(s, o, c, one) != 0)
+				break;
+			printf("%s\"%d\":", c ? "," : "", s->cpus[c]);
+			if (o->n == 0) {
+				printf("\"");
+				print_hex(stdout, s->raw, raw_shown(o),
+				    o->e.size);
+				printf("\"");
+				continue;
+			}
+			printf("%s", list ? "[" : "");
+			for (k = 0; k < o->shown; k++) {
+				printf("%s", k ? "," : "");
+				print_val(stdout, &one[k], cls);
+			}
+			printf("%s", list ? "]" : "");
+		}
+		printf("}");
+		if (c < s->ncpu && !stop) {
+			o->err = 1;
+			printf(",\"error\":");
+			json_str(o->msg);
+		}
+	}
+	printf("}");
+}
+
+/* One sample in JSON, one line: every object read and printed in turn. */
+static void
+print_json(struct seg *s, int rates, double dt, uint64_t t)
+{
+	unsigned j, c, i;
 
 	printf("{\"segment\":{\"path\":");
 	json_str(s->info.path);
@@ -582,73 +782,46 @@ print_json(struct seg *s, struct obj *prev, double dt, uint64_t t)
 	printf("],\"start_ns\":%" PRIu64 ",\"heartbeat_ns\":%" PRIu64
 	       ",\"snapshot_ns\":%" PRIu64 "},\"time_ns\":%" PRIu64,
 	    s->info.start_ns, s->info.heartbeat_ns, s->info.snapshot_ns, t);
-	if (prev != NULL)
+	if (rates)
 		printf(",\"interval_s\":%.6f", dt);
 	printf(",\"objects\":[");
-	for (j = 0; j < s->nobjs; j++) {
-		struct obj *o = &s->objs[j];
-		int cls = fmt_class(o->e.kind, o->e.fmt);
-		unsigned n = o->n < SHOW_JSON ? o->n : SHOW_JSON;
-		int list = o->n != 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS;
-
-		printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"format\":\"%s\","
-		       "\"size\":%zu,\"count\":%u",
-		    j ? "," : "", o->e.name, kind_name(o->e.kind),
-		    o->e.kind == KVM_PCPU_KIND_COUNTER_U64 ||
-			    o->e.kind == KVM_PCPU_KIND_COUNTERS ?
-			"u64" :
-			fmt_names[o->e.fmt],
-		    o->e.size, o->e.count);
-		if (o->err) {
-			printf(",\"error\":");
-			json_str(o->msg);
-			printf("}");
-			continue;
-		}
-		if (o->n > n)
-			printf(",\"truncated\":true");
-		if (o->n > 0) {
-			printf(",\"value\":%s", list ? "[" : "");
-			for (k = 0; k < n; k++) {
-				printf("%s", k ? "," : "");
-				print_val(stdout, &o->sum[k], cls);
-			}
-			printf("%s", list ? "]" : "");
-		}
-		if (prev != NULL && o->n > 0 && dt > 0) {
-			printf(",\"rate\":%s", list ? "[" : "");
-			for (k = 0; k < n; k++)
-				printf("%s%.6g", k ? "," : "",
-				    (val_double(&o->sum[k], cls) -
-					val_double(&prev[j].sum[k], cls)) /
-					dt);
-			printf("%s", list ? "]" : "");
-		}
-		if (o->cpu != NULL || o->raw != NULL) {
-			printf(",\"per_cpu\":{");
-			for (c = 0; c < s->ncpu; c++) {
-				printf("%s\"%d\":", c ? "," : "", s->cpus[c]);
-				if (o->n == 0) {
-					printf("\"");
-					print_hex(stdout,
-					    o->raw + (size_t)c * o->e.size,
-					    o->e.size, SHOW_JSON);
-					printf("\"");
-					continue;
-				}
-				printf("%s", list ? "[" : "");
-				for (k = 0; k < n; k++) {
-					printf("%s", k ? "," : "");
-					print_val(stdout,
-					    &o->cpu[(size_t)c * o->n + k], cls);
-				}
-				printf("%s", list ? "]" : "");
-			}
-			printf("}");
-		}
-		printf("}");
+	for (j = 0; j < s->nobjs && !stop; j++) {
+		printf("%s", j ? "," : "");
+		print_json_obj(s, &s->objs[j], rates, dt);
 	}
 	printf("]}\n");
+}
+
+/*
+ * sample - read and print one sample of every object of @s (@rates: show
+ * the rates since the last sample, @dt seconds ago), then keep its sums
+ * for the next.  The display entry point (test/fuzz_kvm.c drives it).
+ * Return: 0; 8 if a counters set stayed busy; 7 if the segment turned
+ *         out corrupt (it shrank under the reader).
+ */
+static int
+sample(struct seg *s, int rates, double dt, uint64_t t)
+{
+	unsigned j;
+	int rc = 0;
+
+	(void)kvm_pcpu_info(s->kd, &s->info);
+	if (opt.json)
+		print_json(s, rates, dt, t);
+	else
+		print_text(s, rates, dt);
+	for (j = 0; j < s->nobjs; j++) {
+		struct obj *o = &s->objs[j];
+
+		if (o->err && o->eclass == EAGAIN && rc == 0)
+			rc = 8;
+		if (o->err && o->eclass == EBADMSG)
+			rc = 7; /* the segment shrank: no further sample */
+		memcpy(o->prev, o->sum, o->shown * sizeof(*o->sum));
+		o->has_prev = !o->err;
+		o->err = 0;
+	}
+	return (rc);
 }
 
 /* ---- Modes ---- */
@@ -665,7 +838,7 @@ list_segments(void)
 	snprintf(prefix, sizeof(prefix), "%s%u.", PERCPU_SEG_SHM_PREFIX,
 	    (unsigned)geteuid());
 	if ((dp = opendir(dir)) == NULL) {
-		fprintf(stderr, "pcpustat: %s: %s\n", dir, strerror(errno));
+		warnmsg("%s: %s", dir, strerror(errno));
 		return (1);
 	}
 	if (!opt.json)
@@ -673,7 +846,7 @@ list_segments(void)
 		    "OBJECTS", "STATUS", "PATH");
 	else
 		printf("[");
-	while ((d = readdir(dp)) != NULL) {
+	while (!stop && (d = readdir(dp)) != NULL) {
 		struct kvm_pcpu_info info;
 		char err[KVM_PCPU_ERRSZ];
 		const char *name = d->d_name, *p;
@@ -688,6 +861,8 @@ list_segments(void)
 		    p[1] == '\0')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		/* Never waits: a file that is not a trusted, ready segment
+		 * is refused at once (kvm_pcpu_open). */
 		kd = kvm_pcpu_open(path, KVM_PCPU_STALE_OK, err);
 		if (kd == NULL || kvm_pcpu_info(kd, &info) != 0) {
 			skipped++;
@@ -705,12 +880,18 @@ list_segments(void)
 			       "\"status\":\"%s\"}",
 			    info.pid, info.ncpu, info.entries,
 			    status_name(kvm_pcpu_status(kd)));
-		} else
+		} else {
+			char b1[2048], b2[2048];
+
 			printf("%-24s %8" PRIu64 " %5u %7u %-9s %s\n",
-			    strncmp(name, prefix, strlen(prefix)) == 0 ? p + 1 :
-									 path,
+			    text_esc(b1, sizeof(b1),
+				strncmp(name, prefix, strlen(prefix)) == 0 ?
+				    p + 1 :
+				    path),
 			    info.pid, info.ncpu, info.entries,
-			    status_name(kvm_pcpu_status(kd)), path);
+			    status_name(kvm_pcpu_status(kd)),
+			    text_esc(b2, sizeof(b2), path));
+		}
 		shown++;
 		kvm_close(kd);
 	}
@@ -718,7 +899,8 @@ list_segments(void)
 	if (opt.json)
 		printf("]\n");
 	else if (skipped != 0)
-		printf("(%u more not readable by this user)\n", skipped);
+		printf("(%u more not readable by this user, or not trusted)\n",
+		    skipped);
 	return (0);
 }
 
@@ -730,37 +912,39 @@ close_seg(struct seg *s)
 
 	for (j = 0; j < s->nobjs; j++) {
 		free(s->objs[j].sum);
-		free(s->objs[j].cpu);
-		free(s->objs[j].raw);
+		free(s->objs[j].prev);
 	}
 	free(s->objs);
 	free(s->cpus);
 	free(s->dynamic);
+	free(s->cpuv);
+	free(s->raw);
+	free(s->set);
+	free(s->buf);
 	if (s->kd != NULL)
 		kvm_close(s->kd);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Free the sums kept from the last sample. */
+/* Sleep @sec seconds, or until a signal asks to stop. */
 static void
-free_prev(struct obj *prev, unsigned n)
+nap(double sec)
 {
-	unsigned j;
+	struct timespec ts;
 
-	for (j = 0; prev != NULL && j < n; j++)
-		free(prev[j].sum);
-	free(prev);
+	ts.tv_sec = (time_t)sec;
+	ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
+		;
 }
 
 static int
 show(const char *what, const char *save)
 {
 	struct seg s;
-	struct obj *prev = NULL;
 	uint64_t t0 = 0, t;
 	long samples = 0;
 	int rc, st;
-	unsigned j;
 
 	if ((rc = open_seg(&s, what)) != 0) {
 		close_seg(&s);
@@ -768,109 +952,60 @@ show(const char *what, const char *save)
 	}
 	if (save != NULL) {
 		if (kvm_pcpu_snapshot(s.kd, save) != 0) {
-			fprintf(stderr, "pcpustat: %s\n", kvm_geterr(s.kd));
+			warnmsg("%s", kvm_geterr(s.kd));
+			close_seg(&s);
 			return (1);
 		}
-		if (!opt.json)
-			printf("saved %s\n", save);
+		if (!opt.json) {
+			printf("saved ");
+			text_str(stdout, save);
+			printf("\n");
+		}
 		close_seg(&s);
 		return (0);
 	}
-	for (;;) {
+	while (!stop) {
 		if (scan_objs(&s) != 0) {
-			fprintf(stderr, "pcpustat: out of memory\n");
+			warnmsg("out of memory");
+			close_seg(&s);
 			return (1);
 		}
 		t = now_ns();
-		for (j = 0; j < s.nobjs; j++) {
-			s.objs[j].err = read_obj(&s, &s.objs[j]) != 0;
-			if (s.objs[j].err && kvm_pcpu_errno(s.kd) == EAGAIN)
-				rc = rc != 0 ? rc : 8;
+		if (!opt.json && samples == 0) {
+			text_str(stdout, s.info.path);
+			printf(": pid %" PRIu64 ", %u CPUs (maxcpu %u), %s\n",
+			    s.info.pid, s.ncpu, s.info.maxcpu,
+			    s.info.live ? "live" : "snapshot");
 		}
-		(void)kvm_pcpu_info(s.kd, &s.info);
-		if (opt.json)
-			print_json(&s, prev, (double)(t - t0) / 1e9, t);
-		else {
-			if (samples == 0)
-				printf("%s: pid %" PRIu64 ", %u CPUs (maxcpu "
-				       "%u), %s\n",
-				    s.info.path, s.info.pid, s.ncpu,
-				    s.info.maxcpu,
-				    s.info.live ? "live" : "snapshot");
-			if (opt.interval > 0)
-				printf("-- sample %ld\n", samples + 1);
-			print_text(&s, prev, (double)(t - t0) / 1e9);
-		}
+		if (!opt.json && opt.interval > 0)
+			printf("-- sample %ld\n", samples + 1);
+		st = sample(&s, samples > 0, (double)(t - t0) / 1e9, t);
+		rc = rc != 0 && st != 7 ? rc : st;
 		fflush(stdout);
 		samples++;
-		if (opt.interval <= 0 || stop ||
+		if (opt.interval <= 0 || stop || st == 7 ||
 		    (opt.count > 0 && samples >= opt.count))
 			break;
-		/* Keep this sample's sums for the rates of the next. */
-		free_prev(prev, s.nobjs);
-		prev = malloc(s.nobjs * sizeof(*prev) + 1);
-		if (prev == NULL)
-			return (1);
-		for (j = 0; j < s.nobjs; j++) {
-			prev[j] = s.objs[j];
-			prev[j].sum =
-			    malloc((s.objs[j].n + 1) * sizeof(struct val));
-			if (prev[j].sum == NULL)
-				return (1);
-			memcpy(prev[j].sum, s.objs[j].sum,
-			    s.objs[j].n * sizeof(struct val));
-		}
 		t0 = t;
-		{
-			struct timespec ts;
-
-			ts.tv_sec = (time_t)opt.interval;
-			ts.tv_nsec =
-			    (long)((opt.interval - (double)ts.tv_sec) * 1e9);
-			while (
-			    nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
-				;
-		}
+		nap(opt.interval);
 		if (stop)
 			break;
 		st = kvm_pcpu_status(s.kd);
 		if (st == KVM_PCPU_GONE || st == KVM_PCPU_RESTARTED) {
-			fprintf(stderr, "pcpustat: %s: writer %s\n",
-			    s.info.path,
+			warnmsg("%s: writer %s", s.info.path,
 			    st == KVM_PCPU_GONE ? "gone" :
 						  "restarted (run again)");
 			rc = 5;
 			break;
 		}
-		/* Objects registered since come in with their first sample;
-		 * the rates need an older one, so extend prev with zeros. */
-		{
-			unsigned old = s.nobjs;
-
-			if (scan_objs(&s) != 0)
-				return (1);
-			if (s.nobjs > old) {
-				struct obj *p =
-				    realloc(prev, s.nobjs * sizeof(*prev));
-
-				if (p == NULL)
-					return (1);
-				prev = p;
-				for (j = old; j < s.nobjs; j++) {
-					prev[j] = s.objs[j];
-					prev[j].sum = calloc(s.objs[j].n + 1,
-					    sizeof(struct val));
-				}
-			}
-		}
 	}
-	free_prev(prev, s.nobjs);
 	close_seg(&s);
 	if (rc == 0 && bad_records != 0)
 		rc = 7;
 	return (rc);
 }
 
+#ifndef PCPUSTAT_NO_MAIN
 int
 main(int argc, char **argv)
 {
@@ -929,6 +1064,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || (list && what != NULL) || (!list && what == NULL))
 		usage();
+	/* No SA_RESTART: a signal interrupts a sleep or a blocked write,
+	 * and every loop checks stop: pcpustat ends within milliseconds. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -937,3 +1074,4 @@ main(int argc, char **argv)
 		return (list_segments());
 	return (show(what, save));
 }
+#endif /* PCPUSTAT_NO_MAIN */
