@@ -116,12 +116,17 @@
  *	in uintptr_t.  The implementation adds one byte to the set so that it
  *	exists in a program without DPCPU variables.
  *
- *	Types without typeof: DPCPU_DEFINE and DPCPU_DECLARE also declare
+ *	Types: the MP accessors cast to a pointer to __typeof__ of the
+ *	template object (GCC and Clang, which the MP build needs anyway), so
+ *	that every form FreeBSD code uses works: DPCPU_GET(a[i])++,
+ *	DPCPU_PTR(s.m), DPCPU_ID_PTR(id, a) (a pointer to the whole array),
+ *	DPCPU_ID_GET(id, s.a[2]).  The UP build needs no type: the accessors
+ *	are the object itself.  DPCPU_DEFINE and DPCPU_DECLARE also declare
  *	`typedef type dpcpu_priv_type_<name>` (a typedef may be repeated
- *	with the same type in C11), and the accessors cast to a pointer to
- *	it.  The typedef is also what makes `static DPCPU_DEFINE` an error
- *	in every compiler, with or without -Werror ("multiple storage
- *	classes"): FreeBSD's leading `struct _hack;` only draws a warning.
+ *	with the same type in C11): that is what makes `static DPCPU_DEFINE`
+ *	an error in every compiler, with or without -Werror ("multiple
+ *	storage classes"): FreeBSD's leading `struct _hack;` only draws a
+ *	warning.
  *	DPCPU_SUM and DPCPU_VARSUM pick a summing function with _Generic on
  *	the template's type (all standard arithmetic types; anything else
  *	does not compile, as FreeBSD's += would not).
@@ -345,9 +350,17 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
 }
 
-# define DPCPU_PTR(n) ((DPCPU_PRIV_TYPE(n) *)dpcpu_priv_cur_ptr(&DPCPU_NAME(n)))
-# define DPCPU_ID_PTR(id, n) \
-  ((DPCPU_PRIV_TYPE(n) *)dpcpu_priv_id_ptr(&DPCPU_NAME(n), (unsigned)(id)))
+/*
+ * Typed with __typeof__ of the template object, as FreeBSD's _DPCPU_PTR:
+ * @n may be a variable, an element (a[i]) or a member (s.m, s.a[2]) of
+ * one.  (The MP build needs GCC or Clang already; __typeof__ is their
+ * spelling that -pedantic accepts.)
+ */
+# define DPCPU_PTR(n) \
+  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_cur_ptr(&DPCPU_NAME(n)))
+# define DPCPU_ID_PTR(id, n)                    \
+  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_id_ptr( \
+      &DPCPU_NAME(n), (unsigned)(id)))
 
 #else /* !PERCPU_MP */
 
