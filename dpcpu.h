@@ -358,9 +358,9 @@ dpcpu_priv_cur_ptr(const volatile void *var)
  */
 # define DPCPU_PTR(n) \
   ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_cur_ptr(&DPCPU_NAME(n)))
-# define DPCPU_ID_PTR(id, n)                    \
-  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_id_ptr( \
-      &DPCPU_NAME(n), (unsigned)(id)))
+# define DPCPU_ID_PTR(id, n)                                      \
+  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_id_ptr(&DPCPU_NAME(n), \
+      (unsigned)(id)))
 
 #else /* !PERCPU_MP */
 
