@@ -986,8 +986,9 @@ percpu_priv_zalloc(size_t size, size_t align)
 	if (size == 0 || size > PERCPU_UNIT_SIZE || align > PERCPU_CACHELINE ||
 	    (align & (align - 1)) != 0 || percpu_priv_zalloc_fault())
 		return (NULL);
-	/* The header's own alignment suffices up to its size. */
-	pad = align > sizeof(*hp) ? align - sizeof(*hp) : 0;
+	/* The block is max_align_t-aligned, so is the data after the
+	 * header; a stricter alignment moves both up by less than @align. */
+	pad = align > _Alignof(max_align_t) ? align - _Alignof(max_align_t) : 0;
 	block = (char *)PERCPU_PRIV_UP_ALLOC(pad + sizeof(*hp) + size);
 	if (block == NULL)
 		return (NULL);
