@@ -59,7 +59,7 @@
  *		The CPU of index @idx, NULL for idx >= ncpu.
  *	struct cpu_info *percpu_curcpu_info(void)
  *		NetBSD's curcpu() (the held CPU inside a section).
- *	CPU_INFO_ITERATOR cii; CPU_INFO_FOREACH(cii, ci)
+ *	CPU_INFO_ITERATOR cii; for (CPU_INFO_FOREACH(cii, ci)) ...
  *		Every CPU, in cpu_index() order.
  *	kpreempt_disable() / kpreempt_enable() / int kpreempt_disabled()
  *		An exclusive section on this CPU (percpu_enter/leave) and
@@ -182,12 +182,15 @@ percpu_curcpu_info(void)
 }
 
 /*
- * CPU_INFO_FOREACH(cii, ci) - NetBSD's walk over every CPU: @ci takes
- * each descriptor in cpu_index() order; @cii is a CPU_INFO_ITERATOR.
+ * CPU_INFO_FOREACH(cii, ci) - NetBSD's walk over every CPU, the inside of
+ * a for: `for (CPU_INFO_FOREACH(cii, ci)) body`.  @ci takes each
+ * descriptor in cpu_index() order; @cii is a CPU_INFO_ITERATOR.
  */
 typedef unsigned CPU_INFO_ITERATOR;
 #define CPU_INFO_FOREACH(cii, ci) \
- for ((cii) = 0; ((ci) = cpu_lookup(cii)) != NULL; (cii)++)
+ (cii) = 0, (ci) = cpu_lookup(0); \
+ (ci) != NULL;                    \
+ (ci) = cpu_lookup(++(cii))
 
 /*
  * kpreempt_disable - stay on this CPU until kpreempt_enable(): an
