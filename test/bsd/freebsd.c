@@ -118,9 +118,11 @@ Test(freebsd, scheduler_dpcpu_arrays_and_members_sum_exactly)
 		    k);
 		CPU_FOREACH(cpu) {
 			/* The whole array of one CPU, and one element. */
-			long(*a)[SWT_COUNT] = DPCPU_ID_PTR(cpu, sched_switch_stats);
+			long(*a)[SWT_COUNT] =
+			    DPCPU_ID_PTR(cpu, sched_switch_stats);
 
-			cr_assert_eq((*a)[k], DPCPU_ID_GET(cpu, sched_switch_stats[k]));
+			cr_assert_eq((*a)[k],
+			    DPCPU_ID_GET(cpu, sched_switch_stats[k]));
 			by_id += (*a)[k];
 		}
 		cr_assert_eq(by_id, per);
@@ -167,9 +169,8 @@ struct tcpstat {
 
 #define TCPSTAT_N (sizeof(struct tcpstat) / sizeof(uint64_t))
 static counter_u64_t tcpstat[TCPSTAT_N];
-#define TCPSTAT_ADD(name, val)                                    \
- counter_u64_add(tcpstat[offsetof(struct tcpstat, name) /         \
-     sizeof(uint64_t)],                                           \
+#define TCPSTAT_ADD(name, val)                                               \
+ counter_u64_add(tcpstat[offsetof(struct tcpstat, name) / sizeof(uint64_t)], \
      (val))
 #define TCPSTAT_INC(name) TCPSTAT_ADD(name, 1)
 
@@ -293,8 +294,8 @@ Test(freebsd, ena_counter_enter_blocks_are_exact)
 
 /* ---- ICMP-bandlim-style rate checks ---- */
 
-_Static_assert(_Generic(((struct counter_rate *)0)->cr_ticks, int: 1,
-		   default: 0),
+_Static_assert(
+    _Generic(((struct counter_rate *)0)->cr_ticks, int : 1, default : 0),
     "cr_ticks is an int, in ticks, as FreeBSD");
 
 Test(freebsd, bandlim_visible_struct_with_ticks)
@@ -455,8 +456,8 @@ Test(freebsd, zpcpu_items_of_pcpu_zones_sum_exactly)
 	uma_zfree_pcpu(z, zc);
 	uma_zdestroy(z);
 	harness_capture_errors();
-	cr_assert_null(uma_zcreate("plain", 8, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0));
+	cr_assert_null(
+	    uma_zcreate("plain", 8, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0));
 	cr_assert_str_eq(harness_last_error(),
 	    "uma_zcreate: plain: only UMA_ZONE_PCPU zones without ctor, dtor, "
 	    "init or fini");
