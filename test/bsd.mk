@@ -44,3 +44,13 @@ check-compat: $(COMPAT_HDRS) $(HEADERS) $(INTERNALS)
 	    $$c $(WARN) -Icompat/$$b $$v -c -o $(BUILD)/compile/compat.o \
 	      $(BUILD)/compile/compat.c; \
 	  done; done; echo "compat alone: $$h"; done
+	@set -e; for c in $(CC_LIST); do for v in "$(VARIANT_mp)" "$(VARIANT_up)"; do \
+	  printf '%s\n' '#include <sys/counter.h>' '#include <sys/kernel.h>' \
+	    'int64_t bandlim(struct counter_rate *cr);' \
+	    'int64_t bandlim(struct counter_rate *cr)' \
+	    '{ if (cr->cr_ticks == 0) cr->cr_ticks = ticks - hz;' \
+	    '  return (counter_ratecheck(cr, 10)); }' \
+	    > $(BUILD)/compile/ratecheck.c; \
+	  $$c $(WARN) -Icompat/freebsd $$v -c -o $(BUILD)/compile/ratecheck.o \
+	    $(BUILD)/compile/ratecheck.c; done; done; \
+	echo "counter_ratecheck, ticks, hz with the default clock: MP and UP"
