@@ -45,6 +45,13 @@ fb_advance_ms(int64_t ms)
 /* A porter's shim (README, Porting kernel code): curthread->td_critnest. */
 #define td_critnest_of_curthread() percpu_in_section()
 
+/* Does the build track sections (MP, or a UP build with PERCPU_DEBUG=1)? */
+#if PERCPU_MP || (defined(PERCPU_DEBUG) && PERCPU_DEBUG)
+# define TRACKS_SECTIONS 1
+#else
+# define TRACKS_SECTIONS 0
+#endif
+
 /* ---- Scheduler-style DPCPU arrays and structs ---- */
 
 #define SWT_COUNT 4
@@ -72,7 +79,7 @@ mi_switch(void *arg)
 		int flag = (int)(i % SWT_COUNT);
 
 		critical_enter();
-		if (td_critnest_of_curthread() == 0 && PERCPU_MP)
+		if (td_critnest_of_curthread() == 0 && TRACKS_SECTIONS)
 			atomic_fetch_add(&critnest_missing, 1);
 		DPCPU_GET(sched_switch_stats[flag])++;
 		(*DPCPU_PTR(tdq_stats.ts_switches))++;
@@ -103,6 +110,20 @@ sysctl_dpcpu_long(const void *arg1)
 	return (count);
 }
 #endif
+
+/* td_critnest-style checks: nonzero inside critical_enter(), nested
+ * ones counted, zero outside (where the build tracks sections). */
+Test(freebsd, critnest_shim_follows_critical_sections)
+{
+	cr_assert_eq(td_critnest_of_curthread(), 0);
+	critical_enter();
+	cr_assert_eq(td_critnest_of_curthread(), TRACKS_SECTIONS ? 1u : 0u);
+	counter_enter();
+	cr_assert_eq(td_critnest_of_curthread(), TRACKS_SECTIONS ? 2u : 0u);
+	counter_exit();
+	critical_exit();
+	cr_assert_eq(td_critnest_of_curthread(), 0);
+}
 
 Test(freebsd, scheduler_dpcpu_arrays_and_members_sum_exactly)
 {

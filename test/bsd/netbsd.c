@@ -25,6 +25,13 @@
 /* KASSERT: counted (worker threads must not abort a Criterion test);
  * every test checks the count at its end. */
 static atomic_uint kassert_failed;
+/* Does the build track sections (MP, or a UP build with PERCPU_DEBUG=1)? */
+#if PERCPU_MP || (defined(PERCPU_DEBUG) && PERCPU_DEBUG)
+# define TRACKS_SECTIONS 1
+#else
+# define TRACKS_SECTIONS 0
+#endif
+
 #define KASSERT(x) ((x) ? (void)0 : (void)atomic_fetch_add(&kassert_failed, 1))
 
 /* ---- CPU names: dense cpu_index, cpu_lookup, CPU_INFO_FOREACH ---- */
@@ -108,20 +115,25 @@ Test(netbsd, arrays_by_ncpu_indexed_by_cpu_index_under_stress)
 	free(b.hits);
 }
 
+/* KASSERT(kpreempt_disabled()) holds inside and (where the build tracks
+ * sections: MP, UP with PERCPU_DEBUG=1) fails outside. */
 Test(netbsd, kpreempt_disabled_follows_the_sections)
 {
-#if PERCPU_MP
-	cr_assert_eq(kpreempt_disabled(), 0);
-#endif
+	percpu_t *pc = percpu_alloc(sizeof(int));
+
+	cr_assert_eq(kpreempt_disabled(), !TRACKS_SECTIONS);
 	kpreempt_disable();
 	cr_assert_neq(kpreempt_disabled(), 0);
 	kpreempt_disable();
 	kpreempt_enable();
 	cr_assert_neq(kpreempt_disabled(), 0, "still inside the outer one");
 	kpreempt_enable();
-#if PERCPU_MP
-	cr_assert_eq(kpreempt_disabled(), 0);
-#endif
+	cr_assert_eq(kpreempt_disabled(), !TRACKS_SECTIONS);
+	(void)percpu_getref(pc);
+	cr_assert_neq(kpreempt_disabled(), 0, "getref is a section");
+	percpu_putref(pc);
+	cr_assert_eq(kpreempt_disabled(), !TRACKS_SECTIONS);
+	percpu_free(pc, sizeof(int));
 }
 
 /* ---- xcall: as each CPU, inside its section ---- */
