@@ -34,6 +34,8 @@
  *	Everything is the core's (percpu/config.h): PERCPU_MP=0 for the
  *	uniprocessor build, PERCPU_MD for the port, PERCPU_UNIT_SIZE bounds
  *	the total size of all DPCPU variables of the program.  All global.
+ *	DPCPU_UP_OFFSETS=1 (global, UP only): FreeBSD's layout in the UP
+ *	build, for code that adds dpcpu_off[] itself (see UP).  Default 0.
  *
  * API (FreeBSD names and semantics; "id" is a CPU id, int or unsigned)
  *	DPCPU_DEFINE(type, name)	[= initializer];
