@@ -617,7 +617,10 @@ counter_u64_sysuninit(void *arg)
  * There is no SYSINIT here: the allocation is a constructor (GCC and
  * Clang), the one global constructor the toolkit ever makes, and only
  * where this macro asks for it.  c is never freed by it (a shared object
- * that is unloaded calls counter_u64_sysuninit(&c) itself).
+ * that is unloaded calls counter_u64_sysuninit(&c) itself).  The
+ * toolkit is then in use before main(): a program that exports
+ * (percpu_export_open(), which must come first) uses
+ * COUNTER_U64_DEFINE_EARLY instead.
  */
 #if defined(__GNUC__) || defined(__clang__)
 # define COUNTER_U64_SYSINIT(c)                                            \
