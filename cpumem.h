@@ -138,7 +138,10 @@
  *	counters_free: thread context, outside sections.  counters_read may
  *	call PERCPU_MALLOC (@scratch NULL) and waits for a CPU whose set is
  *	being updated.  enter, leave, first, next, FOREACH, counters_read_cpu
- *	and counters_zero: any context.
+ *	and counters_zero: any context (counters_zero from a signal handler
+ *	whose thread holds a section zeroes unserialized, see MEMORY
+ *	ORDERING).  Sections must not wait for other threads: fork() waits
+ *	for them (see percpu/core.h, FORK).
  *
  * SIGNALS (OpenBSD's splnet())
  *	A handler that runs while its thread is inside a section nests on the
@@ -234,8 +237,14 @@
  *	counters_zero enters each CPU's section in turn and zeroes its set
  *	with the same protocol, so it loses no update and readers never see
  *	half a zero (stronger than OpenBSD, whose zero is unserialized);
- *	called inside a section it cannot take other CPUs and falls back to
- *	OpenBSD's unserialized zero.  The generation word is never zeroed.
+ *	called inside a section (or from a signal handler whose thread is in
+ *	one, or inside percpu_enter()/percpu_leave()) it cannot take other
+ *	CPUs and falls back to OpenBSD's unserialized zero.  The generation
+ *	word is never zeroed.  A set left open by a thread that exited inside
+ *	its section (the core reports it) is closed by the next reader that
+ *	waits on it (it takes the CPU's section once, to tell a dead writer
+ *	from a slow one) or by the CPU's next outermost counters section;
+ *	its counters stay as the dead thread left them.
  *
  * BOOT MEMORY (MP)
  *	A boot handle names one static buffer, the boot CPU's (the first
@@ -266,6 +275,13 @@
  *	the instructions of code using a plain struct; `make check-up`
  *	checks it (test/up/).  Sections do not exclude real parallel threads
  *	there: a UP program runs on one core.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  */
 #ifndef CPUMEM_H
 #define CPUMEM_H
@@ -539,7 +555,8 @@ cpumem_enter(struct cpumem *cm)
 static inline void *
 cpumem_enter(struct cpumem *cm)
 {
-	return ((void *)cm); /* UP: the handle is the memory */
+	percpu_priv_up_enter(); /* nothing unless PERCPU_DEBUG=1 */
+	return ((void *)cm);	/* UP: the handle is the memory */
 }
 #endif /* PERCPU_MP */
 
@@ -564,6 +581,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 
@@ -705,6 +723,33 @@ cpumem_priv_add(uint64_t *c, unsigned int i, uint64_t v)
 	    memory_order_relaxed);
 }
 
+/*
+ * cpumem_priv_begin - open the set @c for its CPU's section holder.
+ *
+ * A set already open when the holder's section is the outermost one
+ * (depth 1) cannot be open by a live writer (sections are exclusive, and
+ * a handler or nested call of this thread would be at depth 2 or more):
+ * it was left open by a thread that exited inside its section (the core
+ * reported it; percpu/impl.h, percpu_priv_thread_exit()).  That stale
+ * generation is closed first, so that readers and this writer go on.
+ * Context, Ordering: as cpumem_priv_open().
+ * Return: the new, odd generation; 0 if an outer section of this thread
+ *         has the set open (a nested section).
+ */
+static inline uint64_t
+cpumem_priv_begin(uint64_t *c)
+{
+	uint64_t g = cpumem_priv_open(c);
+
+	if (PERCPU_UNLIKELY(g == 0) && percpu_in_section() == 1) {
+		(void)cpumem_priv_close(c,
+		    atomic_load_explicit(cpumem_priv_word(c),
+			memory_order_relaxed));
+		g = cpumem_priv_open(c);
+	}
+	return (g);
+}
+
 /* cpumem_priv_wait - one step of a reader's wait for a writer. */
 static inline void
 cpumem_priv_wait(unsigned *spins)
@@ -720,7 +765,8 @@ cpumem_priv_wait(unsigned *spins)
  *
  * Context: any thread; waits (spinning, then yielding: percpu_md_relax)
  *          while the set is being updated, so for as long as one section
- *          of its CPU lasts.
+ *          of its CPU @cpu lasts (outside a section, a long wait takes
+ *          @cpu's section once: see cpumem_priv_begin()).
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
@@ -728,7 +774,7 @@ cpumem_priv_wait(unsigned *spins)
  *           makes the re-read see that section's odd generation.
  */
 static inline void
-cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
+cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 {
 	_Atomic(uint64_t) *gen = cpumem_priv_word(c);
 	uint64_t enter, leave;
@@ -739,8 +785,21 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
 		 * cpumem_priv_close(). */
 		while (
 		    ((enter = atomic_load_explicit(gen, memory_order_acquire)) &
-			1u) != 0)
+			1u) != 0) {
+			/* A long wait: the set may have been left open by a
+			 * thread that died in its section.  Holding the CPU
+			 * tells (no live writer then); close it if so. */
+			if (spins == 100 &&
+			    percpu_priv_held() == PERCPU_NOCPU &&
+			    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
+				(void)cpumem_priv_begin(c);
+				(void)cpumem_priv_close(c,
+				    atomic_load_explicit(gen,
+					memory_order_relaxed));
+				percpu_leave();
+			}
 			cpumem_priv_wait(&spins);
+		}
 		for (i = 0; i < n; i++)
 			tmp[i] = atomic_load_explicit(
 			    cpumem_priv_word(&c[i + 1]), memory_order_relaxed);
@@ -762,7 +821,7 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
 static inline void
 cpumem_priv_zero_set(uint64_t *c, unsigned int n, int locked)
 {
-	uint64_t g = locked ? cpumem_priv_open(c) : 0;
+	uint64_t g = locked ? cpumem_priv_begin(c) : 0;
 	unsigned i;
 
 	for (i = 0; i < n; i++)
@@ -1271,7 +1330,7 @@ static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
 	ref->c = (uint64_t *)cpumem_enter(cm);
-	ref->g = cpumem_priv_open(ref->c);
+	ref->g = cpumem_priv_begin(ref->c);
 	if (PERCPU_UNLIKELY(ref->g == 0))
 		percpu_priv_fail("counters_enter: nested section on the same "
 				 "counters; block signals whose handlers "
@@ -1282,6 +1341,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
+	percpu_priv_up_enter();		 /* nothing unless PERCPU_DEBUG=1 */
 	ref->c = (uint64_t *)(void *)cm; /* UP: no generation word */
 	return (ref->c);
 }
@@ -1309,6 +1369,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
 	(void)cm;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 
@@ -1404,13 +1465,13 @@ counters_read(struct cpumem *cm, uint64_t *out, unsigned int n,
 		return;
 	}
 	if ((mem = cpumem_priv_bootmem(cm, &h)) != NULL) {
-		cpumem_priv_snap((uint64_t *)mem, tmp, n);
+		cpumem_priv_snap((uint64_t *)mem, tmp, n, percpu_cpu_first());
 		for (i = 0; i < n; i++)
 			out[i] += tmp[i];
 	} else {
 		PERCPU_FOREACH_CPU(cpu) {
-			cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), tmp,
-			    n);
+			cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), tmp, n,
+			    cpu);
 			for (i = 0; i < n; i++)
 				out[i] += tmp[i];
 		}
@@ -1475,9 +1536,9 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
 	if (!percpu_cpu_possible(cpu))
 		return (-1);
 	if ((mem = cpumem_priv_bootmem(cm, &h)) == NULL)
-		cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), out, n);
+		cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), out, n, cpu);
 	else if (cpu == percpu_cpu_first())
-		cpumem_priv_snap((uint64_t *)mem, out, n);
+		cpumem_priv_snap((uint64_t *)mem, out, n, cpu);
 	else
 		for (i = 0; i < n; i++)
 			out[i] = 0;
@@ -1501,7 +1562,10 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
  * Context: any.  Outside a section it enters each CPU's section in turn
  *          (waiting for its current holder); inside one it cannot take
  *          other CPUs and zeroes unserialized, as OpenBSD does (updates
- *          that run meanwhile may survive or be half-zeroed).
+ *          that run meanwhile may survive or be half-zeroed).  So does a
+ *          signal handler whose thread is inside a section or inside
+ *          percpu_enter()/percpu_leave(): waiting for other CPUs there
+ *          could deadlock with another such handler (it never hangs).
  * Ordering: outside a section, each CPU's zero is a generation like an
  *           update: readers see the set before or after it.
  * UP: plain stores inside percpu_enter()/percpu_leave() (splhigh()).
@@ -1510,7 +1574,10 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
 static inline void
 counters_zero(struct cpumem *cm, unsigned int n)
 {
-	int locked = percpu_in_section() == 0;
+	/* Not inside a section, nor a signal handler whose thread was
+	 * inside percpu_enter()/percpu_leave(): waiting for other CPUs
+	 * could deadlock there (two such handlers wait for each other). */
+	int locked = percpu_priv_held() == PERCPU_NOCPU;
 	void *mem, *h;
 	unsigned cpu;
 

@@ -111,6 +111,13 @@
  *	itself (subr_pcpu's sysctls): a linker set and one copy made at
  *	first use, as MP with one CPU, dpcpu_off[0] != 0 (ELF, GCC or
  *	Clang; the accessors then cost what they cost in MP).
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  *
  * HOW IT WORKS (MP)
  *	As in FreeBSD: DPCPU_DEFINE places pcpu_entry_<name> in the ELF
@@ -702,7 +709,7 @@ uma_zfree_pcpu(uma_zone_t zone, void *item)
 								    NULL)
 # define zpcpu_add(base, n) ((void)(*(base) += (n)))
 # define zpcpu_sub(base, n) ((void)(*(base) -= (n)))
-# if defined(PERCPU_DEBUG) && PERCPU_DEBUG
+# if PERCPU_DEBUG
 #  define DPCPU_PRIV_CRITICAL_ASSERT() PERCPU_ASSERT(percpu_in_section() != 0)
 # else
 #  define DPCPU_PRIV_CRITICAL_ASSERT() ((void)0)

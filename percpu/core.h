@@ -39,11 +39,34 @@
  *	interrupt shares a CPU's data in the kernel (NetBSD percpu_getref()
  *	does not block interrupts either).  It never deadlocks, including in
  *	the windows inside enter and leave.  Code that updates the same data
- *	from a handler blocks the signal around its section.
+ *	from a handler blocks the signal around its section.  A handler that
+ *	interrupted its thread inside enter or leave, and finds the current
+ *	CPU taken, uses the CPU its thread holds (after a short wait, once):
+ *	two such handlers never wait for each other's CPU.
+ *
+ * FORK
+ *	A fork child starts from consistent per-CPU data: the prepare
+ *	handler (percpu/impl.h) waits for every other thread's section to
+ *	end and holds every CPU, then the arena lock, until fork() returns
+ *	in both processes.  So sections must be short and never wait for
+ *	another thread (a lock, a condition): fork() would wait for them.
+ *	The forking thread keeps its own section in both processes.
+ *
+ * DEAD OWNERS
+ *	A thread holds CPUs under a token unique for its lifetime (not its
+ *	TLS address, which a later thread may get).  A thread that exits or
+ *	is cancelled inside a section is reported through the error handler
+ *	("thread exited inside a section on CPU %u; ..."); if the handler
+ *	returns, the CPU is released (robust-mutex style: its data stays as
+ *	the dead thread left it).  No later thread inherits the section.
  *
  * UP (PERCPU_MP=0)
  *	One CPU, id 0.  Sections are compiler barriers, a handle is the
- *	memory itself, iteration yields one CPU.  Same signatures.
+ *	memory itself, iteration yields one CPU.  Same signatures.  UP
+ *	assumes one thread of control per core plus the handlers the port
+ *	masks; a multithreaded program uses the MP build.  PERCPU_DEBUG=1
+ *	tracks sections: a second thread inside one is reported, and
+ *	percpu_in_section() gives the depth.
  *
  * ONE DEFINITION
  *	The CPU table, the arena and the error handler exist once per
@@ -286,6 +309,11 @@ struct percpu_priv_global {
 struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
+	/* The thread's owner token (written in the owner words it holds):
+	 * unique for the thread's lifetime, never reused by a later thread
+	 * (not its TLS address: a new thread may get a dead one's); 0 until
+	 * the first slow-path acquire (percpu_priv_token()). */
+	uintptr_t token;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
@@ -312,6 +340,16 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
+/*
+ * percpu_priv_held - the CPU the calling thread holds: the one of its
+ * section, else (a signal handler) one its interrupted code is taking or
+ * leaving in percpu_enter()/percpu_leave(); PERCPU_NOCPU if none.
+ *
+ * Context: any, signal handlers included.  O(possible CPUs) outside a
+ *          section.
+ */
+unsigned percpu_priv_held(void);
+uintptr_t percpu_priv_token(struct percpu_priv_td *td);
 unsigned percpu_priv_foreign(unsigned *cpu);
 uint32_t percpu_priv_pin_lost(void);
 # if PERCPU_MD == PERCPU_MD_SIM
@@ -404,7 +442,8 @@ percpu_priv_cpu_id(void)
  * percpu_enter - begin an exclusive section on the current CPU.
  *
  * Context: any thread, no registration; signal handlers (see SIGNALS
- *          above).  Not across fork() in the child for other threads.
+ *          above).  The section must not wait for another thread (see
+ *          FORK).
  * Ordering: acquire: everything the previous owner of the CPU did inside
  *           its section is visible; pairs with the release store in
  *           percpu_leave().
@@ -421,6 +460,7 @@ percpu_enter(void)
 # endif
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uint32_t s = td->state;
+	uintptr_t tok = td->token;
 	struct percpu_priv_pcpu *pc;
 	uintptr_t expect = 0;
 	unsigned cpu, idx;
@@ -437,10 +477,11 @@ percpu_enter(void)
 	cpu = percpu_priv_cpu_id();
 	idx = percpu_priv_map(&cpu);
 	pc = percpu_priv_pcpu(idx);
-	/* Acquire: pairs with the release store in percpu_leave(). */
-	if (PERCPU_LIKELY(atomic_compare_exchange_strong_explicit(&pc->owner,
-		&expect, (uintptr_t)td, memory_order_acquire,
-		memory_order_relaxed))) {
+	/* Acquire: pairs with the release store in percpu_leave().  A thread
+	 * without a token yet gets one in the slow path. */
+	if (PERCPU_LIKELY(tok != 0 &&
+		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
+		    tok, memory_order_acquire, memory_order_relaxed))) {
 		/* One store publishes CPU and depth to signal handlers. */
 		td->state = (uint32_t)idx << 16 | 1u;
 # if PERCPU_MD_HAS_IRQ
@@ -463,6 +504,10 @@ percpu_enter(void)
  *
  * Context: thread context, outside any section (a detected error
  *          otherwise: the handler is called and PERCPU_NOCPU returned).
+ *          A signal handler whose thread was inside percpu_enter() or
+ *          percpu_leave() counts as inside that section: detected when
+ *          it would wait (instead of deadlocking with another thread's
+ *          handler doing the same).
  * Ordering: as percpu_enter().
  * UP: a compiler barrier; @cpu must be 0.
  * Return: @cpu, or PERCPU_NOCPU if @cpu is not a possible CPU or the
@@ -488,7 +533,10 @@ percpu_enter_cpu(unsigned cpu)
 		percpu_md_irq_t irq = percpu_md_irq_save();
 
 		cpu = percpu_priv_acquire_slow(td, cpu);
-		td->irq = irq;
+		if (cpu == PERCPU_NOCPU)
+			percpu_md_irq_restore(irq);
+		else
+			td->irq = irq;
 		return (cpu);
 	}
 # else
@@ -573,7 +621,7 @@ percpu_curcpu(void)
 /*
  * percpu_in_section - the section depth of the calling thread.
  *
- * UP: always 0 (sections are not tracked).
+ * UP: 0 (sections are not tracked); with PERCPU_DEBUG=1 the depth too.
  */
 static inline unsigned
 percpu_in_section(void)
@@ -807,6 +855,39 @@ percpu_leave(void)
 	if (--percpu_priv_up.depth == 0)
 		percpu_md_irq_restore(percpu_priv_up.irq);
 }
+# elif PERCPU_DEBUG
+/*
+ * UP, PERCPU_DEBUG=1: sections are tracked (percpu/impl.h): the calling
+ * thread's depth (percpu_in_section()), and on hosted builds the thread
+ * inside, so that a second thread entering while another one is inside is
+ * reported through the error handler (UP assumes one thread of control
+ * per core).  Not instruction-for-instruction plain code any more.
+ */
+void percpu_priv_up_dbg_enter(void);
+void percpu_priv_up_dbg_leave(void);
+unsigned percpu_priv_up_dbg_depth(void);
+
+static inline unsigned
+percpu_enter(void)
+{
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	if (cpu != 0)
+		return (PERCPU_NOCPU);
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline void
+percpu_leave(void)
+{
+	percpu_priv_up_dbg_leave();
+}
 # else
 static inline unsigned
 percpu_enter(void)
@@ -835,10 +916,44 @@ percpu_curcpu(void)
 	return (0);
 }
 
+/*
+ * UP: 0 (sections are not tracked), except with PERCPU_DEBUG=1: the
+ * calling thread's depth (the interrupt-masking depth on firmware), so
+ * that KASSERT(kpreempt_disabled())-style checks work.
+ */
 static inline unsigned
 percpu_in_section(void)
 {
+# if PERCPU_DEBUG && PERCPU_MD_HAS_IRQ
+	return (percpu_priv_up.depth);
+# elif PERCPU_DEBUG
+	return (percpu_priv_up_dbg_depth());
+# else
 	return (0);
+# endif
+}
+
+/*
+ * percpu_priv_up_enter / percpu_priv_up_leave - the sections of the UP
+ * faces that are plain code (cpumem_enter, counters_enter, the word
+ * updates): nothing, except with PERCPU_DEBUG=1 where they are tracked
+ * as percpu_enter()/percpu_leave() are (firmware with an interrupt mask:
+ * not tracked, they do not mask).
+ */
+static inline void
+percpu_priv_up_enter(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_enter();
+# endif
+}
+
+static inline void
+percpu_priv_up_leave(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_leave();
+# endif
 }
 
 static inline unsigned
@@ -899,7 +1014,9 @@ percpu_local_ptr(void *h)
 static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
+	percpu_priv_up_enter();
 	*(uint64_t *)h += v;
+	percpu_priv_up_leave();
 }
 
 static inline uint64_t

@@ -7,6 +7,7 @@
 #   $(BUILD)/test-bsd-<variant>-<cc>  mp, sim, up with gcc and clang
 #   $(BUILD)/test-bsd-<variant>-asan  mp, sim with ASan+UBSan (clang)
 #   $(BUILD)/test-bsd-upoff-gcc       UP with DPCPU_UP_OFFSETS=1
+#   $(BUILD)/test-bsd-updebug-gcc     UP with PERCPU_DEBUG=1
 #   make check-compat                 every compat header alone, MP and UP
 
 BSD_NAMES   = netbsd openbsd freebsd
@@ -32,6 +33,9 @@ $(foreach v,mp sim up,$(foreach c,$(CC_LIST),\
   $(eval $(call bsd_rule,$(v),$(c),$(c),$(OPT)))))
 $(foreach v,mp sim,$(eval $(call bsd_rule,$(v),asan,clang,-O1 -g $(SAN))))
 $(eval $(call bsd_rule,upoff,gcc,gcc,$(OPT)))
+# UP with PERCPU_DEBUG=1 (tracked sections: kpreempt_disabled(), the
+# td_critnest shim and zpcpu_*_protected checks are meaningful).
+$(eval $(call bsd_rule,updebug,$(firstword $(CC_LIST)),$(firstword $(CC_LIST)),$(OPT)))
 
 # Each compat header alone, as the kernel file's first include.
 .PHONY: check-compat

@@ -372,7 +372,7 @@ Test(percpu, getref_returns_current_cpu_slot)
 	unsigned cpu = percpu_curcpu();
 
 	cr_assert_eq(p, percpu_ptr(pc->pc_base, cpu));
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 1u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 1u : 0u);
 	percpu_putref(pc);
 	cr_assert_eq(percpu_in_section(), 0);
 	percpu_free(pc, sizeof(long));
@@ -699,7 +699,7 @@ Test(percpu, nested_sections_over_two_objects)
 
 	cr_assert_eq(pa, percpu_ptr(a->pc_base, cpu));
 	cr_assert_eq(pb, percpu_ptr(b->pc_base, cpu), "same CPU when nested");
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 2u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 2u : 0u);
 	*pa = 7;
 	pb[63] = 9;
 	percpu_putref(b);
@@ -739,8 +739,8 @@ Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
 	p = percpu_getref(sig_pc);
 	cr_assert_eq(raise(SIGUSR1), 0); /* delivered before raise returns */
 	cr_assert_eq(sig_slot, p, "the handler shares the held CPU's slot");
-	cr_assert_eq(sig_depth, PERCPU_MP ? 2u : 0u);
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 1u : 0u);
+	cr_assert_eq(sig_depth, PERCPU_MP || PERCPU_DEBUG ? 2u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 1u : 0u);
 	percpu_putref(sig_pc);
 	cr_assert_eq(percpu_in_section(), 0);
 	percpu_free(sig_pc, sizeof(long));
@@ -840,9 +840,13 @@ hold_a_cpu(void *arg)
 
 	(void)percpu_enter();
 	atomic_store(state, 1);
-	while (atomic_load(state) != 2)
+	while (atomic_load(state) < 2)
 		sched_yield();
 	percpu_leave();
+	/* Still running at fork: ThreadSanitizer reports a thread that
+	 * ended unjoined before fork() as leaked in the child. */
+	while (atomic_load(state) != 3)
+		sched_yield();
 	return (NULL);
 }
 
@@ -859,6 +863,18 @@ check_all(void *p, void *arg, struct cpu_info *ci)
 	cr_assert_eq(*(long *)p, *(long *)arg, "CPU %u", cpu_index(ci));
 }
 
+/* fork() waits for the sections of other threads: the holder leaves when
+ * fork begins (this prepare handler runs before the toolkit's, which was
+ * registered earlier). */
+static atomic_int *fork_holder;
+
+static void
+release_holder(void)
+{
+	if (fork_holder != NULL)
+		atomic_store(fork_holder, 2);
+}
+
 Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 {
 	percpu_t *pc = percpu_alloc(sizeof(long));
@@ -869,8 +885,10 @@ Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 	pid_t pid;
 
 	percpu_foreach(pc, set_all, &parent);
-	/* Another thread holds a CPU at fork time: the child must not
-	 * inherit that lock (the thread does not exist there). */
+	fork_holder = &state;
+	cr_assert_eq(pthread_atfork(release_holder, NULL, NULL), 0);
+	/* Another thread holds a CPU when fork is called: the child must
+	 * not inherit that lock (the thread does not exist there). */
 	cr_assert_eq(pthread_create(&th, NULL, hold_a_cpu, &state), 0);
 	while (atomic_load(&state) != 1)
 		sched_yield();
@@ -885,10 +903,10 @@ Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 			bad += *(long *)percpu_ptr(pc->pc_base, cpu) != child;
 		_exit(bad == 0 ? 0 : 1);
 	}
+	atomic_store(&state, 3);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	percpu_foreach(pc, check_all, &parent);
-	atomic_store(&state, 2);
 	cr_assert_eq(pthread_join(th, NULL), 0);
 	percpu_free(pc, sizeof(long));
 }

@@ -46,7 +46,7 @@ fb_advance_ms(int64_t ms)
 #define td_critnest_of_curthread() percpu_in_section()
 
 /* Does the build track sections (MP, or a UP build with PERCPU_DEBUG=1)? */
-#if PERCPU_MP || (defined(PERCPU_DEBUG) && PERCPU_DEBUG)
+#if PERCPU_MP || PERCPU_DEBUG
 # define TRACKS_SECTIONS 1
 #else
 # define TRACKS_SECTIONS 0

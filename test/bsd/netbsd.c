@@ -26,7 +26,7 @@
  * every test checks the count at its end. */
 static atomic_uint kassert_failed;
 /* Does the build track sections (MP, or a UP build with PERCPU_DEBUG=1)? */
-#if PERCPU_MP || (defined(PERCPU_DEBUG) && PERCPU_DEBUG)
+#if PERCPU_MP || PERCPU_DEBUG
 # define TRACKS_SECTIONS 1
 #else
 # define TRACKS_SECTIONS 0
