@@ -82,6 +82,9 @@ SUITES += $(BUILD)/test-$(1)-asan
 endef
 $(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
 
+# BSD kernel-shaped consumers through the compat trees (test/bsd.mk).
+include test/bsd.mk
+
 suites: $(SUITES)
 
 # ---- Examples ----

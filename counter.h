@@ -32,6 +32,8 @@
  *			CLOCK_MONOTONIC.  Elsewhere define it,
  *			or counter_ratecheck() is not available.  Tests use
  *			it to drive the clock by hand.
+ *	COUNTER_HZ	ticks per second of counter_ticks() (FreeBSD's hz);
+ *			default 1000.  Global.
  *
  * API (FreeBSD names and semantics)
  *	counter_u64_t counter_u64_alloc(int flags)
@@ -66,14 +68,28 @@
  *		Define `counter_u64_t c` (file scope; may be preceded by
  *		static) that works with no allocation call: from main(), from
  *		constructors, from any thread.  See EARLY COUNTERS.
+ *	COUNTER_U64_SYSINIT(c)
+ *		After `counter_u64_t c;` at file scope: c is allocated before
+ *		main() (a constructor, GCC and Clang).
+ *	void counter_u64_sysinit(void *cp) / counter_u64_sysuninit(void *cp)
+ *		Allocate / free (and NULL) the counter at cp, as FreeBSD's
+ *		SYSINIT/SYSUNINIT handlers.
  *	int64_t counter_ratecheck(struct counter_rate *cr, int64_t limit)
- *		Count one event in a one-second window.  Return: 0 while the
+ *		Count one event in the current window.  Return: 0 while the
  *		window's events are within @limit; -1 once they are over it;
  *		when a new window starts after a window that went over the
  *		limit, the number of events of that previous window (> 0).
- *		struct counter_rate: cr_rate is a counter (allocated, or an
- *		early one), every other field zero (a static or memset-zero
- *		struct).
+ *		Either FreeBSD's older visible struct counter_rate (cr_rate a
+ *		counter, allocated or early; cr_lock, cr_ticks, cr_over int,
+ *		zero or cr_ticks = ticks; a one-second window of hz ticks),
+ *	struct counter_rate *counter_rate_alloc(int flags, int period)
+ *	uint64_t counter_rate_get(struct counter_rate *cr)
+ *	void counter_rate_free(struct counter_rate *cr)
+ *		or the current page's allocated one: a window of @period
+ *		seconds; get is the current window's events.
+ *	int counter_ticks(void)  COUNTER_HZ
+ *		FreeBSD's ticks and hz (int ticks since an arbitrary start,
+ *		wrapping; compat/freebsd/sys/kernel.h names them ticks, hz).
  *
  * MEMORY ORDERING
  *	Adds are relaxed atomic read-modify-writes: they order nothing else.
@@ -201,12 +217,19 @@ _Static_assert(offsetof(struct counter_priv_slot, cs_count) == 0,
  * counter_u64_t is a pointer too. */
 typedef struct counter_priv_slot *counter_u64_t;
 
-/* counter_ratecheck() state; FreeBSD's field names.  Zero-initialize. */
+/*
+ * counter_ratecheck() state: FreeBSD's visible struct, its field names and
+ * types (code that sets cr_ticks = ticks keeps its unit).  Zero-initialize
+ * and set cr_rate, or use counter_rate_alloc().  The int fields are
+ * accessed with GCC/Clang atomic builtins (relaxed; the lock acquire and
+ * release), as FreeBSD's atomic(9) ops on them.
+ */
 struct counter_rate {
-	counter_u64_t cr_rate;	   /* events in the current window */
-	atomic_int cr_lock;	   /* try-lock of the window reset */
-	_Atomic(int64_t) cr_ticks; /* window start, COUNTER_RATE_NOW_NS() */
-	atomic_int cr_over;	   /* -1 once over the limit in this window */
+	counter_u64_t cr_rate; /* events in the current window */
+	volatile int cr_lock;  /* bit 0: try-lock of the window reset; bit 1:
+				  made by counter_rate_alloc() */
+	int cr_ticks;	       /* window start, in ticks (counter_ticks()) */
+	int cr_over;	       /* -1 once over the limit in this window */
 };
 
 /* ---- Allocation ---- */
@@ -598,21 +621,166 @@ counter_priv_array_zero(counter_u64_t *a, size_t n)
  counter_priv_array_copy((a), (uint64_t *)(void *)(dstp), (size_t)(n))
 #define COUNTER_ARRAY_ZERO(a, n) counter_priv_array_zero((a), (size_t)(n))
 
+/* ---- System initialization (FreeBSD SYSINIT users) ---- */
+
+/*
+ * counter_u64_sysinit - allocate the counter *(counter_u64_t *)@arg
+ * (M_WAITOK), as FreeBSD's SYSINIT handler of COUNTER_U64_SYSINIT.
+ *
+ * Context: thread context (or a constructor).
+ * UP: the same.
+ */
+static inline void
+counter_u64_sysinit(void *arg)
+{
+	*(counter_u64_t *)arg = counter_u64_alloc(M_WAITOK);
+}
+
+/*
+ * counter_u64_sysuninit - free the counter *(counter_u64_t *)@arg (the
+ * SYSUNINIT half), leaving NULL.
+ *
+ * Context: thread context; nothing may still use the counter.
+ * UP: the same.
+ */
+static inline void
+counter_u64_sysuninit(void *arg)
+{
+	counter_u64_free(*(counter_u64_t *)arg);
+	*(counter_u64_t *)arg = NULL;
+}
+
+/*
+ * COUNTER_U64_SYSINIT(c) - after `counter_u64_t c;` at file scope:
+ * allocate c before main() runs, FreeBSD's SYSINIT at SI_SUB_COUNTER.
+ * There is no SYSINIT here: the allocation is a constructor (GCC and
+ * Clang), the one global constructor the toolkit ever makes, and only
+ * where this macro asks for it.  c is never freed by it (a shared object
+ * that is unloaded calls counter_u64_sysuninit(&c) itself).  The
+ * toolkit is then in use before main(): a program that exports
+ * (percpu_export_open(), which must come first) uses
+ * COUNTER_U64_DEFINE_EARLY instead.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+# define COUNTER_U64_SYSINIT(c)                                            \
+  static void counter_priv_sysinit_##c(void) __attribute__((constructor)); \
+  static void counter_priv_sysinit_##c(void)                               \
+  {                                                                        \
+   counter_u64_sysinit(&(c));                                              \
+  }                                                                        \
+  struct counter_priv_sysinit_##c
+#endif
+
 /* ---- Rate check ---- */
 
 #ifdef COUNTER_RATE_NOW_NS
-/* The window of counter_ratecheck(), in COUNTER_RATE_NOW_NS() units. */
-# define COUNTER_PRIV_RATE_WINDOW ((int64_t)1000000000)
+/* FreeBSD's hz: ticks per second of counter_ticks() (global). */
+# ifndef COUNTER_HZ
+#  define COUNTER_HZ 1000
+# endif
+# if COUNTER_HZ < 1 || COUNTER_HZ > 1000000000 || 1000000000 % COUNTER_HZ != 0
+#  error "counter.h: COUNTER_HZ must divide 1000000000"
+# endif
+
+/*
+ * counter_ticks - FreeBSD's ticks: COUNTER_RATE_NOW_NS() in units of
+ * 1/COUNTER_HZ s, wrapping as an int (compare differences, as FreeBSD).
+ * The compat tree (compat/freebsd/sys/kernel.h) names it ticks, and
+ * COUNTER_HZ hz.
+ *
+ * Context: any.
+ */
+static inline int
+counter_ticks(void)
+{
+	uint64_t t = (uint64_t)(COUNTER_RATE_NOW_NS()) /
+	    (uint64_t)(1000000000 / COUNTER_HZ);
+
+	return ((int)(uint32_t)t);
+}
+
+/* The int fields of struct counter_rate: FreeBSD's atomic(9) on ints. */
+# if defined(__GNUC__) || defined(__clang__)
+static inline int
+counter_priv_ld(const volatile int *p)
+{
+	return (__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static inline void
+counter_priv_st(volatile int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* Release: the window reset before the unlock; pairs with the acquire of
+ * counter_priv_trylock(). */
+static inline void
+counter_priv_unlock(volatile int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Acquire: pairs with counter_priv_unlock() of the previous reset. */
+static inline int
+counter_priv_trylock(volatile int *p, int old, int v)
+{
+	return (__atomic_compare_exchange_n(p, &old, v, 0, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED));
+}
+# elif !PERCPU_MP
+/* UP with another compiler: one thread of control, plain accesses. */
+static inline int
+counter_priv_ld(const volatile int *p)
+{
+	return (*p);
+}
+
+static inline void
+counter_priv_st(volatile int *p, int v)
+{
+	*p = v;
+}
+
+static inline void
+counter_priv_unlock(volatile int *p, int v)
+{
+	*p = v;
+}
+
+static inline int
+counter_priv_trylock(volatile int *p, int old, int v)
+{
+	if (*p != old)
+		return (0);
+	*p = v;
+	return (1);
+}
+# else
+#  error "counter.h: the MP build of counter_ratecheck() needs GCC or Clang"
+# endif
+
+# define COUNTER_PRIV_RATE_LOCKED 1
+# define COUNTER_PRIV_RATE_ALLOCATED 2
+
+/* What counter_rate_alloc() returns: the visible struct and the period. */
+struct counter_priv_rate {
+	struct counter_rate cpr_cr; /* first: the handle is its address */
+	int cpr_period;		    /* seconds */
+};
 
 /*
  * counter_ratecheck - count one event of @cr and compare the current
- * one-second window's events with @limit.
+ * window's events with @limit.  The window is one second (hz ticks) for
+ * a struct the caller set up, the period of counter_rate_alloc()
+ * otherwise.
  *
  * Context: thread context (the window reset zeroes the counter).
- * Ordering: the window reset is guarded by a try-lock (acquire CAS,
- *           release store); a thread that loses it while the window
- *           expires neither waits nor counts (FreeBSD does the same).
- * UP: the same code; the atomics are uncontended.
+ * Ordering: the window reset is guarded by a try-lock (acquire CAS in
+ *           counter_priv_trylock(), release in counter_priv_unlock());
+ *           a thread that loses it while the window expires neither waits
+ *           nor counts (FreeBSD does the same).
+ * UP: the same code; nothing contends.
  * Return: 0 while the window's events are within @limit; -1 once they
  *         are over it; when this call starts a new window and the
  *         previous window went over @limit, that window's number of
@@ -621,48 +789,121 @@ counter_priv_array_zero(counter_u64_t *a, size_t n)
 static inline int64_t
 counter_ratecheck(struct counter_rate *cr, int64_t limit)
 {
-	int64_t val, now;
-	int unlocked = 0;
+	int64_t val = counter_priv_ld(&cr->cr_over);
+	int now = counter_ticks();
+	int l = counter_priv_ld(&cr->cr_lock) & ~COUNTER_PRIV_RATE_LOCKED;
+	unsigned window = COUNTER_HZ;
 
-	val = atomic_load_explicit(&cr->cr_over, memory_order_relaxed);
-	now = COUNTER_RATE_NOW_NS();
-	if (now - atomic_load_explicit(&cr->cr_ticks, memory_order_relaxed) >=
-	    COUNTER_PRIV_RATE_WINDOW) {
+	if ((l & COUNTER_PRIV_RATE_ALLOCATED) != 0)
+		window =
+		    (unsigned)((const struct counter_priv_rate *)(void *)cr)
+			->cpr_period *
+		    (unsigned)COUNTER_HZ;
+	if ((unsigned)now - (unsigned)counter_priv_ld(&cr->cr_ticks) >=
+	    window) {
 		/* Try the lock only if it looks free: no RMW storm at the
 		 * window's end. */
-		if (atomic_load_explicit(&cr->cr_lock, memory_order_relaxed) !=
-			0 ||
-		    !atomic_compare_exchange_strong_explicit(&cr->cr_lock,
-			&unlocked, 1, memory_order_acquire,
-			memory_order_relaxed))
+		if ((counter_priv_ld(&cr->cr_lock) &
+			COUNTER_PRIV_RATE_LOCKED) != 0 ||
+		    !counter_priv_trylock(&cr->cr_lock, l,
+			l | COUNTER_PRIV_RATE_LOCKED))
 			return (val);
-		/* Acquire above: pairs with the release below of the
-		 * previous reset; re-check, it may have just run. */
-		if (now -
-			atomic_load_explicit(&cr->cr_ticks,
-			    memory_order_relaxed) >=
-		    COUNTER_PRIV_RATE_WINDOW) {
+		/* Re-check: another thread may have just reset it. */
+		if ((unsigned)now - (unsigned)counter_priv_ld(&cr->cr_ticks) >=
+		    window) {
 			val = (int64_t)counter_u64_fetch(cr->cr_rate);
 			counter_u64_zero(cr->cr_rate);
-			atomic_store_explicit(&cr->cr_over, 0,
-			    memory_order_relaxed);
-			atomic_store_explicit(&cr->cr_ticks, now,
-			    memory_order_relaxed);
+			counter_priv_st(&cr->cr_over, 0);
+			counter_priv_st(&cr->cr_ticks, now);
 			if (val <= limit)
 				val = 0;
 		}
-		/* Release: the reset before the unlock; pairs with the
-		 * acquire CAS above. */
-		atomic_store_explicit(&cr->cr_lock, 0, memory_order_release);
+		counter_priv_unlock(&cr->cr_lock, l);
 	}
 	counter_u64_add(cr->cr_rate, 1);
-	if (atomic_load_explicit(&cr->cr_over, memory_order_relaxed) != 0)
+	if (counter_priv_ld(&cr->cr_over) != 0)
 		return (-1);
 	if ((int64_t)counter_u64_fetch(cr->cr_rate) > limit) {
-		atomic_store_explicit(&cr->cr_over, -1, memory_order_relaxed);
+		counter_priv_st(&cr->cr_over, -1);
 		val = -1;
 	}
 	return (val);
+}
+
+/*
+ * counter_rate_alloc - a rate check with a window of @period seconds
+ * (period * hz ticks; FreeBSD's page says only "the time period to check
+ * the rate"), starting now.
+ *
+ * Context: thread context.
+ * UP: the same.
+ * Return: the handle; NULL with M_NOWAIT when memory ran out; M_WAITOK
+ *         never returns NULL (error handler, then abort()).  A @period
+ *         below 1 is a detected error (NULL).
+ */
+static inline struct counter_rate *
+counter_rate_alloc(int flags, int period)
+{
+	struct counter_priv_rate *r;
+
+	if (period < 1) {
+		percpu_priv_fail("counter_rate_alloc: period %d: must be at "
+				 "least 1 second",
+		    period);
+		return (NULL);
+	}
+	r = (struct counter_priv_rate *)percpu_priv_malloc(sizeof(*r));
+	if (r == NULL && (flags & M_NOWAIT) != 0)
+		return (NULL);
+	if (r == NULL) {
+		percpu_priv_fail("counter_rate_alloc: out of memory");
+		percpu_priv_panic("counter_rate_alloc: out of memory");
+	}
+	memset(r, 0, sizeof(*r));
+	r->cpr_cr.cr_rate = counter_u64_alloc(flags);
+	if (r->cpr_cr.cr_rate == NULL) {
+		percpu_priv_free(r);
+		return (NULL);
+	}
+	r->cpr_period = period;
+	r->cpr_cr.cr_ticks = counter_ticks();
+	r->cpr_cr.cr_lock = COUNTER_PRIV_RATE_ALLOCATED;
+	return (&r->cpr_cr);
+}
+
+/*
+ * counter_rate_get - the events of @cr's current window.
+ *
+ * Context: any thread.
+ * Return: the count (not a snapshot; see counter_u64_fetch()).
+ */
+static inline uint64_t
+counter_rate_get(struct counter_rate *cr)
+{
+	return (counter_u64_fetch(cr->cr_rate));
+}
+
+/*
+ * counter_rate_free - release a counter_rate_alloc() handle.
+ *
+ * Context: thread context; nothing may still use @cr.
+ * Return: nothing.  NULL is a no-op; a struct the caller set up itself is
+ *         a detected error (nothing is freed).
+ */
+static inline void
+counter_rate_free(struct counter_rate *cr)
+{
+	if (cr == NULL)
+		return;
+	if ((counter_priv_ld(&cr->cr_lock) & COUNTER_PRIV_RATE_ALLOCATED) ==
+	    0) {
+		percpu_priv_fail(
+		    "counter_rate_free: not a counter_rate_alloc() "
+		    "handle");
+		return;
+	}
+	counter_u64_free(cr->cr_rate);
+	percpu_priv_free(cr);
 }
 #endif /* COUNTER_RATE_NOW_NS */
 

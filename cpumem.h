@@ -45,9 +45,15 @@
  *	PERCPU_UNIT_SIZE  bytes each CPU owns per arena chunk: the largest
  *			cpumem or counters object (see the limits below).
  *	CPUMEM_NO_POOL=1  leave out the minimal pool(9) (struct pool,
- *			pool_init/get/put, PR_* flags) and with it
- *			cpumem_get/cpumem_put, for programs that have a pool
- *			of their own under those names.  Default 0.
+ *			pool_init/get/put, PR_* flags), for programs that have
+ *			a pool of their own under those names (OpenBSD's
+ *			subr_pool.c).  cpumem_get/cpumem_put then take the
+ *			program's struct pool and read its item size,
+ *			alignment and name as pp->pr_size, pp->pr_align and
+ *			pp->pr_wchan (OpenBSD's fields), or through
+ *			CPUMEM_POOL_SIZE(pp), CPUMEM_POOL_ALIGN(pp) and
+ *			CPUMEM_POOL_NAME(pp) if the program defines them.
+ *			Default 0.
  *
  * API (OpenBSD names and semantics; "(ext)" marks additions)
  *   Per-CPU memory, cpumem_get(9):
@@ -56,7 +62,9 @@
  *		One item of @pp's size per possible CPU, zero-filled.
  *	struct cpumem *cpumem_malloc(size_t sz, int type)
  *	void cpumem_free(struct cpumem *cm, int type, size_t sz)
- *		@sz zero-filled bytes per possible CPU.  @type is any int
+ *		@sz zero-filled bytes per possible CPU, each CPU's copy
+ *		aligned to the cache line (PERCPU_CACHELINE, 64: OpenBSD
+ *		rounds to CACHELINESIZE).  @type is any int
  *		(the port's M_DEVBUF ...): recorded, and checked with @sz at
  *		free in every build.
  *	struct cpumem *cpumem_malloc_ncpus(struct cpumem *bootcm, size_t sz,
@@ -104,7 +112,10 @@
  *	    uint64_t *scratch)
  *		out[i] = the sum over CPUs of counter i; each CPU's set is
  *		read as a consistent snapshot.  @scratch: n words, or NULL
- *		(then it is PERCPU_MALLOC'ed for the call).
+ *		(then it is PERCPU_MALLOC'ed for the call).  The pre-2023
+ *		three-argument form counters_read(cm, out, n) is accepted
+ *		too (a macro picks by the argument count; the function
+ *		itself is the four-argument one).
  *	int counters_read_cpu(struct cpumem *cm, unsigned cpu, uint64_t *out,
  *	    unsigned n)  (ext)
  *		One CPU's set, consistent.
@@ -195,9 +206,9 @@
  *	others:
  *	  "counters_read: out of memory for %u counters": @out stays zero.
  *	  "pool_init: %s: size 0", "pool_init: %s: alignment %u is not a
- *	  power of two up to 16", "pool_init: %s: custom allocators are not
- *	  supported": the pool keeps its other settings (alignment: natural).
- *	UP: a handle that is no allocation at all is not recognized (the
+ *	  power of two up to 64" (PERCPU_CACHELINE), "pool_init: %s: custom
+ *allocators are not supported": the pool keeps its other settings (alignment:
+ *natural). UP: a handle that is no allocation at all is not recognized (the
  *	handle is the memory); passing boot memory to a free is undefined
  *	there, as in OpenBSD.
  *
@@ -347,8 +358,8 @@ cpumem_priv_tagged(size_t sz)
 
 /*
  * Arena alignment of an object of @size bytes (@align 0: natural).  At
- * least 8, so an arena handle is never odd (odd means boot memory), and
- * at most 16 (what the UP allocator guarantees).
+ * least 8, so an arena handle is never odd (odd means boot memory); at
+ * most PERCPU_CACHELINE (pool_init() checks it).
  */
 static inline size_t
 cpumem_priv_align(size_t size, size_t align)
@@ -833,7 +844,9 @@ cpumem_priv_zero_set(uint64_t *c, unsigned int n, int locked)
  * Context: thread context.
  * UP: the same.
  * Return: nothing.  @align (0 = natural) must be a power of two up to
- *         16; @ipl and @flags are ignored; @palloc must be NULL.
+ *         PERCPU_CACHELINE (64: OpenBSD's pool caches ask for
+ *         CACHELINESIZE); @ipl and @flags are ignored; @palloc must be
+ *         NULL.
  */
 static inline void
 pool_init(struct pool *pp, size_t size, unsigned int align, int ipl, int flags,
@@ -846,10 +859,10 @@ pool_init(struct pool *pp, size_t size, unsigned int align, int ipl, int flags,
 	pp->pr_wchan = wchan != NULL ? wchan : "pool";
 	if (size == 0)
 		percpu_priv_fail("pool_init: %s: size 0", pp->pr_wchan);
-	if (align > 16 || (align & (align - 1)) != 0)
+	if (align > PERCPU_CACHELINE || (align & (align - 1)) != 0)
 		percpu_priv_fail("pool_init: %s: alignment %u is not a power "
-				 "of two up to 16",
-		    pp->pr_wchan, align);
+				 "of two up to %u",
+		    pp->pr_wchan, align, (unsigned)PERCPU_CACHELINE);
 	else
 		pp->pr_align = align;
 	if (palloc != NULL)
@@ -858,8 +871,15 @@ pool_init(struct pool *pp, size_t size, unsigned int align, int ipl, int flags,
 		    pp->pr_wchan);
 }
 
+/* Extra bytes of an over-aligned item (beyond max_align_t), else 0. */
+static inline size_t
+cpumem_priv_pool_pad(const struct pool *pp)
+{
+	return (pp->pr_align > _Alignof(max_align_t) ? pp->pr_align : 0);
+}
+
 /*
- * pool_get - one item of @pp.
+ * pool_get - one item of @pp, aligned as pool_init() asked.
  *
  * Context: thread context.
  * Return: the item (zero-filled with PR_ZERO).  Out of memory: NULL with
@@ -868,8 +888,18 @@ pool_init(struct pool *pp, size_t size, unsigned int align, int ipl, int flags,
 static inline void *
 pool_get(struct pool *pp, int flags)
 {
-	void *v = percpu_priv_malloc(pp->pr_size != 0 ? pp->pr_size : 1);
+	size_t a = cpumem_priv_pool_pad(pp);
+	void *v = percpu_priv_malloc((pp->pr_size != 0 ? pp->pr_size : 1) + a);
 
+	if (v != NULL && a != 0) {
+		/* Over-aligned: the item starts at the next multiple of the
+		 * alignment (at least 16 bytes in, since PERCPU_MALLOC gives
+		 * max_align_t alignment), the block's address just before. */
+		char *item = (char *)v + (a - (uintptr_t)v % a);
+
+		memcpy(item - sizeof(v), &v, sizeof(v));
+		v = item;
+	}
 	if (v == NULL) {
 		if ((flags & PR_NOWAIT) == 0)
 			percpu_priv_fail("pool_get: %s: out of memory",
@@ -893,13 +923,17 @@ pool_put(struct pool *pp, void *v)
 		percpu_priv_fail("pool_put: %s: NULL item", pp->pr_wchan);
 		return;
 	}
+	if (cpumem_priv_pool_pad(pp) != 0)
+		memcpy(&v, (char *)v - sizeof(v), sizeof(v));
 	percpu_priv_free(v);
 }
+#endif /* !CPUMEM_NO_POOL */
 
 /* ---- Derived operations: written once on top of the core ---- */
 
 /*
- * cpumem_get - one zero-filled item of @pp's size for every possible CPU.
+ * cpumem_priv_get - one zero-filled item of @size bytes aligned to @align
+ * (0: natural) for every possible CPU; @name names the pool in errors.
  *
  * The items are not taken from the pool: they are one arena allocation of
  * the item size, so each CPU's item lies in its own unit (the pool gives
@@ -910,53 +944,102 @@ pool_put(struct pool *pp, void *v)
  * Return: the handle; NULL only if the error handler returns.
  */
 static inline struct cpumem *
+cpumem_priv_get(size_t size, size_t align, const char *name)
+{
+	void *h = NULL;
+
+	if (align <= PERCPU_CACHELINE && (align & (align - 1)) == 0)
+		h = percpu_priv_zalloc(size, cpumem_priv_align(size, align));
+	if (h == NULL)
+		percpu_priv_fail("cpumem_get: %s: cannot reserve %zu bytes "
+				 "aligned to %zu on every CPU (limit %zu)",
+		    name, size, align, (size_t)PERCPU_UNIT_SIZE);
+	return ((struct cpumem *)h);
+}
+
+/*
+ * cpumem_priv_put - release a cpumem_priv_get(@size) handle.
+ *
+ * Context: thread context; no section may still use @cm.
+ * UP: the same checks (a pointer that is no allocation is undetected).
+ * Return: nothing.  A wrong item size is a detected error and frees
+ *         nothing.
+ */
+static inline void
+cpumem_priv_put(size_t size, const char *name, struct cpumem *cm)
+{
+	size_t actual = 0;
+	int rc;
+
+	if (cm == NULL) {
+		percpu_priv_fail("cpumem_put: %s: NULL handle", name);
+		return;
+	}
+#if PERCPU_MP
+	if (cpumem_priv_isboot(cm)) {
+		percpu_priv_fail("cpumem_put: %s: boot memory cannot be freed",
+		    name);
+		return;
+	}
+#endif
+	rc = percpu_priv_zfree(cm, size, &actual);
+	if (rc == PERCPU_PRIV_ESIZE)
+		percpu_priv_fail("cpumem_put: %s: item size %zu does not match "
+				 "the allocated size %zu",
+		    name, size, actual);
+	else if (rc != PERCPU_PRIV_OK)
+		percpu_priv_fail("cpumem_put: %s: not a cpumem_get() handle",
+		    name);
+}
+
+#if !CPUMEM_NO_POOL
+/*
+ * cpumem_get - one zero-filled item of @pp's size for every possible CPU.
+ *
+ * Context: thread context.
+ * UP: one item.
+ * Return: the handle; NULL only if the error handler returns.
+ */
+static inline struct cpumem *
 cpumem_get(struct pool *pp)
 {
-	void *h = percpu_priv_zalloc(pp->pr_size,
-	    cpumem_priv_align(pp->pr_size, pp->pr_align));
-
-	if (h == NULL)
-		percpu_priv_fail("cpumem_get: %s: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu)",
-		    pp->pr_wchan, pp->pr_size, (size_t)PERCPU_UNIT_SIZE);
-	return ((struct cpumem *)h);
+	return (cpumem_priv_get(pp->pr_size, pp->pr_align, pp->pr_wchan));
 }
 
 /*
  * cpumem_put - release a cpumem_get(@pp) handle.
  *
  * Context: thread context; no section may still use @cm.
- * UP: the same checks (a pointer that is no allocation is undetected).
  * Return: nothing.  A wrong pool (item size) is a detected error and frees
  *         nothing.
  */
 static inline void
 cpumem_put(struct pool *pp, struct cpumem *cm)
 {
-	size_t actual = 0;
-	int rc;
-
-	if (cm == NULL) {
-		percpu_priv_fail("cpumem_put: %s: NULL handle", pp->pr_wchan);
-		return;
-	}
-# if PERCPU_MP
-	if (cpumem_priv_isboot(cm)) {
-		percpu_priv_fail("cpumem_put: %s: boot memory cannot be freed",
-		    pp->pr_wchan);
-		return;
-	}
-# endif
-	rc = percpu_priv_zfree(cm, pp->pr_size, &actual);
-	if (rc == PERCPU_PRIV_ESIZE)
-		percpu_priv_fail("cpumem_put: %s: item size %zu does not match "
-				 "the allocated size %zu",
-		    pp->pr_wchan, pp->pr_size, actual);
-	else if (rc != PERCPU_PRIV_OK)
-		percpu_priv_fail("cpumem_put: %s: not a cpumem_get() handle",
-		    pp->pr_wchan);
+	cpumem_priv_put(pp->pr_size, pp->pr_wchan, cm);
 }
-#endif /* !CPUMEM_NO_POOL */
+#else /* CPUMEM_NO_POOL */
+/*
+ * The program's own struct pool: cpumem_get/put read its item size,
+ * alignment and name through these (OpenBSD's field names by default;
+ * define them before including cpumem.h for other names).  Macros, as the
+ * struct is only known to the program.
+ */
+# ifndef CPUMEM_POOL_SIZE
+#  define CPUMEM_POOL_SIZE(pp) ((size_t)(pp)->pr_size)
+# endif
+# ifndef CPUMEM_POOL_ALIGN
+#  define CPUMEM_POOL_ALIGN(pp) ((size_t)(pp)->pr_align)
+# endif
+# ifndef CPUMEM_POOL_NAME
+#  define CPUMEM_POOL_NAME(pp) ((const char *)(pp)->pr_wchan)
+# endif
+# define cpumem_get(pp)                                        \
+  cpumem_priv_get(CPUMEM_POOL_SIZE(pp), CPUMEM_POOL_ALIGN(pp), \
+      CPUMEM_POOL_NAME(pp))
+# define cpumem_put(pp, cm) \
+  cpumem_priv_put(CPUMEM_POOL_SIZE(pp), CPUMEM_POOL_NAME(pp), (cm))
+#endif /* CPUMEM_NO_POOL */
 
 /*
  * cpumem_malloc - @sz zero-filled bytes for every possible CPU.
@@ -981,9 +1064,8 @@ cpumem_malloc(size_t sz, int type)
 		return (NULL);
 	}
 	tsz = cpumem_priv_tagged(sz);
-	h = sz <= max ?
-	    (char *)percpu_priv_zalloc(tsz, cpumem_priv_align(tsz, 0)) :
-	    NULL;
+	h = sz <= max ? (char *)percpu_priv_zalloc(tsz, PERCPU_CACHELINE) :
+			NULL;
 	if (h == NULL) {
 		percpu_priv_fail("cpumem_malloc: cannot reserve %zu bytes on "
 				 "every CPU (limit %zu)",
@@ -1416,6 +1498,25 @@ counters_read(struct cpumem *cm, uint64_t *out, unsigned int n,
 	percpu_leave();
 }
 #endif /* PERCPU_MP */
+
+/*
+ * counters_read(cm, out, n) - the pre-2023 three-argument form (OpenBSD
+ * before scratch): the four-argument function with @scratch NULL.  The
+ * macro picks by the argument count; counters_read without arguments
+ * (its address) is the four-argument function.
+ */
+#define CPUMEM_PRIV_ARG5(a, b, c, d, e, ...) e
+#define counters_read(...)                                       \
+ CPUMEM_PRIV_ARG5(__VA_ARGS__, counters_read, cpumem_priv_read3, \
+     counters_read_needs_3_or_4_arguments)                       \
+ (__VA_ARGS__)
+
+/* The three-argument form. */
+static inline void
+cpumem_priv_read3(struct cpumem *cm, uint64_t *out, unsigned int n)
+{
+	counters_read(cm, out, n, NULL);
+}
 
 /*
  * counters_read_cpu - (ext) CPU @cpu's @n counters as a consistent

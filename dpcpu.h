@@ -6,7 +6,7 @@
  * USAGE
  *	In exactly one .c file of the program (the one that defines the
  *	toolkit's state; it must include dpcpu.h, or the link fails naming
- *	dpcpu_off / dpcpu_priv_init):
+ *	dpcpu_priv_off / dpcpu_priv_init):
  *
  *		#define PERCPU_IMPLEMENTATION
  *		#include "dpcpu.h"
@@ -34,6 +34,8 @@
  *	Everything is the core's (percpu/config.h): PERCPU_MP=0 for the
  *	uniprocessor build, PERCPU_MD for the port, PERCPU_UNIT_SIZE bounds
  *	the total size of all DPCPU variables of the program.  All global.
+ *	DPCPU_UP_OFFSETS=1 (global, UP only): FreeBSD's layout in the UP
+ *	build, for code that adds dpcpu_off[] itself (see UP).  Default 0.
  *
  * API (FreeBSD names and semantics; "id" is a CPU id, int or unsigned)
  *	DPCPU_DEFINE(type, name)	[= initializer];
@@ -62,8 +64,9 @@
  *	DPCPU_NAME(name)  the template's symbol, pcpu_entry_<name>.
  *	uintptr_t dpcpu_off[id]
  *		CPU id's copy of any variable is at its template address +
- *		dpcpu_off[id]; 0 for an id that is not a possible CPU.  Read it
- *		only after a DPCPU accessor ran.
+ *		dpcpu_off[id]; 0 for an id that is not a possible CPU (and
+ *		never for a possible one).  Read-only; reading it makes the
+ *		copies first.  UP: needs DPCPU_UP_OFFSETS=1 (see UP).
  *	curcpu		the current CPU id (the held one inside a section)
  *	mp_maxid	the highest possible CPU id
  *	mp_ncpus	the number of possible CPUs
@@ -102,6 +105,12 @@
  *	the id accessors check that id is 0 and use the same variable,
  *	critical sections are compiler barriers, curcpu is 0, mp_maxid 0,
  *	mp_ncpus 1.  No section, no linker set, no table, no ELF needed.
+ *	There the CPU's offset would be 0, which FreeBSD code reads as "no
+ *	CPU", so dpcpu_off does not compile.  DPCPU_UP_OFFSETS=1 (global)
+ *	gives the UP build FreeBSD's layout for code that adds dpcpu_off[]
+ *	itself (subr_pcpu's sysctls): a linker set and one copy made at
+ *	first use, as MP with one CPU, dpcpu_off[0] != 0 (ELF, GCC or
+ *	Clang; the accessors then cost what they cost in MP).
  *	UP assumes one thread of control per core, plus the handlers the
  *	port masks (or the program blocks around sections): two threads that
  *	use the toolkit at the same time lose updates silently, even on a
@@ -123,12 +132,17 @@
  *	in uintptr_t.  The implementation adds one byte to the set so that it
  *	exists in a program without DPCPU variables.
  *
- *	Types without typeof: DPCPU_DEFINE and DPCPU_DECLARE also declare
+ *	Types: the MP accessors cast to a pointer to __typeof__ of the
+ *	template object (GCC and Clang, which the MP build needs anyway), so
+ *	that every form FreeBSD code uses works: DPCPU_GET(a[i])++,
+ *	DPCPU_PTR(s.m), DPCPU_ID_PTR(id, a) (a pointer to the whole array),
+ *	DPCPU_ID_GET(id, s.a[2]).  The UP build needs no type: the accessors
+ *	are the object itself.  DPCPU_DEFINE and DPCPU_DECLARE also declare
  *	`typedef type dpcpu_priv_type_<name>` (a typedef may be repeated
- *	with the same type in C11), and the accessors cast to a pointer to
- *	it.  The typedef is also what makes `static DPCPU_DEFINE` an error
- *	in every compiler, with or without -Werror ("multiple storage
- *	classes"): FreeBSD's leading `struct _hack;` only draws a warning.
+ *	with the same type in C11): that is what makes `static DPCPU_DEFINE`
+ *	an error in every compiler, with or without -Werror ("multiple
+ *	storage classes"): FreeBSD's leading `struct _hack;` only draws a
+ *	warning.
  *	DPCPU_SUM and DPCPU_VARSUM pick a summing function with _Generic on
  *	the template's type (all standard arithmetic types; anything else
  *	does not compile, as FreeBSD's += would not).
@@ -192,7 +206,18 @@
 #define DPCPU_NAME(n) pcpu_entry_##n
 #define DPCPU_PRIV_TYPE(n) dpcpu_priv_type_##n
 
-#if PERCPU_MP
+/* DPCPU_UP_OFFSETS=1: the UP build keeps a linker set and a copy, as MP
+ * with one CPU (see UP).  Global. */
+#ifndef DPCPU_UP_OFFSETS
+# define DPCPU_UP_OFFSETS 0
+#endif
+#if PERCPU_MP || DPCPU_UP_OFFSETS
+# define DPCPU_PRIV_SET 1
+#else
+# define DPCPU_PRIV_SET 0
+#endif
+
+#if DPCPU_PRIV_SET
 # if !defined(__ELF__)
 #  error \
       "dpcpu.h: the MP build needs an ELF target (__start_/__stop_ linker-set symbols); build with PERCPU_MP=0"
@@ -276,7 +301,7 @@ critical_exit(void)
 	percpu_leave();
 }
 
-#if PERCPU_MP
+#if DPCPU_PRIV_SET
 /* ---- MP: the state, defined once in the implementation block ---- */
 
 /*
@@ -292,7 +317,7 @@ struct dpcpu_priv_global {
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
-extern uintptr_t dpcpu_off[PERCPU_MAXCPU];
+extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 
 void dpcpu_priv_init(void);
 
@@ -313,6 +338,25 @@ dpcpu_priv_ready(void)
 }
 
 /*
+ * dpcpu_priv_offsets - FreeBSD's dpcpu_off[]: the copies exist first, so
+ * that code which reads the offsets itself (subr_pcpu's sysctls) sees them
+ * even before any accessor ran.
+ *
+ * Context: any (see CONTEXT).
+ * Ordering: acquire (dpcpu_priv_ready()).
+ * Return: the array, indexed by CPU id; 0 for an id that is not a
+ *         possible CPU.
+ */
+static inline const uintptr_t *
+dpcpu_priv_offsets(void)
+{
+	dpcpu_priv_ready();
+	return (dpcpu_priv_off);
+}
+
+# define dpcpu_off (dpcpu_priv_offsets())
+
+/*
  * dpcpu_priv_id_ptr - CPU @cpu's instance of the variable whose template
  * is at @var (a variable or a member of one).
  *
@@ -327,13 +371,13 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
 	uintptr_t a = (uintptr_t)var, off;
 
 	dpcpu_priv_ready();
-	if (PERCPU_UNLIKELY(cpu >= PERCPU_MAXCPU || dpcpu_off[cpu] == 0)) {
+	if (PERCPU_UNLIKELY(cpu >= PERCPU_MAXCPU || dpcpu_priv_off[cpu] == 0)) {
 		percpu_priv_fail("DPCPU_ID_PTR: CPU %u is not a possible CPU "
 				 "(mp_maxid %u)",
 		    cpu, percpu_maxcpu() - 1u);
 		return ((void *)a);
 	}
-	off = dpcpu_off[cpu];
+	off = dpcpu_priv_off[cpu];
 	if (PERCPU_UNLIKELY(a - dpcpu_priv_g.start >=
 		dpcpu_priv_g.stop - dpcpu_priv_g.start)) {
 		percpu_priv_fail(
@@ -352,11 +396,19 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
 }
 
-# define DPCPU_PTR(n) ((DPCPU_PRIV_TYPE(n) *)dpcpu_priv_cur_ptr(&DPCPU_NAME(n)))
-# define DPCPU_ID_PTR(id, n) \
-  ((DPCPU_PRIV_TYPE(n) *)dpcpu_priv_id_ptr(&DPCPU_NAME(n), (unsigned)(id)))
+/*
+ * Typed with __typeof__ of the template object, as FreeBSD's _DPCPU_PTR:
+ * @n may be a variable, an element (a[i]) or a member (s.m, s.a[2]) of
+ * one.  (The MP build needs GCC or Clang already; __typeof__ is their
+ * spelling that -pedantic accepts.)
+ */
+# define DPCPU_PTR(n) \
+  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_cur_ptr(&DPCPU_NAME(n)))
+# define DPCPU_ID_PTR(id, n)                                      \
+  ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_id_ptr(&DPCPU_NAME(n), \
+      (unsigned)(id)))
 
-#else /* !PERCPU_MP */
+#else /* !DPCPU_PRIV_SET */
 
 /* UP: id must be 0; evaluated once, then the variable itself is used. */
 static inline int
@@ -380,7 +432,12 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
 # define DPCPU_ID_PTR(id, n) \
   ((void)dpcpu_priv_up_id((unsigned)(id)), &DPCPU_NAME(n))
 
-#endif /* PERCPU_MP */
+/* Here the variable is the CPU's copy: its offset would be 0, which
+ * FreeBSD code reads as "no CPU".  Code that adds dpcpu_off[] itself
+ * builds with DPCPU_UP_OFFSETS=1 (see UP); elsewhere it does not compile. */
+# define dpcpu_off dpcpu_off_needs_DPCPU_UP_OFFSETS_1_in_a_UP_build
+
+#endif /* DPCPU_PRIV_SET */
 
 #define DPCPU_GET(n) (*DPCPU_PTR(n))
 #define DPCPU_SET(n, v) (*DPCPU_PTR(n) = (v))
@@ -466,18 +523,217 @@ dpcpu_priv_zero(const volatile void *var, size_t size)
 
 #define DPCPU_ZERO(n) dpcpu_priv_zero(&DPCPU_NAME(n), sizeof(DPCPU_NAME(n)))
 
+/* ---- zpcpu(9) and the pcpu zones of uma(9) ---- */
+
+/* malloc(9) flags, FreeBSD's values (as counter.h). */
+#ifndef M_NOWAIT
+# define M_NOWAIT 0x0001
+#endif
+#ifndef M_WAITOK
+# define M_WAITOK 0x0002
+#endif
+#ifndef M_ZERO
+# define M_ZERO 0x0100
+#endif
+
+/* uma(9): zone flags and alignments (an alignment is a mask, size - 1). */
+#define UMA_ZONE_PCPU 0x8000
+#define UMA_ALIGN_PTR ((int)sizeof(void *) - 1)
+#define UMA_ALIGN_LONG ((int)sizeof(long) - 1)
+#define UMA_ALIGN_INT ((int)sizeof(int) - 1)
+#define UMA_ALIGN_SHORT ((int)sizeof(short) - 1)
+#define UMA_ALIGN_CHAR 0
+#define UMA_ALIGN_CACHE (0 - 1) /* PERCPU_CACHELINE */
+
+typedef int (*uma_ctor)(void *mem, int size, void *arg, int flags);
+typedef void (*uma_dtor)(void *mem, int size, void *arg);
+typedef int (*uma_init)(void *mem, int size, int flags);
+typedef void (*uma_fini)(void *mem, int size);
+
+/* A zone: only pcpu zones (UMA_ZONE_PCPU) exist here. */
+struct uma_zone {
+	const char *uz_name;
+	size_t uz_size;
+	size_t uz_align; /* bytes, a power of two up to PERCPU_CACHELINE */
+	int uz_flags;
+};
+typedef struct uma_zone *uma_zone_t;
+
+/* FreeBSD's generic pcpu zones (implementation block). */
+extern struct uma_zone dpcpu_priv_pcpu_zones[5];
+#define pcpu_zone_4 (&dpcpu_priv_pcpu_zones[0])
+#define pcpu_zone_8 (&dpcpu_priv_pcpu_zones[1])
+#define pcpu_zone_16 (&dpcpu_priv_pcpu_zones[2])
+#define pcpu_zone_32 (&dpcpu_priv_pcpu_zones[3])
+#define pcpu_zone_64 (&dpcpu_priv_pcpu_zones[4])
+
+/*
+ * uma_zcreate - a pcpu zone of @size-byte items (only UMA_ZONE_PCPU
+ * zones: their items are per-CPU, the arena's).
+ *
+ * Context: thread context.
+ * UP: the same.
+ * Return: the zone; NULL after a detected error: @flags without
+ *         UMA_ZONE_PCPU, a ctor/dtor/init/fini (not supported), @size 0
+ *         or over PERCPU_UNIT_SIZE, @align not a mask of a power of two.
+ */
+static inline uma_zone_t
+uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
+    uma_init uminit, uma_fini fini, int align, uint32_t flags)
+{
+	size_t a =
+	    align == UMA_ALIGN_CACHE ? PERCPU_CACHELINE : (size_t)align + 1u;
+	uma_zone_t z;
+
+	if ((flags & UMA_ZONE_PCPU) == 0 || ctor != NULL || dtor != NULL ||
+	    uminit != NULL || fini != NULL) {
+		percpu_priv_fail("uma_zcreate: %s: only UMA_ZONE_PCPU zones "
+				 "without ctor, dtor, init or fini",
+		    name);
+		return (NULL);
+	}
+	if (size == 0 || size > PERCPU_UNIT_SIZE || align < -1 ||
+	    (a & (a - 1)) != 0 || a > PERCPU_CACHELINE) {
+		percpu_priv_fail("uma_zcreate: %s: size %zu, align mask %d: "
+				 "unsupported",
+		    name, size, align);
+		return (NULL);
+	}
+	z = (uma_zone_t)percpu_priv_malloc(sizeof(*z));
+	if (z == NULL) {
+		percpu_priv_fail("uma_zcreate: %s: out of memory", name);
+		return (NULL);
+	}
+	z->uz_name = name;
+	z->uz_size = size;
+	z->uz_align = a < 8 ? 8 : a;
+	z->uz_flags = (int)flags;
+	return (z);
+}
+
+/*
+ * uma_zdestroy - release a uma_zcreate() zone (its items first).
+ *
+ * Context: thread context.
+ */
+static inline void
+uma_zdestroy(uma_zone_t zone)
+{
+	percpu_priv_free(zone);
+}
+
+/*
+ * uma_zalloc_pcpu - one item of the pcpu zone @zone: zero on every
+ * possible CPU (M_ZERO implied), each CPU's copy in its own unit.  The
+ * result is a zpcpu base: zpcpu_get(), zpcpu_get_cpu() reach the copies.
+ *
+ * Context: thread context.
+ * UP: one zeroed item.
+ * Return: the base; NULL with M_NOWAIT when memory ran out; M_WAITOK
+ *         never returns NULL (error handler, then abort()).
+ */
+static inline void *
+uma_zalloc_pcpu(uma_zone_t zone, int flags)
+{
+	void *h;
+
+	if ((zone->uz_flags & UMA_ZONE_PCPU) == 0) {
+		percpu_priv_fail("uma_zalloc_pcpu: %s: not a pcpu zone",
+		    zone->uz_name);
+		return (NULL);
+	}
+	h = percpu_priv_zalloc(zone->uz_size, zone->uz_align);
+	if (h != NULL || (flags & M_NOWAIT) != 0)
+		return (h);
+	percpu_priv_fail("uma_zalloc_pcpu: %s: M_WAITOK: out of per-CPU memory",
+	    zone->uz_name);
+	percpu_priv_panic("uma_zalloc_pcpu: M_WAITOK: out of per-CPU memory");
+}
+
+/*
+ * uma_zfree_pcpu - give back an item of @zone.
+ *
+ * Context: thread context; nothing may still use @item.
+ * Return: nothing.  NULL is a no-op; an item of another size is a
+ *         detected error (nothing is freed).
+ */
+static inline void
+uma_zfree_pcpu(uma_zone_t zone, void *item)
+{
+	size_t actual = 0;
+
+	if (item == NULL)
+		return;
+	if (percpu_priv_zfree(item, zone->uz_size, &actual) != PERCPU_PRIV_OK)
+		percpu_priv_fail("uma_zfree_pcpu: %s: %p is not an item of "
+				 "this zone",
+		    zone->uz_name, item);
+}
+
+/*
+ * zpcpu(9), over a uma_zalloc_pcpu() base @base (a typed pointer):
+ *	zpcpu_get(base)		the current CPU's copy (the held one inside
+ *				a section; else the one the thread runs on,
+ *				which may change at once)
+ *	zpcpu_get_cpu(base, cpu)	CPU @cpu's copy (an id), NULL if @cpu
+ *				is not a possible CPU
+ *	zpcpu_add(base, n) / zpcpu_sub(base, n)
+ *				add to / subtract from the current CPU's copy
+ *				of an integer: a relaxed atomic RMW, so that a
+ *				migration loses nothing (FreeBSD's arm64 and
+ *				riscv model); never lost, any context
+ *	zpcpu_add_protected / zpcpu_sub_protected / zpcpu_set_protected(base, n)
+ *				the same inside a critical section (asserted
+ *				where the build tracks sections); set stores
+ *	Word rule: a zpcpu item is atomic-from-everyone: update it only
+ *	through these (or atomics), never with a plain read-modify-write
+ *	outside a section.  UP: plain operations on the one copy.
+ */
+#if PERCPU_MP
+# define zpcpu_get(base) \
+  ((__typeof__(base))percpu_local_ptr((void *)(uintptr_t)(base)))
+# define zpcpu_get_cpu(base, cpu) \
+  ((__typeof__(base))percpu_ptr((void *)(uintptr_t)(base), (unsigned)(cpu)))
+# define zpcpu_add(base, n) \
+  ((void)__atomic_fetch_add(zpcpu_get(base), (n), __ATOMIC_RELAXED))
+# define zpcpu_sub(base, n) \
+  ((void)__atomic_fetch_sub(zpcpu_get(base), (n), __ATOMIC_RELAXED))
+# define DPCPU_PRIV_CRITICAL_ASSERT() PERCPU_ASSERT(percpu_in_section() != 0)
+# define zpcpu_set_protected(base, n) \
+  (DPCPU_PRIV_CRITICAL_ASSERT(),      \
+      __atomic_store_n(zpcpu_get(base), (n), __ATOMIC_RELAXED))
+#else
+# define zpcpu_get(base) (base)
+# define zpcpu_get_cpu(base, cpu)                                            \
+  (percpu_ptr((void *)(uintptr_t)(base), (unsigned)(cpu)) != NULL ? (base) : \
+								    NULL)
+# define zpcpu_add(base, n) ((void)(*(base) += (n)))
+# define zpcpu_sub(base, n) ((void)(*(base) -= (n)))
+# if PERCPU_DEBUG
+#  define DPCPU_PRIV_CRITICAL_ASSERT() PERCPU_ASSERT(percpu_in_section() != 0)
+# else
+#  define DPCPU_PRIV_CRITICAL_ASSERT() ((void)0)
+# endif
+# define zpcpu_set_protected(base, n) \
+  (DPCPU_PRIV_CRITICAL_ASSERT(), (void)(*(base) = (n)))
+#endif
+#define zpcpu_add_protected(base, n) \
+ (DPCPU_PRIV_CRITICAL_ASSERT(), zpcpu_add(base, n))
+#define zpcpu_sub_protected(base, n) \
+ (DPCPU_PRIV_CRITICAL_ASSERT(), zpcpu_sub(base, n))
+
 #endif /* DPCPU_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(DPCPU_IMPL_H)
 #define DPCPU_IMPL_H
-#if PERCPU_MP
+#if DPCPU_PRIV_SET
 # if PERCPU_MD_HOSTED
 #  include <pthread.h>
 # endif
 
 struct dpcpu_priv_global dpcpu_priv_g;
-uintptr_t dpcpu_off[PERCPU_MAXCPU];
+uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 
 # if !PERCPU_MD_HOSTED && (defined(__GNUC__) || defined(__clang__))
 /* Firmware: PERCPU_UNIT_SIZE as an absolute symbol, so that
@@ -499,8 +755,10 @@ extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
 
 # if PERCPU_MD_HOSTED
 static pthread_once_t dpcpu_priv_once = PTHREAD_ONCE_INIT;
-# else
+# elif PERCPU_MP
 static atomic_int dpcpu_priv_once; /* percpu/spin.h */
+# else
+static int dpcpu_priv_once; /* UP: one thread of control */
 # endif
 
 static void
@@ -522,7 +780,7 @@ dpcpu_priv_init_once(void)
 		char *copy = (char *)percpu_ptr(dpcpu_priv_g.base, cpu);
 
 		memcpy(copy, __start_set_dpcpu, bytes);
-		dpcpu_off[cpu] = (uintptr_t)copy - start;
+		dpcpu_priv_off[cpu] = (uintptr_t)copy - start;
 	}
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
@@ -536,9 +794,23 @@ dpcpu_priv_init(void)
 {
 # if PERCPU_MD_HOSTED
 	(void)pthread_once(&dpcpu_priv_once, dpcpu_priv_init_once);
-# else
+# elif PERCPU_MP
 	percpu_priv_once(&dpcpu_priv_once, dpcpu_priv_init_once);
+# else
+	if (!dpcpu_priv_once) {
+		dpcpu_priv_once = 1;
+		dpcpu_priv_init_once();
+	}
 # endif
 }
-#endif /* PERCPU_MP */
+#endif /* DPCPU_PRIV_SET */
+
+/* The pcpu zones of uma(9) (see dpcpu.h, ZPCPU). */
+struct uma_zone dpcpu_priv_pcpu_zones[5] = {
+    {"pcpu-4", 4, 4, UMA_ZONE_PCPU},
+    {"pcpu-8", 8, 8, UMA_ZONE_PCPU},
+    {"pcpu-16", 16, 16, UMA_ZONE_PCPU},
+    {"pcpu-32", 32, 16, UMA_ZONE_PCPU},
+    {"pcpu-64", 64, 16, UMA_ZONE_PCPU},
+};
 #endif /* PERCPU_IMPLEMENTATION */

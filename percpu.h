@@ -53,6 +53,27 @@
  *		consistent read of a multi-word slot).  xcflags is accepted
  *		and ignored (there are no IPLs here).
  *	unsigned cpu_index(const struct cpu_info *ci)
+ *		NetBSD's dense index, [0, ncpu), ascending with the CPU id
+ *		(ids may be sparse; the id is ci->ci_index).
+ *	struct cpu_info *cpu_lookup(unsigned idx)
+ *		The CPU of index @idx, NULL for idx >= ncpu.
+ *	struct cpu_info *percpu_curcpu_info(void)
+ *		NetBSD's curcpu() (the held CPU inside a section).
+ *	CPU_INFO_ITERATOR cii; for (CPU_INFO_FOREACH(cii, ci)) ...
+ *		Every CPU, in cpu_index() order.
+ *	kpreempt_disable() / kpreempt_enable() / int kpreempt_disabled()
+ *		An exclusive section on this CPU (percpu_enter/leave) and
+ *		its test, for KASSERTs (UP: see kpreempt_disabled()).
+ *	uint64_t xc_broadcast(unsigned flags, xcfunc_t f, void *a1, void *a2)
+ *	uint64_t xc_unicast(unsigned flags, xcfunc_t f, void *a1, void *a2,
+ *	    struct cpu_info *ci)
+ *	void xc_wait(uint64_t where)
+ *		xcall(9): f(a1, a2) runs as each CPU (as @ci), inside that
+ *		CPU's exclusive section, synchronously; xc_wait returns at
+ *		once.  Thread context, outside any section.
+ *	The kernel globals curcpu() and ncpu, whose names would clash with
+ *	FreeBSD's curcpu (dpcpu.h), come from the compat tree:
+ *	-I<toolkit>/compat/netbsd, <sys/cpu.h> (README, Porting kernel code).
  *	void *percpu_getptr_remote(percpu_t *pc, struct cpu_info *ci)
  *	void percpu_traverse_enter(void) / percpu_traverse_exit(void)
  *		Storage never moves here, so these are no-ops kept for source
@@ -121,15 +142,113 @@ struct percpu {
 /* ---- The face: a few lines each over the core ---- */
 
 /*
- * cpu_index - the id of the CPU @ci describes.
+ * cpu_index - NetBSD's index of the CPU @ci describes: dense, in
+ * [0, ncpu) even where the CPU ids are sparse (ascending with the id), so
+ * that arrays sized by ncpu may be indexed by it.  The CPU id itself is
+ * ci->ci_index (percpu/core.h).
  *
  * Context: any.
- * Return: an id in [0, percpu_maxcpu()).
+ * UP: 0.
+ * Return: an index in [0, percpu_ncpus()).
  */
 static inline unsigned
 cpu_index(const struct cpu_info *ci)
 {
-	return (ci->ci_index);
+	return (ci->ci_unit);
+}
+
+/*
+ * cpu_lookup - the descriptor of the CPU whose cpu_index() is @idx.
+ *
+ * Context: any.
+ * UP: the one CPU for @idx 0.
+ * Return: the descriptor, or NULL if @idx >= ncpu.
+ */
+static inline struct cpu_info *
+cpu_lookup(unsigned idx)
+{
+#if PERCPU_MP
+	if (idx >= percpu_ncpus())
+		return (NULL);
+	return (&percpu_priv_g.ci[idx]);
+#else
+	return (idx == 0 ? percpu_cpu_info(0) : NULL);
+#endif
+}
+
+/*
+ * percpu_curcpu_info - NetBSD's curcpu(): the descriptor of the CPU the
+ * caller holds (inside a section: kpreempt_disable(), percpu_getref(),
+ * an xcall), else of the CPU it runs on now (stale at once).
+ *
+ * Context: any.
+ * UP: the one CPU.
+ * Return: never NULL.
+ */
+static inline struct cpu_info *
+percpu_curcpu_info(void)
+{
+	return (percpu_cpu_info(percpu_curcpu()));
+}
+
+/*
+ * CPU_INFO_FOREACH(cii, ci) - NetBSD's walk over every CPU, the inside of
+ * a for: `for (CPU_INFO_FOREACH(cii, ci)) body`.  @ci takes each
+ * descriptor in cpu_index() order; @cii is a CPU_INFO_ITERATOR.
+ */
+typedef unsigned CPU_INFO_ITERATOR;
+#define CPU_INFO_FOREACH(cii, ci) \
+ (cii) = 0, (ci) = cpu_lookup(0); \
+ (ci) != NULL;                    \
+ (ci) = cpu_lookup(++(cii))
+
+/*
+ * kpreempt_disable - stay on this CPU until kpreempt_enable(): an
+ * exclusive section (percpu_enter()), so curcpu() and the slots of
+ * percpu_getref() stay this CPU's, and no other thread gets the CPU.
+ *
+ * Context: anywhere, signal handlers included; nestable.
+ * Ordering: acquire; pairs with kpreempt_enable() of the CPU's previous
+ *           holder.
+ * UP: a compiler barrier.
+ */
+static inline void
+kpreempt_disable(void)
+{
+	(void)percpu_enter();
+}
+
+/*
+ * kpreempt_enable - end the innermost kpreempt_disable().
+ *
+ * Context: the thread that disabled.
+ * Ordering: release; pairs with the next holder's kpreempt_disable().
+ * UP: a compiler barrier.
+ */
+static inline void
+kpreempt_enable(void)
+{
+	percpu_leave();
+}
+
+/*
+ * kpreempt_disabled - is the caller inside a section (kpreempt_disable,
+ * percpu_getref, an xcall, any face's section)?  For KASSERTs.
+ *
+ * Context: any.
+ * UP: the section depth where the UP build tracks it (PERCPU_DEBUG=1);
+ *     otherwise 1: one thread of control is never preempted by another
+ *     user of the toolkit (see the README, UP).
+ * Return: nonzero inside a section.
+ */
+static inline int
+kpreempt_disabled(void)
+{
+#if PERCPU_MP || PERCPU_DEBUG
+	return (percpu_in_section() != 0);
+#else
+	return (1);
+#endif
 }
 
 /*
@@ -329,7 +448,85 @@ percpu_foreach_xcall(percpu_t *pc, unsigned xcflags, percpu_callback_t cb,
 static inline void *
 percpu_getptr_remote(percpu_t *pc, struct cpu_info *ci)
 {
-	return (percpu_ptr(pc->pc_base, cpu_index(ci)));
+	return (percpu_ptr(pc->pc_base, ci->ci_index));
+}
+
+/* ---- xcall(9): run a function as each CPU ---- */
+
+typedef void (*xcfunc_t)(void *, void *);
+
+/* Flags: accepted and ignored (there are no IPLs here). */
+#define XC_HIGHPRI 0x01u
+#define XC_HIGHPRI_IPL(ipl) (XC_HIGHPRI | ((unsigned)(ipl) << 8))
+
+/*
+ * percpu_priv_xc_on - run @func(@arg1, @arg2) as CPU @cpu: inside that
+ * CPU's exclusive section, so curcpu() is that CPU, percpu_getref()
+ * returns its slots, and the call is serialized with its own sections.
+ *
+ * Return: 0, or -1 if the section could not be entered (a detected
+ *         error: the caller is inside a section).
+ */
+static inline int
+percpu_priv_xc_on(unsigned cpu, xcfunc_t func, void *arg1, void *arg2)
+{
+	if (percpu_enter_cpu(cpu) == PERCPU_NOCPU)
+		return (-1);
+	func(arg1, arg2);
+	percpu_leave();
+	return (0);
+}
+
+/*
+ * xc_broadcast - run @func(@arg1, @arg2) as every CPU, one after the
+ * other, in ascending id; returns when all have run.
+ *
+ * Context: thread context, outside any section (NetBSD: not with
+ *          preemption disabled); @func must not sleep; it runs inside
+ *          the CPU's section and may nest others (percpu_getref()).
+ * Ordering: each call is inside that CPU's section: acquire before,
+ *           release after (pairs with the CPU's own holders).
+ * UP: one call between compiler barriers.
+ * Return: a ticket for xc_wait() (the calls are already done).
+ */
+static inline uint64_t
+xc_broadcast(unsigned flags, xcfunc_t func, void *arg1, void *arg2)
+{
+	unsigned cpu;
+
+	(void)flags;
+	PERCPU_FOREACH_CPU(cpu) {
+		if (percpu_priv_xc_on(cpu, func, arg1, arg2) != 0)
+			break;
+	}
+	return (1);
+}
+
+/*
+ * xc_unicast - run @func(@arg1, @arg2) as the CPU @ci describes.
+ *
+ * Context, Ordering, UP: as xc_broadcast().
+ * Return: a ticket for xc_wait() (the call is already done).
+ */
+static inline uint64_t
+xc_unicast(unsigned flags, xcfunc_t func, void *arg1, void *arg2,
+    struct cpu_info *ci)
+{
+	(void)flags;
+	(void)percpu_priv_xc_on(ci->ci_index, func, arg1, arg2);
+	return (1);
+}
+
+/*
+ * xc_wait - wait for the cross-call @where: the calls here are
+ * synchronous, so it returns at once.
+ *
+ * Context: thread context.
+ */
+static inline void
+xc_wait(uint64_t where)
+{
+	(void)where;
 }
 
 /* Storage never moves here: nothing to hold off.  NetBSD compatibility. */

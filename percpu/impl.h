@@ -1149,8 +1149,9 @@ percpu_priv_sim_place(struct percpu_priv_td *td)
 
 /*
  * UP: no table, no arena.  An allocation is PERCPU_MALLOC'ed memory with
- * its size recorded in a header before it, so that a free with the wrong
- * size is still detected.
+ * its size (and the block's start) recorded in a header before it, so
+ * that a free with the wrong size is still detected.  Alignments up to
+ * PERCPU_CACHELINE are kept by starting the data that far into the block.
  */
 struct cpu_info percpu_priv_ci0 = {0, 0};
 
@@ -1275,7 +1276,10 @@ percpu_priv_up_dbg_depth(void)
 # endif
 
 union percpu_priv_uphdr {
-	size_t size;
+	struct {
+		size_t size;
+		void *block; /* what PERCPU_PRIV_UP_ALLOC returned */
+	} h;
 	max_align_t align;
 };
 
@@ -1283,17 +1287,25 @@ void *
 percpu_priv_zalloc(size_t size, size_t align)
 {
 	union percpu_priv_uphdr *hp;
+	size_t pad;
+	char *block;
 
-	if (size == 0 || size > PERCPU_UNIT_SIZE ||
-	    align > sizeof(union percpu_priv_uphdr) ||
+	if (size == 0 || size > PERCPU_UNIT_SIZE || align > PERCPU_CACHELINE ||
 	    (align & (align - 1)) != 0 || percpu_priv_zalloc_fault())
 		return (NULL);
-	hp =
-	    (union percpu_priv_uphdr *)PERCPU_PRIV_UP_ALLOC(sizeof(*hp) + size);
-	if (hp == NULL)
+	/* The block is max_align_t-aligned, so is the data after the
+	 * header; a stricter alignment moves both up by less than @align. */
+	pad = align > _Alignof(max_align_t) ? align - _Alignof(max_align_t) : 0;
+	block = (char *)PERCPU_PRIV_UP_ALLOC(pad + sizeof(*hp) + size);
+	if (block == NULL)
 		return (NULL);
+	if (pad != 0)
+		pad =
+		    (align - ((uintptr_t)block + sizeof(*hp)) % align) % align;
+	hp = (union percpu_priv_uphdr *)(void *)(block + pad);
 	memset(hp + 1, 0, size);
-	hp->size = size;
+	hp->h.size = size;
+	hp->h.block = block;
 	return (hp + 1);
 }
 
@@ -1304,12 +1316,12 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 
 	if (h == NULL)
 		return (PERCPU_PRIV_ENOENT);
-	if (hp->size != size) {
+	if (hp->h.size != size) {
 		if (actual != NULL)
-			*actual = hp->size;
+			*actual = hp->h.size;
 		return (PERCPU_PRIV_ESIZE);
 	}
-	PERCPU_PRIV_UP_FREE(hp);
+	PERCPU_PRIV_UP_FREE(hp->h.block);
 	return (PERCPU_PRIV_OK);
 }
 

@@ -399,7 +399,8 @@ percpu_md_relax(unsigned spins)
  * Context: any.
  * Return: nanoseconds since an arbitrary start; 0 if the clock fails.
  */
-#if PERCPU_MD_HOSTED && defined(__linux__)
+#if (PERCPU_MD_HOSTED || (PERCPU_MD == PERCPU_MD_NONE && PERCPU_MD_LIBC)) && \
+    defined(__linux__)
 # define PERCPU_MD_HAS_NOW 1
 # include <time.h>
 # if defined(__GNUC__) || defined(__clang__)

@@ -71,6 +71,8 @@ suite() {
 step "format-check" $MAKE -s format-check
 step "check-compile (each header alone, MP/SIM/UP, gcc+clang)" $MAKE -s check-compile
 step "check-link (two translation units, one state)" $MAKE -s check-link
+step "check-compat (each BSD compat header alone, MP/UP, gcc+clang)" \
+    $MAKE -s check-compat
 step "programs that must not compile (test/compile/fail.sh)" sh test/compile/fail.sh
 if $MAKE -s -n check-up >/dev/null 2>&1; then
 	step "check-up (UP build = plain globals)" $MAKE -s check-up

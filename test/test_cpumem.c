@@ -181,7 +181,7 @@ Test(cpumem, pool_is_just_enough_pool)
 	cr_assert_str_eq(harness_last_error(), "pool_init: nil: size 0");
 	pool_init(&bad, 8, 3, 0, 0, "odd", NULL);
 	cr_assert_str_eq(harness_last_error(),
-	    "pool_init: odd: alignment 3 is not a power of two up to 16");
+	    "pool_init: odd: alignment 3 is not a power of two up to 64");
 	cr_assert_eq(bad.pr_align, 0);
 	pool_init(&bad, 8, 0, 0, 0, "own",
 	    (struct pool_allocator *)(void *)&bad);

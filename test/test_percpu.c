@@ -123,7 +123,8 @@ Test(percpu, possible_cpus_sparse_and_ascending)
 		cr_assert(n == 0 || cpu > last, "ascending: %u after %u", cpu,
 		    last);
 		cr_assert_lt(cpu, percpu_maxcpu());
-		cr_assert_eq(cpu_index(percpu_cpu_info(cpu)), cpu);
+		cr_assert_eq(percpu_cpu_info(cpu)->ci_index, cpu);
+		cr_assert_eq(cpu_index(percpu_cpu_info(cpu)), n, "dense");
 		last = cpu;
 		n++;
 	}
@@ -192,7 +193,7 @@ check_zero(void *p, void *arg, struct cpu_info *ci)
 	size_t i;
 
 	for (i = 0; i < *size; i++)
-		cr_assert_eq(b[i], 0, "CPU %u byte %zu", cpu_index(ci), i);
+		cr_assert_eq(b[i], 0, "CPU %u byte %zu", ci->ci_index, i);
 }
 
 static void
@@ -308,9 +309,9 @@ obj_ctor(void *p, void *cookie, struct cpu_info *ci)
 
 	for (i = 0; i < sizeof(*o); i++)
 		cr_assert_eq(((unsigned char *)p)[i], 0, "ctor buffer zeroed");
-	o->cpu_plus = cpu_index(ci) + 1000;
+	o->cpu_plus = ci->ci_index + 1000;
 	memcpy(o->tag, "ctor", 5);
-	log->ctor_cpus[log->ctor_calls++] = cpu_index(ci);
+	log->ctor_cpus[log->ctor_calls++] = ci->ci_index;
 }
 
 static void
@@ -321,11 +322,11 @@ obj_dtor(void *p, void *cookie, struct cpu_info *ci)
 	unsigned i = log->dtor_calls;
 	struct ctor_obj *slot = log->slots[i];
 
-	cr_assert_eq(o->cpu_plus, cpu_index(ci) + 2000u);
+	cr_assert_eq(o->cpu_plus, ci->ci_index + 2000u);
 	cr_assert_str_eq(o->tag, "ctor");
 	log->dtor_got_copy += (p != log->slots[i]);
 	log->dtor_saw_zero_slot += (slot->cpu_plus == 0 && slot->tag[0] == 0);
-	log->dtor_cpus[log->dtor_calls++] = cpu_index(ci);
+	log->dtor_cpus[log->dtor_calls++] = ci->ci_index;
 }
 
 static void
@@ -334,7 +335,7 @@ bump(void *p, void *arg, struct cpu_info *ci)
 	struct ctor_obj *o = p;
 
 	(void)arg;
-	cr_assert_eq(o->cpu_plus, cpu_index(ci) + 1000u);
+	cr_assert_eq(o->cpu_plus, ci->ci_index + 1000u);
 	o->cpu_plus += 1000;
 }
 
@@ -611,7 +612,7 @@ pair_reader(void *p, void *arg, struct cpu_info *ci)
 	struct xcall_read *r = arg;
 	unsigned u = ci->ci_unit;
 
-	cr_assert_eq(percpu_curcpu(), cpu_index(ci), "runs as that CPU");
+	cr_assert_eq(percpu_curcpu(), ci->ci_index, "runs as that CPU");
 	r->torn += (x->a != x->b);
 	r->decreased += (x->a < r->last[u]);
 	r->last[u] = x->a;

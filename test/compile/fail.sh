@@ -13,13 +13,17 @@ mkdir -p "$BUILD/compile" || exit 1
 log=$BUILD/compile/fail.log
 status=0
 
-# expect FILE REGEX: FILE fails with a message matching REGEX.
+# expect FILE REGEX [VARIANTS]: FILE fails with a message matching REGEX
+# (in every build variant, or in those of VARIANTS, separated by ":").
 expect() {
 	file=$1
 	want=$2
+	variants=${3:-"-DPERCPU_MP=1:-DPERCPU_MP=1 -DPERCPU_MD=PERCPU_MD_SIM:-DPERCPU_MP=0"}
 	for cc in $CC_LIST; do
-		for v in "-DPERCPU_MP=1" \
-		    "-DPERCPU_MP=1 -DPERCPU_MD=PERCPU_MD_SIM" "-DPERCPU_MP=0"; do
+		IFS=:
+		set -- $variants
+		unset IFS
+		for v in "$@"; do
 			# shellcheck disable=SC2086
 			if ! $cc $WARN -I. $v -DFAIL_CONTROL -c \
 			    -o "$BUILD/compile/fail.o" "$file"; then
@@ -43,4 +47,6 @@ expect() {
 
 expect test/compile/fail_dpcpu_static.c \
     "multiple storage classes|cannot combine with previous 'static'"
+expect test/compile/fail_dpcpu_off_up.c \
+    "dpcpu_off_needs_DPCPU_UP_OFFSETS_1_in_a_UP_build" "-DPERCPU_MP=0"
 exit $status
