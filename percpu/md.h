@@ -272,16 +272,28 @@ percpu_md_rseq_cpu_start(void)
  *         retries with a fresh cpu_id_start).
  */
 /*
- * asm goto with an output ("+m" on the word) lets the compiler keep other
- * values in registers across the sequence; older compilers need a memory
- * clobber instead.
+ * PERCPU_MD_ASM_GOTO_OUTPUT (global, 0 or 1): asm goto with an output
+ * ("+m" on the word: gcc 11, clang 11 and later) lets the compiler keep
+ * other values in registers across the sequence; 0 passes the word as an
+ * input operand with a memory clobber instead (older compilers).
+ * Detected from the compiler version; preset 0 to force the older form
+ * (make test builds and runs the fast-path suites so).
  */
-#   if (defined(__clang__) && __clang_major__ >= 11) || \
-       (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#    define PERCPU_MD_RSEQ_WORD(p) "+m"(*(p))
+#   ifndef PERCPU_MD_ASM_GOTO_OUTPUT
+#    if (defined(__clang__) && __clang_major__ >= 11) || \
+	(!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 1
+#    else
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 0
+#    endif
+#   endif
+#   if PERCPU_MD_ASM_GOTO_OUTPUT
+#    define PERCPU_MD_RSEQ_OUT(p) [word] "+m"(*(p))
+#    define PERCPU_MD_RSEQ_IN(p)
 #    define PERCPU_MD_RSEQ_CLOBBER
 #   else
-#    define PERCPU_MD_RSEQ_WORD(p)
+#    define PERCPU_MD_RSEQ_OUT(p)
+#    define PERCPU_MD_RSEQ_IN(p) , [word] "m"(*(p))
 #    define PERCPU_MD_RSEQ_CLOBBER "memory",
 #   endif
 
@@ -313,9 +325,9 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 							      "4:\n\t"
 							      "jmp %l[abort]\n\t"
 							      ".popsection\n\t"
-	    : [word] PERCPU_MD_RSEQ_WORD(p)
+	    : PERCPU_MD_RSEQ_OUT(p)
 	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v),
-	    [adds] "m"(percpu_md_rseq_adds)
+	    [adds] "m"(percpu_md_rseq_adds)PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */

@@ -242,8 +242,7 @@ Test(foreign, no_add_is_lost_while_rseq_adds_stop)
 	for (i = 0; i < 3; i++) {
 		ctx[i].index = i;
 		ctx[i].arg = &r;
-		cr_assert_eq(pthread_create(&t[i], NULL, fg_racer, &ctx[i]),
-		    0);
+		cr_assert_eq(pthread_create(&t[i], NULL, fg_racer, &ctx[i]), 0);
 	}
 	CPU_ZERO(&one);
 	CPU_SET(b, &one);
@@ -307,7 +306,7 @@ Test(foreign, local_ptr_of_a_foreign_id_is_inside_the_table)
 	cr_assert(percpu_cpu_possible(cpu), "section on CPU %u", cpu);
 	percpu_leave();
 	PERCPU_FOREACH_CPU(cpu)
-	total += percpu_load64(w->pc_base, cpu);
+		total += percpu_load64(w->pc_base, cpu);
 	cr_assert_eq(total, 5);
 	percpu_free(w, sizeof(uint64_t));
 }
