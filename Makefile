@@ -9,6 +9,8 @@
 #   make check-link    enter in one file, leave in another
 #   make check-up      UP build of cpumem.h = plain structs, instruction
 #                      for instruction (gcc and clang -O2)
+#   make torture       the torture suite, bounded (test/torture.mk); part
+#                      of make test.  make soak SOAK_TIME=s: as long as asked
 #   make bench         Google Benchmark suite (bench/), against baselines
 #   make format / format-check
 #   make clean

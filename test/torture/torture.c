@@ -101,8 +101,7 @@ rnd(uint32_t *s)
 }
 
 /* The scenario's verdict: a failed check ends the process (status 1). */
-static void
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
 fail(const char *fmt, ...)
@@ -158,8 +157,8 @@ online_cpus(unsigned *ids, unsigned cap)
 	unsigned cpu;
 
 	PERCPU_FOREACH_CPU(cpu)
-	if (n < cap)
-		ids[n++] = cpu;
+		if (n < cap)
+			ids[n++] = cpu;
 #endif
 	if (n == 0)
 		ids[n++] = 0;
@@ -808,8 +807,7 @@ sc_plugin(void)
 	atomic_store(&P.stop, 1);
 	for (i = 0; i < nt; i++)
 		(void)pthread_join(t[i], NULL);
-	(void)snprintf(extra, sizeof(extra), ", %u load/unload rounds",
-	    rounds);
+	(void)snprintf(extra, sizeof(extra), ", %u load/unload rounds", rounds);
 	(void)printf("%llu ops, %.2f Mops/s, %u threads on %u CPUs%s",
 	    (unsigned long long)ops, (double)ops / (now() - t0) / 1e6, nt,
 	    W.ncpu, extra);
@@ -860,8 +858,8 @@ run_one(const struct scenario *sc)
 		if (now() - t0 > limit) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, &st, 0);
-			(void)snprintf(out, sizeof(out), "hung: killed after %.0f s",
-			    limit);
+			(void)snprintf(out, sizeof(out),
+			    "hung: killed after %.0f s", limit);
 			len = strlen(out);
 			st = -1;
 			break;
