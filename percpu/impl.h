@@ -661,6 +661,27 @@ percpu_priv_thread_exit(void *arg)
 	 * round of this check. */
 	td->token = 0;
 }
+
+#  if defined(__GNUC__) || defined(__clang__)
+/*
+ * percpu_priv_unload - the implementation's only destructor: at dlclose()
+ * of a shared object that holds the implementation (and at exit), delete
+ * the thread-exit key, whose destructor is code of that object: a thread
+ * that used the object and exits after it was unmapped would otherwise
+ * call into the void.  glibc never hands a deleted key's values to a
+ * later key that reuses its slot (sequence numbers).
+ * Context: the loader (dlclose(), exit()); no toolkit call runs in the
+ *          object any more.
+ */
+__attribute__((destructor)) static void
+percpu_priv_unload(void)
+{
+	if (percpu_priv_exit_key_ok) {
+		percpu_priv_exit_key_ok = 0;
+		(void)pthread_key_delete(percpu_priv_exit_key);
+	}
+}
+#  endif
 # endif
 
 uintptr_t

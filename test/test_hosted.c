@@ -363,9 +363,9 @@ Test(fork, forking_thread_keeps_its_own_section_in_both_processes,
 
 /* ---- Threads that die inside a section ---- */
 
-#define DEAD_MSG                                              \
- "thread exited inside a section on CPU %u; the CPU is "      \
- "released, its data may be half-updated"
+# define DEAD_MSG                                         \
+  "thread exited inside a section on CPU %u; the CPU is " \
+  "released, its data may be half-updated"
 
 struct dying {
 	unsigned cpu;
@@ -486,8 +486,9 @@ Test(dead_owner, a_new_thread_never_inherits_a_dead_threads_section,
 	cr_assert_eq(pthread_create(&th, NULL, enter_as_heir, &h), 0);
 	cr_assert_eq(pthread_join(th, NULL), 0);
 	cr_assert_eq(h.got, h.cpu);
-	cr_assert_eq(h.borrowed, 0, "the new thread borrowed the dead one's "
-				    "section (same TLS address: %d)",
+	cr_assert_eq(h.borrowed, 0,
+	    "the new thread borrowed the dead one's "
+	    "section (same TLS address: %d)",
 	    h.td == d.td);
 	cr_assert_neq(h.token, d.token);
 	cr_assert_eq(h.owner, h.token);
@@ -536,8 +537,7 @@ die_in_counters(void *arg)
 	pthread_exit(NULL);
 }
 
-Test(dead_owner, counters_left_open_by_a_dead_thread_are_closed,
-    .timeout = 30)
+Test(dead_owner, counters_left_open_by_a_dead_thread_are_closed, .timeout = 30)
 {
 	struct cpumem *cm = counters_alloc(2);
 	unsigned cpu = last_cpu();
@@ -599,12 +599,12 @@ window_thread(void *arg)
 
 	win_who = who;
 	/* The CAS of percpu_enter(), without its state store. */
-	while (!atomic_compare_exchange_strong(owner_of(win->cpu[who]),
-	    &expect, tok))
+	while (!atomic_compare_exchange_strong(owner_of(win->cpu[who]), &expect,
+	    tok))
 		expect = 0;
-#if PERCPU_MD == PERCPU_MD_SIM
+# if PERCPU_MD == PERCPU_MD_SIM
 	percpu_sim_migrate(win->to[who]);
-#endif
+# endif
 	(void)pthread_barrier_wait(&win->both);
 	(void)pthread_kill(pthread_self(), SIGUSR1);
 	/* Both handlers are done before either window closes. */

@@ -31,8 +31,12 @@
  *   plugin     a shared object with the toolkit inside, loaded, used by
  *              several threads, unloaded, 20 times (or for SECONDS when
  *              soaking); the threads keep running after each dlclose().
- *   cancel     the stress load while threads are cancelled at
- *              cancellation points between operations and replaced.
+ *   cancel     the stress load while threads are cancelled and
+ *              replaced: most at cancellation points between operations,
+ *              one in four at one inside a percpu(9) section (its cleanup
+ *              handler clears its owner stamp): each of those is reported
+ *              once ("thread exited inside a section on CPU n...") and
+ *              its CPU released, never a wedge.
  *   fork       the stress load while the main thread forks: each child
  *              checks that its copy is consistent and works.
  *
@@ -63,15 +67,6 @@
 
 #define LINUX (PERCPU_MD == PERCPU_MD_LINUX)
 #define SIM (PERCPU_MD == PERCPU_MD_SIM)
-
-/*
- * Scenarios that need issue 10's fixes of fork (item 1) and of threads
- * that die inside sections (item 5) run their full form only when those
- * fixes are in (set to 1 by the merge that brings them).
- */
-#ifndef TORTURE_FORK_FIXED
-# define TORTURE_FORK_FIXED 0
-#endif
 
 #define SKIP 77
 
@@ -176,6 +171,7 @@ struct worker {
 	pthread_t t;
 	pid_t tid;
 	unsigned index;
+	int insec; /* cancellable only inside a section (cancel scenario) */
 	atomic_int live;
 	/* Published after each operation, before any cancellation point. */
 	atomic_ullong adds, sections, pkts;
@@ -238,6 +234,26 @@ jiggle(uint32_t *seed)
 		spin(r * 50);
 }
 
+/* Cleanup of a thread cancelled inside a section: its stamp goes. */
+static void
+unstamp(void *arg)
+{
+	((struct slot *)arg)->owner = 0;
+}
+
+/* A cancellation point inside the section @s (insec workers). */
+static void
+cancel_point_inside(struct slot *s)
+{
+	struct timespec ts = {0, 1000};
+
+	pthread_cleanup_push(unstamp, s);
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	(void)nanosleep(&ts, NULL);
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_pop(0);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -258,6 +274,8 @@ worker_main(void *arg)
 		if (s->owner != 0)
 			atomic_fetch_add(&W.bad, 1);
 		s->owner = stamp;
+		if (me->insec && (i & 7) == 0)
+			cancel_point_inside(s);
 		jiggle(&seed);
 		if (s->owner != stamp)
 			atomic_fetch_add(&W.bad, 1);
@@ -269,11 +287,13 @@ worker_main(void *arg)
 
 		counters_pkt(W.cs, 0, 1, 100);
 		atomic_fetch_add_explicit(&me->pkts, 1, memory_order_relaxed);
+		if (me->insec)
+			i++;
 #if SIM
 		if (rnd(&seed) % 256 == 0)
 			percpu_sim_migrate(W.cpus[rnd(&seed) % W.ncpu]);
 #endif
-		if (W.cancellable && (++i & 63) == 0) {
+		if (W.cancellable && !me->insec && (++i & 63) == 0) {
 			(void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE,
 			    NULL);
 			pthread_testcancel();
@@ -367,6 +387,7 @@ static void
 worker_start(struct worker *w, unsigned index)
 {
 	w->index = index;
+	w->insec = W.cancellable && index % 4 == 0;
 	w->tid = 0;
 	atomic_store(&w->adds, 0);
 	atomic_store(&w->sections, 0);
@@ -609,14 +630,35 @@ sc_narrowed(void)
 #endif
 }
 
+/* The toolkit's reports (cancel scenario): the expected one, counted. */
+static atomic_ullong exit_reports, other_reports;
+
+static void
+on_report(const char *msg)
+{
+	static const char want[] = "thread exited inside a section on CPU ";
+	static const char tail[] =
+	    "; the CPU is released, its data may be half-updated";
+	size_t n = strlen(msg), k = sizeof(want) - 1, t = sizeof(tail) - 1;
+
+	if (n > k + t && strncmp(msg, want, k) == 0 &&
+	    strcmp(msg + n - t, tail) == 0)
+		atomic_fetch_add(&exit_reports, 1);
+	else {
+		atomic_fetch_add(&other_reports, 1);
+		(void)printf("unexpected report: %s; ", msg);
+	}
+}
+
 static void
 sc_cancel(void)
 {
 	double t0;
-	uint64_t ops, cancelled = 0;
+	uint64_t ops, cancelled = 0, inside = 0;
 	uint32_t seed = 3;
 
 	want_backend();
+	(void)percpu_set_error_handler(on_report);
 	world_init(4);
 	W.cancellable = 1;
 	t0 = now();
@@ -627,6 +669,7 @@ sc_cancel(void)
 
 		(void)nanosleep(&ts, NULL);
 		atomic_store(&w->live, 0);
+		inside += w->insec != 0;
 		(void)pthread_cancel(w->t);
 		(void)pthread_join(w->t, NULL);
 		atomic_fetch_add(&W.gone_adds, atomic_load(&w->adds));
@@ -636,11 +679,19 @@ sc_cancel(void)
 		cancelled++;
 	}
 	ops = world_stop_and_check();
+	if (atomic_load(&exit_reports) != inside ||
+	    atomic_load(&other_reports) != 0)
+		fail("%llu threads cancelled inside a section, %llu reported; "
+		     "%llu other reports",
+		    (unsigned long long)inside,
+		    (unsigned long long)atomic_load(&exit_reports),
+		    (unsigned long long)atomic_load(&other_reports));
 	{
-		char extra[64];
+		char extra[96];
 
-		(void)snprintf(extra, sizeof(extra), ", %llu cancelled",
-		    (unsigned long long)cancelled);
+		(void)snprintf(extra, sizeof(extra),
+		    ", %llu cancelled (%llu inside a section)",
+		    (unsigned long long)cancelled, (unsigned long long)inside);
 		report(ops, now() - t0, extra);
 	}
 }
@@ -675,10 +726,6 @@ sc_fork(void)
 	uint64_t ops, forks = 0;
 
 	want_backend();
-#if !TORTURE_FORK_FIXED
-	skip("needs issue 10 item 1 (sections consistent across fork, "
-	     "branch i10a); TORTURE_FORK_FIXED=0");
-#endif
 	world_init(4);
 	t0 = now();
 	world_start();
