@@ -30,7 +30,8 @@
  *              adds stop under load.  Guard bytes after chunk 0.
  *   plugin     a shared object with the toolkit inside, loaded, used by
  *              several threads, unloaded, 20 times (or for SECONDS when
- *              soaking); the threads keep running after each dlclose().
+ *              soaking, up to 1000 times); the threads keep running after
+ *              each dlclose(), and exit after the last one.
  *   cancel     the stress load while threads are cancelled and
  *              replaced: most at cancellation points between operations,
  *              one in four at one inside a percpu(9) section (its cleanup
@@ -809,7 +810,10 @@ sc_plugin(void)
 	for (i = 0; i < nt; i++)
 		if (pthread_create(&t[i], NULL, plugin_thread, NULL) != 0)
 			fail("pthread_create");
-	while (rounds < min_rounds || now() - t0 < opt_secs) {
+	/* At most 1000 rounds: an unloaded object's arena stays reserved
+	 * (a few pages each), so a soak must not grow without bound. */
+	while (
+	    rounds < min_rounds || (now() - t0 < opt_secs && rounds < 1000)) {
 		void *h = dlopen(opt_plugin, RTLD_NOW | RTLD_LOCAL);
 		const char *(*backend)(void);
 		uint64_t want;
