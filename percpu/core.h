@@ -785,6 +785,10 @@ static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
+	 * after its membarrier) sends the add to the atomic path below,
+	 * which is control-dependent on this load, so its write cannot be
+	 * performed before the 0 is read. */
 	if (PERCPU_LIKELY(
 		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0)) {
 		uint32_t pin1 = PERCPU_PRIV_TD.pin1;
@@ -812,10 +816,11 @@ percpu_local_add64(void *h, uint64_t v)
 			    (size_t)idx * PERCPU_PRIV_STRIDE);
 			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
 				return;
+			/* Stopping or stopped: the atomic path, once no
+			 * sequence can commit (rseq_stop() returns then). */
 			if (__atomic_load_n(&percpu_md_rseq_adds,
 				__ATOMIC_RELAXED) != 1) {
-				percpu_priv_rseq_stop(); /* waits for the stop
-							  */
+				percpu_priv_rseq_stop();
 				break;
 			}
 			if (pin1 != 0)
