@@ -9,6 +9,8 @@
 #   make check-link    enter in one file, leave in another
 #   make check-up      UP build of cpumem.h = plain structs, instruction
 #                      for instruction (gcc and clang -O2)
+#   make torture       the torture suite, bounded (test/torture.mk); part
+#                      of make test.  make soak SOAK_TIME=s: as long as asked
 #   make bench         Google Benchmark suite (bench/), against baselines
 #   make format / format-check
 #   make clean
@@ -85,6 +87,20 @@ $(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
 # BSD kernel-shaped consumers through the compat trees (test/bsd.mk).
 include test/bsd.mk
 
+# The restartable sequences as compilers before gcc 11 / clang 11 build
+# them (no asm goto with outputs: PERCPU_MD_ASM_GOTO_OUTPUT=0), gcc and
+# clang: the suites of percpu_local_add64() and counter(9).
+OLDASM_SRCS = test/test_fastpath.c test/test_foreign.c test/test_counter.c \
+              test/impl.c
+define oldasm_rule
+$(BUILD)/test-oldasm-$(1): $(OLDASM_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	$(1) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_mp) \
+	  -DPERCPU_MD_ASM_GOTO_OUTPUT=0 -o $$@ $(OLDASM_SRCS) $(LDLIBS_T)
+SUITES += $(BUILD)/test-oldasm-$(1)
+endef
+$(foreach c,$(CC_LIST),$(eval $(call oldasm_rule,$(c))))
+
 suites: $(SUITES)
 
 # ---- Examples ----
@@ -112,9 +128,16 @@ $(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)/bench
 	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
 
-$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o
+$(BUILD)/bench/shim_keepcs-%.o: bench/shim_keepcs.c bench/shim.h $(HEADERS) \
+    $(INTERNALS)
+	@mkdir -p $(BUILD)/bench
+	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
+
+$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o \
+    $(BUILD)/bench/shim_keepcs-%.o
 	g++ -std=c++17 -O2 -Wall -Wextra -Werror -o $@ bench/bench.cc \
-	  $(BUILD)/bench/shim-$*.o -lbenchmark -pthread
+	  $(BUILD)/bench/shim-$*.o $(BUILD)/bench/shim_keepcs-$*.o \
+	  -lbenchmark -pthread
 
 bench-deps:
 	@$(MAKE) -s deps DEBS="$(BENCH_DEBS)"
@@ -266,3 +289,4 @@ $(eval $(call tsan_rule,sim,sim))
 
 .PHONY: check-tsan
 check-tsan: $(TSAN_SUITES)
+include test/torture.mk

@@ -32,6 +32,9 @@ void shim_percpu_getref_putref(uint64_t n); /* percpu(9) getref; ++; putref */
 void shim_cpumem_enter_leave(uint64_t n);   /* cpumem(9) enter; ++; leave */
 void shim_dpcpu_critical_inc(uint64_t n);   /* critical_enter; DPCPU ++; exit */
 void shim_counter_u64_fetch(uint64_t n);    /* counter(9) fetch */
+/* counter(9) add leaving rseq_cs set (not dlclose-safe): shim_keepcs.c */
+void shim_counter_u64_add_keep_cs(uint64_t n);
+void *shim_counter_handle(void); /* the counter both loops add to */
 
 /* Baselines. */
 void shim_base_tls_add(uint64_t n);	/* thread-local plain add: the limit */

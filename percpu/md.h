@@ -168,6 +168,17 @@ extern const unsigned int __rseq_size __attribute__((weak));
 /* 1 once the process adopted glibc's rseq area (set once, at init). */
 extern int percpu_md_rseq_on;
 
+/*
+ * percpu_md_rseq_adds - may percpu_local_add64() commit with a plain store
+ * in a restartable sequence?  1: yes (the "rseq" backend); 2: stopping
+ * (a CPU id outside the table was met: the stopper waits for in-flight
+ * sequences with membarrier); 0: stopped for good, every add is atomic.
+ * Word rule: written only by percpu_priv_rseq_stop() (percpu/impl.h) and
+ * at init; read with relaxed __atomic loads in C, and inside every
+ * sequence (percpu_md_rseq_add() commits only while it is 1).
+ */
+extern int percpu_md_rseq_adds;
+
 /* The thread pointer, from which __rseq_offset counts. */
 static inline char *
 percpu_md_thread_pointer(void)
@@ -243,7 +254,10 @@ percpu_md_rseq_cpu_start(void)
  * percpu_md_rseq_add - *@p += @v as one restartable sequence on CPU @cpu.
  *
  * The sequence: publish its descriptor in rseq_cs, check that the thread
- * still runs on @cpu, then add with one plain store as the commit.  The
+ * still runs on @cpu and that rseq adds are still on (percpu_md_rseq_adds
+ * is 1: read inside the sequence, so the membarrier of a stop restarts
+ * any sequence that read it earlier), then add with one plain store as
+ * the commit.  The
  * kernel sends the thread to the abort handler if it is preempted,
  * migrated or signalled before the commit, so the update is never lost
  * and never lands on another CPU's word.
@@ -253,21 +267,59 @@ percpu_md_rseq_cpu_start(void)
  * Context: any thread of a process with percpu_md_rseq_on; signal
  *          handlers included.
  * Ordering: none (relaxed); readers use relaxed atomic loads.
- * Return: 0 if committed; 1 if aborted or no longer on @cpu (retry with a
- *         fresh cpu_id_start).
+ * Return: 0 if committed; 1 if aborted, no longer on @cpu, or rseq adds
+ *         no longer on (the caller re-reads percpu_md_rseq_adds, then
+ *         retries with a fresh cpu_id_start).
  */
 /*
- * asm goto with an output ("+m" on the word) lets the compiler keep other
- * values in registers across the sequence; older compilers need a memory
- * clobber instead.
+ * PERCPU_MD_ASM_GOTO_OUTPUT (global, 0 or 1): asm goto with an output
+ * ("+m" on the word: gcc 11, clang 11 and later) lets the compiler keep
+ * other values in registers across the sequence; 0 passes the word as an
+ * input operand with a memory clobber instead (older compilers).
+ * Detected from the compiler version; preset 0 to force the older form
+ * (make test builds and runs the fast-path suites so).
  */
-#   if (defined(__clang__) && __clang_major__ >= 11) || \
-       (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#    define PERCPU_MD_RSEQ_WORD(p) "+m"(*(p))
+#   ifndef PERCPU_MD_ASM_GOTO_OUTPUT
+#    if (defined(__clang__) && __clang_major__ >= 11) || \
+	(!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 1
+#    else
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 0
+#    endif
+#   endif
+#   if PERCPU_MD_ASM_GOTO_OUTPUT
+#    define PERCPU_MD_RSEQ_OUT(p) [word] "+m"(*(p))
+#    define PERCPU_MD_RSEQ_IN(p)
 #    define PERCPU_MD_RSEQ_CLOBBER
 #   else
-#    define PERCPU_MD_RSEQ_WORD(p)
+#    define PERCPU_MD_RSEQ_OUT(p)
+#    define PERCPU_MD_RSEQ_IN(p) , [word] "m"(*(p))
 #    define PERCPU_MD_RSEQ_CLOBBER "memory",
+#   endif
+
+/*
+ * PERCPU_MD_RSEQ_CLEAR_CS (global, 0 or 1; default 1): every exit of a
+ * sequence stores 0 to rseq_cs (the commit in the assembly, a failed
+ * check or an abort at the C label), so the thread's rseq area never points at
+ * a descriptor of code that may be unmapped: a shared object that used the
+ * toolkit can be dlclose()d (the kernel reads rseq_cs at the thread's next
+ * preemption, and a descriptor in an unmapped object is a SIGSEGV).  It
+ * costs one store to a line the sequence already wrote (make bench: row
+ * counter_u64_add_keep_cs).  0 leaves rseq_cs set after a commit, as
+ * librseq does: only for code that is never unloaded (measurements).
+ */
+#   ifndef PERCPU_MD_RSEQ_CLEAR_CS
+#    define PERCPU_MD_RSEQ_CLEAR_CS 1
+#   endif
+/* clang-format off */
+#   if PERCPU_MD_RSEQ_CLEAR_CS
+#    define PERCPU_MD_RSEQ_X86_CLEAR \
+	"movq $0, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+#    define PERCPU_MD_RSEQ_A64_CLEAR \
+	"str xzr, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "]\n\t"
+#   else
+#    define PERCPU_MD_RSEQ_X86_CLEAR
+#    define PERCPU_MD_RSEQ_A64_CLEAR
 #   endif
 
 static inline int
@@ -278,26 +330,28 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
 	    ".balign 32\n\t"
 	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"	  /* version, flags */
-	    ".quad 1f, (2f - 1f), 4f\n\t" /* start, post-commit offset, abort */
+	    ".long 0x0, 0x0\n\t"		/* version, flags */
+	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
 	    ".popsection\n\t"
 	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(
-		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-				   "1:\n\t"
-				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
-				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-							      "jnz %l[abort]\n\t"
-							      "addq %[v], %[word]\n\t" /* the commit: one instruction */
-							      "2:\n\t"
-							      ".pushsection __rseq_failure, \"ax\"\n\t"
-							      ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
-							      ".long 0x53053053\n\t"
-							      "4:\n\t"
-							      "jmp %l[abort]\n\t"
-							      ".popsection\n\t"
-	    : [word] PERCPU_MD_RSEQ_WORD(p)
-	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v)
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+	    "1:\n\t"
+	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "cmpl $1, %[adds]\n\t"
+	    "jnz %l[abort]\n\t"
+	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_X86_CLEAR
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"	/* ud1 with the signature as disp32 */
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp %l[abort]\n\t"
+	    ".popsection\n\t"
+	    : PERCPU_MD_RSEQ_OUT(p)
+	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v),
+	      [adds] "m"(percpu_md_rseq_adds) PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
@@ -312,29 +366,40 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".popsection\n\t"
 	    "adrp x9, 3b\n\t"
 	    "add x9, x9, :lo12:3b\n\t"
-	    "str x9, [%[rs], #" PERCPU_MD_STR(
-		PERCPU_MD_RSEQ_CS) "]\n\t"
-				   "1:\n\t"
-				   "ldr w9, [%[rs], #" PERCPU_MD_STR(
-				       PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
-							      "cmp w9, %w[cpu]\n\t"
-							      "b.ne %l[abort]\n\t"
-							      "ldr x9, [%[p]]\n\t"
-							      "add x9, x9, %[v]\n\t"
-							      "str x9, [%[p]]\n\t" /* the commit */
-							      "2:\n\t"
-							      ".pushsection __rseq_failure, \"ax\"\n\t"
-							      ".inst 0xd428bc00\n\t" /* the signature, as a brk instruction */
-							      "4:\n\t"
-							      "b %l[abort]\n\t"
-							      ".popsection\n\t"
+	    "str x9, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "]\n\t"
+	    "1:\n\t"
+	    "ldr w9, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
+	    "cmp w9, %w[cpu]\n\t"
+	    "b.ne %l[abort]\n\t"
+	    "ldr w9, [%[adds]]\n\t"
+	    "cmp w9, #1\n\t"
+	    "b.ne %l[abort]\n\t"
+	    "ldr x9, [%[p]]\n\t"
+	    "add x9, x9, %[v]\n\t"
+	    "str x9, [%[p]]\n\t"		/* the commit */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_A64_CLEAR
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".inst 0xd428bc00\n\t"		/* the signature, as a brk instruction */
+	    "4:\n\t"
+	    "b %l[abort]\n\t"
+	    ".popsection\n\t"
 	    :
-	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
+	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v),
+	      [adds] "r"(&percpu_md_rseq_adds)
 	    : "memory", "cc", "x9"
 	    : abort);
 #   endif
+	/* clang-format on */
 	return (0);
 abort:
+	/* The kernel cleared rseq_cs if it aborted us; a failed check did
+	 * not.  Out of the sequence here: a preemption before this store
+	 * finds the descriptor mapped and clears it. */
+#   if PERCPU_MD_RSEQ_CLEAR_CS
+	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CS) = 0;
+#   endif
 	return (1);
 }
 #  endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,9 +52,14 @@ Test(percpu, backend_is_reported)
 #elif LINUX
 	if (want == NULL)
 # if PERCPU_MD_RSEQ
-		/* glibc registered rseq for this process: adopt it. */
-		want = (&__rseq_size != NULL && __rseq_size != 0) ? "rseq" :
-								    "getcpu";
+		/* glibc registered rseq for this process: adopt it, where
+		 * membarrier(2) can stop its sequences (MEMBARRIER_CMD_QUERY:
+		 * bit 7 is PRIVATE_EXPEDITED_RSEQ). */
+		want = (&__rseq_size != NULL && __rseq_size != 0 &&
+			   syscall(SYS_membarrier, 0, 0, 0) > 0 &&
+			   (syscall(SYS_membarrier, 0, 0, 0) & (1 << 7))) ?
+		    "rseq" :
+		    "getcpu";
 # else
 		want = "getcpu";
 # endif
