@@ -153,6 +153,7 @@
 # include <stdlib.h>
 #endif
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* ---- Configuration: the ratecheck clock ---- */
 
 #if !defined(COUNTER_RATE_NOW_NS) && PERCPU_MD_HAS_NOW
@@ -171,10 +172,10 @@
 # define M_ZERO 0x0100
 #endif
 
-/* ---- Types ---- */
+    /* ---- Types ---- */
 
-/* One CPU's copy of a counter; see WORDS AND RULES. */
-struct counter_priv_slot {
+    /* One CPU's copy of a counter; see WORDS AND RULES. */
+    struct counter_priv_slot {
 #if PERCPU_MP
 	_Atomic(uint64_t) cs_count; /* local-add-only: percpu_local_add64() */
 	_Atomic(uint64_t) cs_base;  /* zero: release store; fetch: acquire */
@@ -627,6 +628,8 @@ counter_ratecheck(struct counter_rate *cr, int64_t limit)
 }
 #endif /* COUNTER_RATE_NOW_NS */
 
+PERCPU_END_DECLS
+
 #endif /* COUNTER_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
@@ -688,3 +691,7 @@ counter_priv_zero_unlock(void)
 }
 #endif /* PERCPU_MP */
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

@@ -263,15 +263,17 @@
 
 #include "percpu/core.h"
 
-/* ---- Types (identical MP and UP) ---- */
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
-/*
- * struct cpumem - opaque handle, never dereferenced.  MP: the first
- * possible CPU's copy in the arena, or a tagged pointer (odd address) to
- * boot memory's descriptor.  UP: the memory itself.  It is byte-aligned
- * so that each of those addresses is a valid struct cpumem pointer.
- */
-struct cpumem {
+    /* ---- Types (identical MP and UP) ---- */
+
+    /*
+     * struct cpumem - opaque handle, never dereferenced.  MP: the first
+     * possible CPU's copy in the arena, or a tagged pointer (odd address) to
+     * boot memory's descriptor.  UP: the memory itself.  It is byte-aligned
+     * so that each of those addresses is a valid struct cpumem pointer.
+     */
+    struct cpumem {
 	unsigned char cpumem_priv_opaque;
 };
 _Static_assert(_Alignof(struct cpumem) == 1,
@@ -1447,4 +1449,10 @@ counters_zero(struct cpumem *cm, unsigned int n)
 }
 #endif /* PERCPU_MP */
 
+PERCPU_END_DECLS
+
 #endif /* CPUMEM_H */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

@@ -178,6 +178,8 @@
 
 #include "percpu/core.h"
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
+
 /* ---- The linker set ---- */
 
 #define DPCPU_SETNAME "set_dpcpu"
@@ -241,16 +243,16 @@
   if (CPU_ABSENT(id)) {                                   \
   } else
 
-/*
- * critical_enter - begin an exclusive section on the current CPU.
- *
- * Context: anywhere, signal handlers included; nestable.
- * Ordering: acquire; pairs with the release in critical_exit() of the
- *           CPU's previous holder (percpu_enter()/percpu_leave()).
- * UP: a compiler barrier.
- */
-static inline void
-critical_enter(void)
+    /*
+     * critical_enter - begin an exclusive section on the current CPU.
+     *
+     * Context: anywhere, signal handlers included; nestable.
+     * Ordering: acquire; pairs with the release in critical_exit() of the
+     *           CPU's previous holder (percpu_enter()/percpu_leave()).
+     * UP: a compiler barrier.
+     */
+    static inline void
+    critical_enter(void)
 {
 	(void)percpu_enter();
 }
@@ -419,6 +421,23 @@ DPCPU_PRIV_SUM_FN(double, double)
 DPCPU_PRIV_SUM_FN(ldouble, long double)
 
 /* Pick the summing function by the template object's type. */
+#ifdef __cplusplus
+/* C++ has no _Generic: one template instead (the same sum). */
+extern "C++" {
+template <typename T>
+static inline T
+dpcpu_priv_sum_cxx(const volatile T *var)
+{
+	T s = 0;
+	unsigned cpu;
+
+	PERCPU_FOREACH_CPU(cpu)
+		s = (T)(s + *(const volatile T *)dpcpu_priv_id_ptr(var, cpu));
+	return (s);
+}
+}
+# define DPCPU_PRIV_SUM(obj) dpcpu_priv_sum_cxx(&(obj))
+#else
 /* clang-format off */
 #define DPCPU_PRIV_SUM(obj)                                  \
 	_Generic((obj),                                      \
@@ -437,6 +456,7 @@ DPCPU_PRIV_SUM_FN(ldouble, long double)
 	    double: dpcpu_priv_sum_double,                   \
 	    long double: dpcpu_priv_sum_ldouble)(&(obj))
 /* clang-format on */
+#endif /* __cplusplus */
 
 #define DPCPU_SUM(n) DPCPU_PRIV_SUM(DPCPU_NAME(n))
 #define DPCPU_VARSUM(n, var) DPCPU_PRIV_SUM(DPCPU_NAME(n).var)
@@ -458,6 +478,8 @@ dpcpu_priv_zero(const volatile void *var, size_t size)
 }
 
 #define DPCPU_ZERO(n) dpcpu_priv_zero(&DPCPU_NAME(n), sizeof(DPCPU_NAME(n)))
+
+PERCPU_END_DECLS
 
 #endif /* DPCPU_H */
 
@@ -525,3 +547,7 @@ dpcpu_priv_init(void)
 }
 #endif /* PERCPU_MP */
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

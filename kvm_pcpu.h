@@ -217,8 +217,10 @@
 
 #include "percpu/seg.h"
 
-/* The handle (opaque).  libkvm's type name. */
-typedef struct kvm_pcpu kvm_t;
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
+
+    /* The handle (opaque).  libkvm's type name. */
+    typedef struct kvm_pcpu kvm_t;
 
 /* The largest segment or snapshot accepted (see CONFIGURATION). */
 #ifndef KVM_PCPU_MAX_SIZE
@@ -332,6 +334,8 @@ int kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
  * Return: the time, or 0 if unknown.
  */
 uint64_t kvm_pcpu_priv_pid_start(uint64_t pid);
+
+PERCPU_END_DECLS
 
 #endif /* KVM_PCPU_H */
 
@@ -948,7 +952,7 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 	free(kd->pcpu);
 	kd->pcpu = tab;
 	tab = NULL;
-	kd->h = h;
+	memcpy((void *)&kd->h, &h, sizeof(h)); /* atomics: C++ has no = */
 	atomic_store_explicit(&kd->h.state, state, memory_order_relaxed);
 	/* The registry cache goes with the old header. */
 	free(kd->ents);
@@ -2220,7 +2224,7 @@ static int
 kvm_pcpu_priv_save_range(int out, const unsigned char *seg, uint64_t off,
     uint64_t end, unsigned char *buf, uint64_t *hi)
 {
-	static const unsigned char zero[4096];
+	static const unsigned char zero[4096] = {0};
 
 	while (off < end) {
 		size_t n = (size_t)(end - off < 4096 ? end - off : 4096);
@@ -2348,3 +2352,7 @@ kvm_pcpu_snapshot(kvm_t *kd, const char *path)
 }
 
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

@@ -96,9 +96,11 @@
 
 #include "percpu/core.h"
 
-/* ---- Types (identical MP and UP) ---- */
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
-typedef struct percpu percpu_t;
+    /* ---- Types (identical MP and UP) ---- */
+
+    typedef struct percpu percpu_t;
 typedef void (*percpu_callback_t)(void *, void *, struct cpu_info *);
 
 struct percpu {
@@ -333,4 +335,10 @@ percpu_traverse_exit(void)
 {
 }
 
+PERCPU_END_DECLS
+
 #endif /* PERCPU_H */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

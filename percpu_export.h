@@ -167,6 +167,7 @@
 # define PERCPU_EXPORT_PRIV_ON 0
 #endif
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* Element formats (percpu/seg.h). */
 #define PERCPU_EXPORT_FMT_BYTES PERCPU_SEG_FMT_BYTES
 #define PERCPU_EXPORT_FMT_U8 PERCPU_SEG_FMT_U8
@@ -180,7 +181,7 @@
 #define PERCPU_EXPORT_FMT_F32 PERCPU_SEG_FMT_F32
 #define PERCPU_EXPORT_FMT_F64 PERCPU_SEG_FMT_F64
 
-struct percpu_export_opts {
+    struct percpu_export_opts {
 	unsigned chunks;       /* arena chunks to reserve (0: 4) */
 	unsigned records;      /* registry records (0: 4096) */
 	unsigned strtab;       /* bytes of names (0: 256 KiB) */
@@ -207,6 +208,37 @@ _Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && sizeof(long long) == 8,
     "percpu_export.h: formats assume 16-bit short and 32-bit int");
 
 /* The element format of an object of scalar type (raw bytes otherwise). */
+#ifdef __cplusplus
+/* C++ has no _Generic: a trait on the object's decayed type instead. */
+extern "C++" {
+template <typename T> struct percpu_export_priv_fmt {
+	static const unsigned fmt = PERCPU_SEG_FMT_BYTES;
+};
+# define PERCPU_EXPORT_PRIV_FMT(T, f)            \
+  template <> struct percpu_export_priv_fmt<T> { \
+   static const unsigned fmt = (unsigned)(f);    \
+  };
+PERCPU_EXPORT_PRIV_FMT(bool, PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(char,
+    CHAR_MIN < 0 ? PERCPU_SEG_FMT_I8 : PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(signed char, PERCPU_SEG_FMT_I8)
+PERCPU_EXPORT_PRIV_FMT(unsigned char, PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(short, PERCPU_SEG_FMT_I16)
+PERCPU_EXPORT_PRIV_FMT(unsigned short, PERCPU_SEG_FMT_U16)
+PERCPU_EXPORT_PRIV_FMT(int, PERCPU_SEG_FMT_I32)
+PERCPU_EXPORT_PRIV_FMT(unsigned int, PERCPU_SEG_FMT_U32)
+PERCPU_EXPORT_PRIV_FMT(long,
+    sizeof(long) == 8 ? PERCPU_SEG_FMT_I64 : PERCPU_SEG_FMT_I32)
+PERCPU_EXPORT_PRIV_FMT(unsigned long,
+    sizeof(long) == 8 ? PERCPU_SEG_FMT_U64 : PERCPU_SEG_FMT_U32)
+PERCPU_EXPORT_PRIV_FMT(long long, PERCPU_SEG_FMT_I64)
+PERCPU_EXPORT_PRIV_FMT(unsigned long long, PERCPU_SEG_FMT_U64)
+PERCPU_EXPORT_PRIV_FMT(float, PERCPU_SEG_FMT_F32)
+PERCPU_EXPORT_PRIV_FMT(double, PERCPU_SEG_FMT_F64)
+}
+# define PERCPU_EXPORT_FMT_OF(obj) \
+  (percpu_export_priv_fmt<std::decay<decltype(obj)>::type>::fmt)
+#else
 /* clang-format off */
 #define PERCPU_EXPORT_FMT_OF(obj)                                       \
 	_Generic((obj),                                                 \
@@ -228,6 +260,7 @@ _Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && sizeof(long long) == 8,
 	    double: PERCPU_SEG_FMT_F64,                                 \
 	    default: PERCPU_SEG_FMT_BYTES)
 /* clang-format on */
+#endif /* __cplusplus */
 
 /* Elements of @size bytes in format @fmt (raw bytes: @size). */
 static inline unsigned
@@ -335,6 +368,8 @@ percpu_export_cpumem(const char *name, struct cpumem *cm, size_t size, int fmt)
 	    percpu_export_priv_count(size, (unsigned)fmt)));
 }
 
+PERCPU_END_DECLS
+
 #endif /* PERCPU_EXPORT_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
@@ -401,6 +436,10 @@ percpu_export_error(void)
  * chunk_used: bit k set while arena chunk k is handed to the core
  * (atomic: map/unmap run under the core's arena lock, not ours).
  */
+# ifdef __cplusplus /* C++ wants every member in a designated initializer */
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+# endif
 static struct {
 	pthread_mutex_t lock;
 	atomic_int phase; /* written under lock; heartbeat reads it without */
@@ -419,6 +458,9 @@ static struct {
 	int hb_on;
 	atomic_int hb_stop;
 } percpu_export_priv_g = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+# ifdef __cplusplus
+#  pragma GCC diagnostic pop
+# endif
 
 static pthread_once_t percpu_export_priv_once = PTHREAD_ONCE_INIT;
 
@@ -1252,3 +1294,7 @@ percpu_export_priv_add(const char *name, unsigned kind, unsigned fmt,
 }
 #endif /* PERCPU_EXPORT_PRIV_ON */
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

@@ -48,6 +48,19 @@
 #ifndef PERCPU_CONFIG_H
 #define PERCPU_CONFIG_H
 
+/*
+ * C11 or C++11 and later.  An older C stops here, with one message: the
+ * #error, then a missing include that ends the compilation (so that no
+ * cascade of errors follows).
+ */
+#if !defined(__cplusplus) && \
+    (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+/* clang-format off */
+# error "percpu: the toolkit needs C11 or later: compile with -std=c11 or -std=gnu11 (or c17, gnu17, c2x), or as C++11 or later"
+# include <percpu: C11 required: compile with -std=c11 or later>
+/* clang-format on */
+#endif
+
 /* #define PERCPU_MP 0	// uniprocessor: no atomics, compiler barriers only */
 #ifndef PERCPU_MP
 # define PERCPU_MP 1
@@ -114,6 +127,22 @@
 #  define PERCPU_MALLOC(n) malloc(n)
 #  define PERCPU_FREE(p) free(p)
 #  define PERCPU_PRIV_MALLOC_LIBC 1
+# endif
+#endif
+
+/*
+ * PERCPU_API - put before every function and variable the implementation
+ * exports (stb's STBIDEF).  Default: ELF default visibility, so that the
+ * API stays exported from a shared library built with
+ * -fvisibility=hidden.  Internals that no inline function of the headers
+ * reaches are static or hidden.  Predefine it (e.g. empty) to change
+ * that.
+ */
+#ifndef PERCPU_API
+# if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__)
+#  define PERCPU_API __attribute__((visibility("default")))
+# else
+#  define PERCPU_API
 # endif
 #endif
 

@@ -57,19 +57,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "config.h"
+
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 #include "md.h"
 
 /* An id that names no CPU. */
 #define PERCPU_NOCPU (~0u)
 
-/*
- * struct cpu_info - the descriptor of one possible CPU (NetBSD's name).
- * ci_index is the CPU id (cpu_index(9)); ci_unit its dense unit index.
- */
-struct cpu_info {
+    /*
+     * struct cpu_info - the descriptor of one possible CPU (NetBSD's name).
+     * ci_index is the CPU id (cpu_index(9)); ci_unit its dense unit index.
+     */
+    struct cpu_info {
 	unsigned ci_index;
 	unsigned ci_unit;
 };
@@ -942,8 +944,45 @@ void percpu_sim_migrate(unsigned cpu);
 void percpu_sim_chaos(int on);
 #endif
 
+/*
+ * LINK CHECK
+ *	Every translation unit refers to one symbol that only the
+ *	implementation defines, and whose name is the build (MP or UP, and
+ *	the port) and what to do.  So a program without the implementation,
+ *	or whose files disagree on PERCPU_MP or PERCPU_MD, fails to link
+ *	with, e.g.:
+ *	    undefined reference to
+ *`percpu_MP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD'
+ */
+#if PERCPU_MP && PERCPU_MD == PERCPU_MD_SIM
+# define PERCPU_PRIV_LINK \
+  percpu_MP_SIM_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#elif PERCPU_MP && PERCPU_MD_HOSTED
+# define PERCPU_PRIV_LINK \
+  percpu_MP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#elif PERCPU_MP
+# define PERCPU_PRIV_LINK \
+  percpu_MP_firmware_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#else
+# define PERCPU_PRIV_LINK \
+  percpu_UP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#endif
+PERCPU_API extern const char PERCPU_PRIV_LINK[];
+#if defined(__GNUC__) || defined(__clang__)
+/* Kept by "used" even where nothing else of the toolkit is: the check
+ * does not depend on which functions a file calls. */
+static const char *const percpu_priv_link_ref __attribute__((used)) =
+    PERCPU_PRIV_LINK;
+#endif
+
+PERCPU_END_DECLS
+
 #endif /* PERCPU_CORE_H */
 
 #ifdef PERCPU_IMPLEMENTATION
 #include "impl.h"
+#ifndef PERCPU_PRIV_LINK_DEFINED
+# define PERCPU_PRIV_LINK_DEFINED 1
+const char PERCPU_PRIV_LINK[] = "percpu implementation";
+#endif
 #endif

@@ -101,7 +101,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "config.h"
 

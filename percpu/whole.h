@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * percpu/whole.h - one switch: PERCPU_IMPLEMENTATION with any one public
+ * header emits the whole implementation.
+ *
+ * Internal: every public header includes this at its very end when
+ * PERCPU_IMPLEMENTATION is defined.  It includes the other public headers
+ * (each whole: declarations, then its implementation part), but only
+ * once no header is half-read: a header whose declarations have started
+ * and whose implementation part has not (X_H without X_IMPL_H) is still
+ * being read by an outer #include, and its own end brings us back here.
+ * percpu.h and cpumem.h have no part of their own; they include only
+ * percpu/core.h, which never comes here.  No include guard: re-entered
+ * from the end of each header it includes, each time with one more
+ * header done.
+ */
+#include "core.h"
+
+#if !(defined(DPCPU_H) && !defined(DPCPU_IMPL_H)) &&             \
+    !(defined(COUNTER_H) && !defined(COUNTER_IMPL_H)) &&         \
+    !(defined(KVM_PCPU_H) && !defined(KVM_PCPU_IMPL_H)) &&       \
+    !(defined(PERCPU_EXPORT_H) && !defined(PERCPU_EXPORT_IMPL_H))
+# ifndef PERCPU_H
+#  include "../percpu.h"
+# endif
+# ifndef CPUMEM_H
+#  include "../cpumem.h"
+# endif
+# ifndef DPCPU_H
+#  include "../dpcpu.h"
+# endif
+# ifndef COUNTER_H
+#  include "../counter.h"
+# endif
+/* The inspection writer and reader: hosted Linux. */
+# if PERCPU_MD_HOSTED && defined(__linux__)
+#  if PERCPU_MP && !defined(PERCPU_EXPORT_H)
+#   include "../percpu_export.h"
+#  endif
+#  ifndef KVM_PCPU_H
+#   include "../kvm_pcpu.h"
+#  endif
+# endif
+#endif
