@@ -172,10 +172,10 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 # define M_ZERO 0x0100
 #endif
 
-    /* ---- Types ---- */
+/* ---- Types ---- */
 
-    /* One CPU's copy of a counter; see WORDS AND RULES. */
-    struct counter_priv_slot {
+/* One CPU's copy of a counter; see WORDS AND RULES. */
+struct counter_priv_slot {
 #if PERCPU_MP
 	_Atomic(uint64_t) cs_count; /* local-add-only: percpu_local_add64() */
 	_Atomic(uint64_t) cs_base;  /* zero: release store; fetch: acquire */

@@ -265,15 +265,15 @@
 
 PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
-    /* ---- Types (identical MP and UP) ---- */
+/* ---- Types (identical MP and UP) ---- */
 
-    /*
-     * struct cpumem - opaque handle, never dereferenced.  MP: the first
-     * possible CPU's copy in the arena, or a tagged pointer (odd address) to
-     * boot memory's descriptor.  UP: the memory itself.  It is byte-aligned
-     * so that each of those addresses is a valid struct cpumem pointer.
-     */
-    struct cpumem {
+/*
+ * struct cpumem - opaque handle, never dereferenced.  MP: the first
+ * possible CPU's copy in the arena, or a tagged pointer (odd address) to
+ * boot memory's descriptor.  UP: the memory itself.  It is byte-aligned
+ * so that each of those addresses is a valid struct cpumem pointer.
+ */
+struct cpumem {
 	unsigned char cpumem_priv_opaque;
 };
 _Static_assert(_Alignof(struct cpumem) == 1,

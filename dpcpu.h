@@ -243,16 +243,16 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
   if (CPU_ABSENT(id)) {                                   \
   } else
 
-    /*
-     * critical_enter - begin an exclusive section on the current CPU.
-     *
-     * Context: anywhere, signal handlers included; nestable.
-     * Ordering: acquire; pairs with the release in critical_exit() of the
-     *           CPU's previous holder (percpu_enter()/percpu_leave()).
-     * UP: a compiler barrier.
-     */
-    static inline void
-    critical_enter(void)
+/*
+ * critical_enter - begin an exclusive section on the current CPU.
+ *
+ * Context: anywhere, signal handlers included; nestable.
+ * Ordering: acquire; pairs with the release in critical_exit() of the
+ *           CPU's previous holder (percpu_enter()/percpu_leave()).
+ * UP: a compiler barrier.
+ */
+static inline void
+critical_enter(void)
 {
 	(void)percpu_enter();
 }

@@ -219,8 +219,8 @@
 
 PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
-    /* The handle (opaque).  libkvm's type name. */
-    typedef struct kvm_pcpu kvm_t;
+/* The handle (opaque).  libkvm's type name. */
+typedef struct kvm_pcpu kvm_t;
 
 /* The largest segment or snapshot accepted (see CONFIGURATION). */
 #ifndef KVM_PCPU_MAX_SIZE

@@ -98,9 +98,9 @@
 
 PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
-    /* ---- Types (identical MP and UP) ---- */
+/* ---- Types (identical MP and UP) ---- */
 
-    typedef struct percpu percpu_t;
+typedef struct percpu percpu_t;
 typedef void (*percpu_callback_t)(void *, void *, struct cpu_info *);
 
 struct percpu {

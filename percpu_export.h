@@ -181,7 +181,7 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 #define PERCPU_EXPORT_FMT_F32 PERCPU_SEG_FMT_F32
 #define PERCPU_EXPORT_FMT_F64 PERCPU_SEG_FMT_F64
 
-    struct percpu_export_opts {
+struct percpu_export_opts {
 	unsigned chunks;       /* arena chunks to reserve (0: 4) */
 	unsigned records;      /* registry records (0: 4096) */
 	unsigned strtab;       /* bytes of names (0: 256 KiB) */

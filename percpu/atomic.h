@@ -39,15 +39,6 @@
 #  define _Atomic(T) std::atomic<T>
 # endif
 using std::atomic_bool;
-using std::atomic_int;
-using std::atomic_uint;
-using std::atomic_uintptr_t;
-using std::memory_order;
-using std::memory_order_acq_rel;
-using std::memory_order_acquire;
-using std::memory_order_relaxed;
-using std::memory_order_release;
-using std::memory_order_seq_cst;
 using std::atomic_compare_exchange_strong_explicit;
 using std::atomic_compare_exchange_weak_explicit;
 using std::atomic_exchange_explicit;
@@ -56,12 +47,21 @@ using std::atomic_fetch_and_explicit;
 using std::atomic_fetch_or_explicit;
 using std::atomic_fetch_sub_explicit;
 using std::atomic_init;
+using std::atomic_int;
 using std::atomic_load;
 using std::atomic_load_explicit;
 using std::atomic_signal_fence;
 using std::atomic_store;
 using std::atomic_store_explicit;
 using std::atomic_thread_fence;
+using std::atomic_uint;
+using std::atomic_uintptr_t;
+using std::memory_order;
+using std::memory_order_acq_rel;
+using std::memory_order_acquire;
+using std::memory_order_relaxed;
+using std::memory_order_release;
+using std::memory_order_seq_cst;
 #endif
 
 #ifdef __cplusplus

@@ -67,11 +67,11 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* An id that names no CPU. */
 #define PERCPU_NOCPU (~0u)
 
-    /*
-     * struct cpu_info - the descriptor of one possible CPU (NetBSD's name).
-     * ci_index is the CPU id (cpu_index(9)); ci_unit its dense unit index.
-     */
-    struct cpu_info {
+/*
+ * struct cpu_info - the descriptor of one possible CPU (NetBSD's name).
+ * ci_index is the CPU id (cpu_index(9)); ci_unit its dense unit index.
+ */
+struct cpu_info {
 	unsigned ci_index;
 	unsigned ci_unit;
 };

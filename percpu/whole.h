@@ -16,9 +16,9 @@
  */
 #include "core.h"
 
-#if !(defined(DPCPU_H) && !defined(DPCPU_IMPL_H)) &&             \
-    !(defined(COUNTER_H) && !defined(COUNTER_IMPL_H)) &&         \
-    !(defined(KVM_PCPU_H) && !defined(KVM_PCPU_IMPL_H)) &&       \
+#if !(defined(DPCPU_H) && !defined(DPCPU_IMPL_H)) &&       \
+    !(defined(COUNTER_H) && !defined(COUNTER_IMPL_H)) &&   \
+    !(defined(KVM_PCPU_H) && !defined(KVM_PCPU_IMPL_H)) && \
     !(defined(PERCPU_EXPORT_H) && !defined(PERCPU_EXPORT_IMPL_H))
 # ifndef PERCPU_H
 #  include "../percpu.h"
