@@ -49,6 +49,18 @@
 #define PERCPU_CONFIG_H
 
 /*
+ * The toolkit's version (CHANGELOG.md), reachable from every public
+ * header.  The Makefile's install reads these three lines.
+ */
+#define PERCPU_VERSION_MAJOR 0
+#define PERCPU_VERSION_MINOR 1
+#define PERCPU_VERSION_PATCH 0
+/* One number to compare: 0x00MMmmpp. */
+#define PERCPU_VERSION                                         \
+ ((PERCPU_VERSION_MAJOR << 16) | (PERCPU_VERSION_MINOR << 8) | \
+     PERCPU_VERSION_PATCH)
+
+/*
  * C11 or C++11 and later.  An older C stops here, with one message: the
  * #error, then a missing include that ends the compilation (so that no
  * cascade of errors follows).
