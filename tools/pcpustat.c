@@ -16,8 +16,33 @@
  *	-i SECONDS	interval mode: a sample every SECONDS (decimals
  *			allowed), with rates per second since the last one
  *	-N COUNT	stop after COUNT samples (interval mode)
+ *	-o FORMAT	text (default), json (as -j) or prom: the
+ *			Prometheus/OpenMetrics text format, for
+ *			node_exporter's textfile collector (see PROM below;
+ *			one sample, so not with -i)
  *	-s FILE		save a snapshot of the segment to FILE and exit
  *	-S		open a live segment whose writer is gone (post-mortem)
+ *	--help		this usage on stdout, exit 0
+ *	--version	"pcpustat (percpu) MAJOR.MINOR.PATCH", exit 0
+ *
+ *	-i 0 (or any SECONDS not above 0) is a usage error (exit 2): one
+ *	sample is what leaving -i out gives.  A filter (-f) that matches
+ *	nothing is not an error: the table (or JSON "objects", or the prom
+ *	output) is empty and the exit status 0, as grep -c would report 0
+ *	rather than fail; use the exit status of -l or a check of the output
+ *	to tell a missing object.
+ *
+ * PROM
+ *	Each object is two metric families, named pcpu_ + its name with
+ *	every character outside [a-zA-Z0-9_:] replaced by '_':
+ *	  pcpu_NAME[_total]          summed over every possible CPU
+ *	  pcpu_NAME_per_cpu[_total]  one sample per possible CPU, cpu="ID"
+ *	Labels: segment="NAME" (the segment's name, or its path), and
+ *	index="I" for each element of a counters set or an array.
+ *	counter(9) and counters_alloc(9) objects are TYPE counter (their
+ *	metric names end in _total), the others TYPE gauge; raw-byte objects are
+ *	skipped (a comment says so).  Write it to a temporary file and
+ *	rename(2) it into the textfile directory.
  *
  *	Objects: counter (counter(9): one value), counters (OpenBSD
  *	counters_alloc(9): name[i] per counter), dpcpu (a DPCPU variable)
@@ -56,7 +81,7 @@
 #define SHOW_JSON 1024 /* elements shown in JSON */
 
 static struct {
-	int percpu, json, stale;
+	int percpu, json, stale, prom;
 	const char *glob;
 	double interval;
 	long count;
@@ -101,9 +126,69 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pcpustat -l [-j]\n"
 	    "       pcpustat {-n NAME | -r FILE} [-c] [-j] [-f GLOB] "
-	    "[-i SECONDS [-N COUNT]] [-S]\n"
-	    "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n");
+	    "[-i SECONDS [-N COUNT]] [-S] [-o FORMAT]\n"
+	    "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n"
+	    "       pcpustat --help | --version\n");
 	exit(2);
+}
+
+/* --help: the usage and the options, on stdout. */
+static void
+help(void)
+{
+	printf("usage: pcpustat -l [-j]\n"
+	       "       pcpustat {-n NAME | -r FILE} [-c] [-j | -o FORMAT] "
+	       "[-f GLOB] [-i SECONDS [-N COUNT]] [-S]\n"
+	       "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n"
+	       "       pcpustat --help | --version\n"
+	       "\n"
+	       "  -l          list the segments you can read\n"
+	       "  -n NAME     a live segment (a program's name, or "
+	       "/dev/shm/pcpu.UID.NAME)\n"
+	       "  -r FILE     a snapshot file\n"
+	       "  -c          per-CPU values too\n"
+	       "  -j          JSON, one object per sample (-o json)\n"
+	       "  -o FORMAT   text, json or prom (Prometheus text format, "
+	       "summed and per CPU)\n"
+	       "  -f GLOB     only objects whose name matches (none: an "
+	       "empty table, exit 0)\n"
+	       "  -i SECONDS  a sample every SECONDS (> 0), with rates\n"
+	       "  -N COUNT    stop after COUNT samples\n"
+	       "  -s FILE     save a snapshot to FILE\n"
+	       "  -S          open a segment whose writer is gone\n"
+	       "\n"
+	       "exit status: 0 ok, 1 other, 2 usage, 3 no such segment, 4 "
+	       "permission\ndenied or not trusted, 5 writer gone, 6 bad "
+	       "magic or version, 7 corrupt,\n8 not ready.  "
+	       "See pcpustat(1).\n");
+}
+
+/*
+ * The long options, before getopt() sees them: --help and --version exit
+ * 0; any other --word is a usage error that names it.  "--" ends the
+ * options.
+ */
+static void
+long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--", 2) != 0)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			help();
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("pcpustat (percpu) %d.%d.%d\n",
+			    PERCPU_VERSION_MAJOR, PERCPU_VERSION_MINOR,
+			    PERCPU_VERSION_PATCH);
+			exit(0);
+		}
+		fprintf(stderr, "pcpustat: unknown option %s\n", argv[i]);
+		usage();
+	}
 }
 
 static uint64_t
@@ -651,6 +736,113 @@ print_json(struct seg *s, struct obj *prev, double dt, uint64_t t)
 	printf("]}\n");
 }
 
+/* ---- Prometheus / OpenMetrics text format (-o prom) ---- */
+
+/* @str as a label value or HELP text: \\, \n and (labels) \" escaped. */
+static void
+prom_escape(const char *str, int label)
+{
+	for (; *str != '\0'; str++) {
+		if (*str == '\\')
+			fputs("\\\\", stdout);
+		else if (*str == '\n')
+			fputs("\\n", stdout);
+		else if (*str == '"' && label)
+			fputs("\\\"", stdout);
+		else
+			putchar(*str);
+	}
+}
+
+/* The metric name of object @name: pcpu_ and [a-zA-Z0-9_:] only. */
+static void
+prom_name(char *b, size_t n, const char *name)
+{
+	size_t i;
+
+	snprintf(b, n, "pcpu_%s", name);
+	for (i = 5; b[i] != '\0'; i++)
+		if (!((b[i] >= 'a' && b[i] <= 'z') ||
+			(b[i] >= 'A' && b[i] <= 'Z') ||
+			(b[i] >= '0' && b[i] <= '9') || b[i] == '_' ||
+			b[i] == ':'))
+			b[i] = '_';
+}
+
+/* The segment label: the name after /dev/shm/pcpu.UID., else the path. */
+static const char *
+prom_segment(const struct seg *s)
+{
+	const char *p = s->info.path, *base = strrchr(p, '/');
+	size_t n = strlen(PERCPU_SEG_SHM_PREFIX);
+
+	base = base != NULL ? base + 1 : p;
+	if (strncmp(p, "/dev/shm/", 9) == 0 &&
+	    strncmp(base, PERCPU_SEG_SHM_PREFIX, n) == 0 &&
+	    (p = strchr(base + n, '.')) != NULL && p[1] != '\0')
+		return (p + 1);
+	return (s->info.path);
+}
+
+/* One sample line: NAME{segment=..,[cpu=..,][index=..]} VALUE. */
+static void
+prom_sample(const char *metric, const struct seg *s, int cpu, int index,
+    const struct val *v, int cls)
+{
+	char b[64];
+
+	printf("%s{segment=\"", metric);
+	prom_escape(prom_segment(s), 1);
+	printf("\"");
+	if (cpu >= 0)
+		printf(",cpu=\"%d\"", cpu);
+	if (index >= 0)
+		printf(",index=\"%d\"", index);
+	printf("} %s\n", val_str(b, sizeof(b), v, cls));
+}
+
+static void
+print_prom(struct seg *s)
+{
+	unsigned j, k, c;
+
+	for (j = 0; j < s->nobjs; j++) {
+		struct obj *o = &s->objs[j];
+		int cls = fmt_class(o->e.kind, o->e.fmt);
+		int counter = o->e.kind == KVM_PCPU_KIND_COUNTER_U64 ||
+		    o->e.kind == KVM_PCPU_KIND_COUNTERS;
+		int list = o->n != 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS;
+		const char *type = counter ? "counter" : "gauge";
+		const char *sfx = counter ? "_total" : "";
+		char name[300], metric[320];
+
+		prom_name(name, sizeof(name), o->e.name);
+		if (o->err || o->n == 0) {
+			printf("# %s: %s skipped (%s)\n", name, o->e.name,
+			    o->err ? o->msg : "raw bytes");
+			continue;
+		}
+		snprintf(metric, sizeof(metric), "%s%s", name, sfx);
+		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
+		prom_escape(o->e.name, 0);
+		printf(", summed over every possible CPU\n");
+		printf("# TYPE %s %s\n", metric, type);
+		for (k = 0; k < o->n; k++)
+			prom_sample(metric, s, -1, list ? (int)k : -1,
+			    &o->sum[k], cls);
+		snprintf(metric, sizeof(metric), "%s_per_cpu%s", name, sfx);
+		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
+		prom_escape(o->e.name, 0);
+		printf(", per possible CPU\n");
+		printf("# TYPE %s %s\n", metric, type);
+		for (c = 0; o->cpu != NULL && c < s->ncpu; c++)
+			for (k = 0; k < o->n; k++)
+				prom_sample(metric, s, s->cpus[c],
+				    list ? (int)k : -1,
+				    &o->cpu[(size_t)c * o->n + k], cls);
+	}
+}
+
 /* ---- Modes ---- */
 
 static int
@@ -790,6 +982,8 @@ show(const char *what, const char *save)
 		(void)kvm_pcpu_info(s.kd, &s.info);
 		if (opt.json)
 			print_json(&s, prev, (double)(t - t0) / 1e9, t);
+		else if (opt.prom)
+			print_prom(&s);
 		else {
 			if (samples == 0)
 				printf("%s: pid %" PRIu64 ", %u CPUs (maxcpu "
@@ -878,7 +1072,8 @@ main(int argc, char **argv)
 	int ch, list = 0;
 	struct sigaction sa;
 
-	while ((ch = getopt(argc, argv, "cjf:i:lN:n:r:s:Sh")) != -1) {
+	long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "cjf:i:lN:n:o:r:s:Sh")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.percpu = 1;
@@ -891,8 +1086,13 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			opt.interval = strtod(optarg, NULL);
-			if (!(opt.interval > 0 && opt.interval < 1e6))
+			if (!(opt.interval > 0 && opt.interval < 1e6)) {
+				fprintf(stderr,
+				    "pcpustat: -i %s: SECONDS must be above 0 "
+				    "(one sample: leave -i out)\n",
+				    optarg);
 				usage();
+			}
 			break;
 		case 'l':
 			list = 1;
@@ -917,6 +1117,18 @@ main(int argc, char **argv)
 				what = p;
 			}
 			break;
+		case 'o':
+			if (strcmp(optarg, "prom") == 0)
+				opt.prom = opt.percpu = 1;
+			else if (strcmp(optarg, "json") == 0)
+				opt.json = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr,
+				    "pcpustat: -o %s: text, json or prom\n",
+				    optarg);
+				usage();
+			}
+			break;
 		case 's':
 			save = optarg;
 			break;
@@ -929,6 +1141,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || (list && what != NULL) || (!list && what == NULL))
 		usage();
+	if (opt.prom && (opt.json || opt.interval > 0 || list)) {
+		fprintf(stderr,
+		    "pcpustat: -o prom is one sample of one "
+		    "segment: not with -j, -i or -l\n");
+		usage();
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
