@@ -69,6 +69,7 @@
  *	mp_ncpus	the number of possible CPUs
  *	CPU_FOREACH(id)	iterate over the possible CPU ids (ids may be sparse)
  *	CPU_ABSENT(id)	id is not a possible CPU
+ *			(-DDPCPU_NO_BSD_NAMES=1 leaves these five names out)
  *	critical_enter() / critical_exit()
  *		An exclusive section on the current CPU (percpu_enter()):
  *		until the matching exit no other thread holds that CPU, and
@@ -189,12 +190,14 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
 #if PERCPU_MP
 # if !defined(__ELF__)
-#  error \
-      "dpcpu.h: the MP build needs an ELF target (__start_/__stop_ linker-set symbols); build with PERCPU_MP=0"
+/* clang-format off */
+#  error "dpcpu.h: the MP build needs an ELF target (__start_/__stop_ linker-set symbols); build with PERCPU_MP=0"
+/* clang-format on */
 # endif
 # if !defined(__GNUC__) && !defined(__clang__)
-#  error \
-      "dpcpu.h: the MP build needs GCC or Clang (section and used attributes)"
+/* clang-format off */
+#  error "dpcpu.h: the MP build needs GCC or Clang (section and used attributes)"
+/* clang-format on */
 # endif
 /* In the set, kept even if unreferenced (and against --gc-sections). */
 # define DPCPU_PRIV_IN_SET __attribute__((section("set_dpcpu"), used))
@@ -232,16 +235,28 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
  * man page) and `u_int cpu = curcpu` are free of sign-conversion
  * warnings.
  */
-#define curcpu (percpu_curcpu() & 0xffffu)
-#define mp_maxid ((percpu_maxcpu() - 1u) & 0xffffu)
-#define mp_ncpus (percpu_ncpus() & 0xffffu)
-#define CPU_ABSENT(id) (!percpu_cpu_possible((unsigned)(id)))
+/*
+ * DPCPU_NO_BSD_NAMES=1 (per translation unit, before the include) leaves
+ * these five lower-case and generic names out, for code that already
+ * uses them (struct foo { int curcpu; }); percpu_curcpu(),
+ * percpu_maxcpu(), percpu_ncpus(), PERCPU_FOREACH_CPU() and
+ * percpu_cpu_possible() are the same things under the toolkit's names.
+ */
+#ifndef DPCPU_NO_BSD_NAMES
+# define DPCPU_NO_BSD_NAMES 0
+#endif
+#if !DPCPU_NO_BSD_NAMES
+# define curcpu (percpu_curcpu() & 0xffffu)
+# define mp_maxid ((percpu_maxcpu() - 1u) & 0xffffu)
+# define mp_ncpus (percpu_ncpus() & 0xffffu)
+# define CPU_ABSENT(id) (!percpu_cpu_possible((unsigned)(id)))
 /* Works with an int or unsigned variable; `if () {} else` so that an else
  * after the loop body binds as the caller expects. */
-#define CPU_FOREACH(id)                                   \
- for ((id) = 0; (unsigned)(id) < percpu_maxcpu(); (id)++) \
-  if (CPU_ABSENT(id)) {                                   \
-  } else
+# define CPU_FOREACH(id)                                   \
+  for ((id) = 0; (unsigned)(id) < percpu_maxcpu(); (id)++) \
+   if (CPU_ABSENT(id)) {                                   \
+   } else
+#endif /* !DPCPU_NO_BSD_NAMES */
 
 /*
  * critical_enter - begin an exclusive section on the current CPU.

@@ -11,10 +11,10 @@
  *	everywhere else just #include "percpu.h".  Then:
  *
  *		percpu_t *hits = percpu_alloc(sizeof(uint64_t));
- *		uint64_t *p = percpu_getref(hits);	// this CPU's copy
- *		(*p)++;					// no other thread has
- *it percpu_putref(hits); percpu_foreach(hits, sum_cb, &total);	// every
- *possible CPU
+ *		uint64_t *p = percpu_getref(hits);  // this CPU's copy
+ *		(*p)++;                             // no other thread has it
+ *		percpu_putref(hits);
+ *		percpu_foreach(hits, sum_cb, &total);  // every possible CPU
  *
  *	No registration: any thread may call any function.  Threads may
  *	outnumber CPUs.

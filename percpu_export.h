@@ -632,7 +632,8 @@ percpu_export_priv_map(size_t len, void *ctx)
 
 	(void)ctx;
 	if (percpu_export_priv_g.seg == NULL &&
-	    percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPENING &&
+	    atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPENING &&
 	    percpu_export_priv_g.map_err == 0)
 		percpu_export_priv_g.map_err = percpu_export_priv_create(len);
 	if (percpu_export_priv_g.seg == NULL ||
@@ -722,8 +723,12 @@ percpu_export_priv_atfork_child(void)
 	(void)pthread_mutex_init(&percpu_export_priv_g.lock, NULL);
 	percpu_export_priv_g.hb_on = 0;
 	if (seg == NULL) {
-		if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN)
-			percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CHILD;
+		if (atomic_load_explicit(&percpu_export_priv_g.phase,
+			memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPEN)
+			/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+			 * and percpu_export_path() (no lock there). */
+			atomic_store_explicit(&percpu_export_priv_g.phase,
+			    PERCPU_EXPORT_PRIV_CHILD, memory_order_release);
 		return;
 	}
 	tmp = (unsigned char *)percpu_export_priv_anon(size);
@@ -739,9 +744,14 @@ percpu_export_priv_atfork_child(void)
 	(void)munmap(tmp, size);
 	(void)close(fd);
 	percpu_export_priv_g.fd = -1;
-	if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN ||
-	    percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_CLOSED)
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CHILD;
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPEN ||
+	    atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_CLOSED)
+		/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+		 * and percpu_export_path() (no lock there). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_CHILD, memory_order_release);
 	return;
 fail:
 	(void)fprintf(stderr,
@@ -889,7 +899,8 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		return (-1);
 	}
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_NONE) {
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_NONE) {
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 		percpu_export_priv_set(EBUSY,
 		    "percpu_export_open: already called in this process");
@@ -914,7 +925,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		    "percpu_export_open() before any other of its functions");
 		return (-1);
 	}
-	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_OPENING;
+	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+	 * and percpu_export_path() (no lock there). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_OPENING, memory_order_release);
 	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 	/* Build the table: the first chunk map creates the segment.  The
 	 * exporter's lock is not held (the DPCPU copies take the arena's). */
@@ -924,7 +938,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		    percpu_export_priv_g.map_err :
 		    EIO;
 		(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_FAILED;
+		/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+		 * and percpu_export_path() (no lock there). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_FAILED, memory_order_release);
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 		errno = e;
 		return (-1);
@@ -935,7 +952,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	 * with the acquire in kvm_pcpu_priv_map_live() and _parse(). */
 	atomic_store_explicit(&percpu_export_priv_g.h->state, PERCPU_SEG_READY,
 	    memory_order_release);
-	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_OPEN;
+	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+	 * and percpu_export_path() (no lock there). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_OPEN, memory_order_release);
 	if (o.heartbeat_ms != 0 &&
 	    pthread_create(&percpu_export_priv_g.hb, NULL,
 		percpu_export_priv_hb_main, NULL) == 0)
@@ -973,7 +993,10 @@ percpu_export_close(void)
 		atomic_store_explicit(&percpu_export_priv_g.h->state,
 		    PERCPU_SEG_CLOSED, memory_order_release);
 		(void)shm_unlink(percpu_export_priv_g.shm);
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CLOSED;
+		/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+		 * and percpu_export_path() (no lock there). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_CLOSED, memory_order_release);
 		break;
 	case PERCPU_EXPORT_PRIV_CHILD:
 		break; /* the name is the parent's */
@@ -1002,7 +1025,8 @@ percpu_export_snapshot(const char *path)
 	int rc = -1, e = EBADF, phase;
 
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	phase = percpu_export_priv_g.phase;
+	phase = atomic_load_explicit(&percpu_export_priv_g.phase,
+	    memory_order_relaxed);
 	if (path == NULL) {
 		e = EINVAL;
 		percpu_export_priv_set(e, "percpu_export_snapshot: NULL path");
@@ -1031,7 +1055,10 @@ percpu_export_snapshot(const char *path)
 void
 percpu_export_heartbeat(void)
 {
-	if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN)
+	/* Acquire: pairs with the release store of OPEN in
+	 * percpu_export_open(); h is set before it. */
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_acquire) == PERCPU_EXPORT_PRIV_OPEN)
 		atomic_store_explicit(&percpu_export_priv_g.h->heartbeat_ns,
 		    percpu_export_priv_now(), memory_order_relaxed);
 }
@@ -1040,7 +1067,10 @@ percpu_export_heartbeat(void)
 const char *
 percpu_export_path(void)
 {
-	return (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN ?
+	/* Acquire: pairs with the release store of OPEN (path is set
+	 * before it). */
+	return (atomic_load_explicit(&percpu_export_priv_g.phase,
+		    memory_order_acquire) == PERCPU_EXPORT_PRIV_OPEN ?
 		percpu_export_priv_g.path :
 		NULL);
 }
@@ -1114,7 +1144,8 @@ percpu_export_priv_add(const char *name, unsigned kind, unsigned fmt,
 		return (-1);
 	}
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_OPEN) {
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_OPEN) {
 		percpu_export_priv_set(EBADF,
 		    "percpu_export: %s: not "
 		    "exporting",
@@ -1208,7 +1239,8 @@ percpu_export_unregister(const char *name)
 	int rc = -1;
 
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_OPEN)
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_OPEN)
 		percpu_export_priv_set(EBADF,
 		    "percpu_export_unregister: not exporting");
 	else if (name == NULL ||

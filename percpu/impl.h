@@ -21,8 +21,9 @@
 # include "static_arena.h"
 #endif
 #if !PERCPU_MD_LIBC && defined(PERCPU_PRIV_MALLOC_LIBC)
-# error \
-     "percpu: no C library here: define PERCPU_STATIC_ARENA_SIZE (no malloc at all) or PERCPU_MALLOC/PERCPU_FREE in the implementation file"
+/* clang-format off */
+# error "percpu: no C library here: define PERCPU_STATIC_ARENA_SIZE (no malloc at all) or PERCPU_MALLOC/PERCPU_FREE in the implementation file"
+/* clang-format on */
 #endif
 
 #if PERCPU_MD_HOSTED
@@ -95,7 +96,7 @@ percpu_priv_panic(const char *msg)
 #if PERCPU_MP
 /* A failed start-up: report @msg and stop (no error handler: nothing can
  * go on without the CPU table). */
-static void
+PERCPU_NORETURN static void
 percpu_priv_die(const char *msg)
 {
 # if PERCPU_MD_LIBC

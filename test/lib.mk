@@ -99,3 +99,8 @@ $(BUILD)/test-cxx-$(1): $(CXX_SUITE_SRCS) $(HEADERS) $(INTERNALS)
 suites: $(BUILD)/test-cxx-$(1)
 endef
 $(foreach c,g++ clang++,$(eval $(call cxx_suite_rule,$(c))))
+
+.PHONY: check-hygiene
+check-hygiene:
+	@CC_LIST="$(CC_LIST)" BUILD=$(BUILD) sh test/lib/check-hygiene.sh
+check-lib: check-hygiene
