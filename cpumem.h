@@ -151,10 +151,12 @@
  *	does when a handler returns:
  *	returns NULL (OpenBSD's M_WAITOK allocations never fail):
  *	  "cpumem_malloc: size 0"
- *	  "cpumem_malloc: cannot reserve %zu bytes on every CPU (limit %zu)"
- *	  "cpumem_get: %s: cannot reserve %zu bytes on every CPU (limit %zu)"
+ *	  "cpumem_malloc: cannot reserve %zu bytes on every CPU (limit %zu;
+ *	  raise it with -DPERCPU_UNIT_SIZE=...)", the same for
+ *	  "cpumem_get: %s: cannot reserve ..." and
  *	  "counters_alloc: n must be greater than 0" (OpenBSD KASSERTs it)
- *	  "counters_alloc: %u counters do not fit in a CPU's unit (limit %zu)"
+ *	  "counters_alloc: %u counters do not fit in a CPU's unit (limit %zu;
+ *	  raise it with -DPERCPU_UNIT_SIZE=...)"
  *	  "counters_alloc: out of memory for %u counters"
  *	  "pool_get: %s: out of memory" (not with PR_NOWAIT: plain NULL)
  *	frees nothing:
@@ -547,7 +549,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
-	percpu_leave();
+	percpu_priv_leave_as("cpumem_leave");
 }
 #else  /* !PERCPU_MP */
 static inline void
@@ -857,7 +859,8 @@ cpumem_get(struct pool *pp)
 
 	if (h == NULL)
 		percpu_priv_fail("cpumem_get: %s: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu)",
+				 "every CPU (limit %zu"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    pp->pr_wchan, pp->pr_size, (size_t)PERCPU_UNIT_SIZE);
 	return ((struct cpumem *)h);
 }
@@ -926,7 +929,8 @@ cpumem_malloc(size_t sz, int type)
 	    NULL;
 	if (h == NULL) {
 		percpu_priv_fail("cpumem_malloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu)",
+				 "every CPU (limit %zu"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    sz, max);
 		return (NULL);
 	}
@@ -1072,7 +1076,8 @@ counters_alloc(unsigned int n)
 	}
 	if (n > cpumem_priv_cmax()) {
 		percpu_priv_fail("counters_alloc: %u counters do not fit in a "
-				 "CPU's unit (limit %zu)",
+				 "CPU's unit (limit %zu"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    n, cpumem_priv_cmax());
 		return (NULL);
 	}
@@ -1221,7 +1226,8 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	if (PERCPU_LIKELY(ref->g != 0))
 		ref->g = cpumem_priv_close(ref->c, ref->g);
-	cpumem_leave(cm, ref->c);
+	(void)cm;
+	percpu_priv_leave_as("counters_leave");
 }
 #else  /* !PERCPU_MP */
 static inline void

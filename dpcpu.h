@@ -283,7 +283,7 @@ critical_enter(void)
 static inline void
 critical_exit(void)
 {
-	percpu_leave();
+	percpu_priv_leave_as("critical_exit");
 }
 
 #if PERCPU_MP
@@ -534,7 +534,8 @@ dpcpu_priv_init_once(void)
 	dpcpu_priv_g.base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
 	if (dpcpu_priv_g.base == NULL) {
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
-				 "set_dpcpu on every CPU (limit %u)",
+				 "set_dpcpu on every CPU (limit %u"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    bytes, (unsigned)PERCPU_UNIT_SIZE);
 		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}

@@ -154,7 +154,8 @@ percpu_create(size_t size, percpu_callback_t ctor, percpu_callback_t dtor,
 		percpu_priv_free(buf);
 		percpu_priv_free(pc);
 		percpu_priv_fail("percpu_alloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %u)",
+				 "every CPU (limit %u"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    size, (unsigned)PERCPU_UNIT_SIZE);
 		return (NULL);
 	}
@@ -203,6 +204,11 @@ percpu_free(percpu_t *pc, size_t size)
 		percpu_priv_fail("percpu_free: NULL handle");
 		return;
 	}
+	/* Before any read of *pc: freed memory is never read. */
+	if (percpu_priv_freed(pc)) {
+		percpu_priv_fail("percpu_free: double free of %p", (void *)pc);
+		return;
+	}
 	if (size != pc->pc_size) {
 		percpu_priv_fail("percpu_free: size %zu does not match the "
 				 "allocated size %zu",
@@ -227,6 +233,7 @@ percpu_free(percpu_t *pc, size_t size)
 	if (percpu_priv_zfree(pc->pc_base, size, NULL) != PERCPU_PRIV_OK)
 		percpu_priv_fail("percpu_free: corrupt handle");
 	percpu_priv_free(pc);
+	percpu_priv_freed_note(pc);
 }
 
 /*
@@ -262,7 +269,7 @@ percpu_putref(percpu_t *pc)
 		percpu_priv_fail("percpu_putref: NULL handle");
 		return;
 	}
-	percpu_leave();
+	percpu_priv_leave_as("percpu_putref");
 }
 
 /*

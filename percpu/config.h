@@ -143,6 +143,16 @@
 #endif
 
 /*
+ * PERCPU_DEBUG  per translation unit.  1: extra checks on paths that are
+ * plain code otherwise (a counter(9) counter used after
+ * counter_u64_free(), with freed counters held back from reuse).
+ * Default 0.
+ */
+#ifndef PERCPU_DEBUG
+# define PERCPU_DEBUG 0
+#endif
+
+/*
  * PERCPU_API - put before every function and variable the implementation
  * exports (stb's STBIDEF).  Default: ELF default visibility, so that the
  * API stays exported from a shared library built with

@@ -913,6 +913,55 @@ percpu_load64(void *h, unsigned cpu)
 
 #endif /* PERCPU_MP */
 
+/*
+ * percpu_priv_leave_as - percpu_leave() for the face function @fn (e.g.
+ * "percpu_putref"): a leave without an enter is reported as
+ * "<fn>: not in a section", the name the user called.
+ *
+ * Context, Ordering, UP: as percpu_leave() (UP without an interrupt mask
+ * does not track sections: nothing to check).
+ */
+static inline void
+percpu_priv_leave_as(const char *fn)
+{
+#if PERCPU_MP
+	if (PERCPU_UNLIKELY(percpu_in_section() == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
+#elif PERCPU_MD_HAS_IRQ
+	if (PERCPU_UNLIKELY(percpu_priv_up.depth == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
+#else
+	(void)fn;
+#endif
+	percpu_leave();
+}
+
+/*
+ * Recently freed handles: a double free is named as one without reading
+ * the freed memory, and with PERCPU_DEBUG=1 a use after free is caught
+ * (percpu/impl_diag.h).  The last PERCPU_PRIV_FREED handles freed are
+ * remembered until the address is allocated again.
+ *
+ * percpu_priv_freed(p): 1 if @p was freed and not allocated since.
+ *   Context: any, signal handlers included (loads only).
+ * percpu_priv_freed_note(p): the face freed its handle @p.  Thread
+ *   context.  percpu_priv_zfree() then returns PERCPU_PRIV_EFREED for it.
+ * percpu_priv_freed_forget(p): @p was just allocated.  Thread context.
+ * percpu_priv_quarantine(p, size): PERCPU_DEBUG: free the arena
+ *   allocation @p later, after PERCPU_PRIV_FREED more frees, so that its
+ *   address is not reused meanwhile and a use after free is caught.
+ */
+#define PERCPU_PRIV_FREED 64
+#define PERCPU_PRIV_EFREED 3 /* percpu_priv_zfree(): freed already */
+int percpu_priv_freed(const void *p);
+void percpu_priv_freed_note(const void *p);
+void percpu_priv_freed_forget(void *p);
+void percpu_priv_quarantine(void *p, size_t size);
+
 /* Visit every possible CPU id in ascending order. */
 #define PERCPU_FOREACH_CPU(cpu)                          \
  for ((cpu) = percpu_cpu_first(); (cpu) != PERCPU_NOCPU; \
@@ -981,6 +1030,7 @@ PERCPU_END_DECLS
 
 #ifdef PERCPU_IMPLEMENTATION
 #include "impl.h"
+#include "impl_diag.h"
 #ifndef PERCPU_PRIV_LINK_DEFINED
 # define PERCPU_PRIV_LINK_DEFINED 1
 const char PERCPU_PRIV_LINK[] = "percpu implementation";

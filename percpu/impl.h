@@ -109,7 +109,10 @@ percpu_priv_die(const char *msg)
 void *
 percpu_priv_malloc(size_t size)
 {
-	return (PERCPU_MALLOC(size));
+	void *p = PERCPU_MALLOC(size);
+
+	percpu_priv_freed_forget(p); /* a new object at a freed address */
+	return (p);
 }
 
 void
@@ -530,6 +533,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
 		h = c->base + off;
 	percpu_priv_arena_unlock();
+	percpu_priv_freed_forget(h); /* a new object at a freed address */
 	return (h);
 }
 
@@ -597,6 +601,9 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	rc = PERCPU_PRIV_OK;
 out:
 	percpu_priv_arena_unlock();
+	/* A handle its face noted as freed (percpu/impl_diag.h). */
+	if (rc == PERCPU_PRIV_ENOENT && percpu_priv_freed(h))
+		rc = PERCPU_PRIV_EFREED;
 	return (rc);
 }
 
@@ -988,6 +995,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 		return (NULL);
 	memset(hp + 1, 0, size);
 	hp->size = size;
+	percpu_priv_freed_forget(hp + 1); /* a new object at a freed address */
 	return (hp + 1);
 }
 
@@ -998,6 +1006,10 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 
 	if (h == NULL)
 		return (PERCPU_PRIV_ENOENT);
+	/* Freed already (its face noted it): say so without reading the
+	 * freed header. */
+	if (percpu_priv_freed(h))
+		return (PERCPU_PRIV_EFREED);
 	if (hp->size != size) {
 		if (actual != NULL)
 			*actual = hp->size;

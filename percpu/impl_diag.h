@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * percpu/impl_diag.h - recently freed handles (percpu/core.h): double
+ * frees named as such without reading freed memory, and the PERCPU_DEBUG
+ * quarantine that catches a counter used after free.
+ *
+ * Internal: included by percpu/core.h where PERCPU_IMPLEMENTATION is
+ * defined.
+ *
+ * A ring of the last PERCPU_PRIV_FREED handles freed.  Entries are
+ * atomics so that percpu_priv_freed() is a few relaxed loads, safe in a
+ * signal handler; changes are serialized by a spin lock held for a few
+ * stores (the eviction of a quarantined allocation frees it after the
+ * lock is released).  A quarantined entry owns its arena allocation until
+ * it is evicted: its address cannot be handed out again meanwhile, so a
+ * use of the freed handle is found, not silently applied to a new object.
+ */
+#ifndef PERCPU_IMPL_DIAG_H
+#define PERCPU_IMPL_DIAG_H
+
+static struct {
+	_Atomic(uintptr_t) p[PERCPU_PRIV_FREED];
+	size_t size[PERCPU_PRIV_FREED]; /* quarantined: bytes; 0: noted only */
+	unsigned next;			/* the slot to reuse next */
+	atomic_int lock;
+} percpu_priv_freed_g;
+
+static void
+percpu_priv_freed_lock(void)
+{
+	/* Acquire: pairs with the release in percpu_priv_freed_unlock(). */
+	while (atomic_exchange_explicit(&percpu_priv_freed_g.lock, 1,
+	    memory_order_acquire) != 0)
+		;
+}
+
+static void
+percpu_priv_freed_unlock(void)
+{
+	/* Release: pairs with the acquire in percpu_priv_freed_lock(). */
+	atomic_store_explicit(&percpu_priv_freed_g.lock, 0,
+	    memory_order_release);
+}
+
+int
+percpu_priv_freed(const void *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return (0);
+	for (i = 0; i < PERCPU_PRIV_FREED; i++)
+		if (atomic_load_explicit(&percpu_priv_freed_g.p[i],
+			memory_order_relaxed) == (uintptr_t)p)
+			return (1);
+	return (0);
+}
+
+/* Record @p (with @size > 0: quarantined) and return the evicted entry's
+ * allocation to free, or NULL. */
+static void *
+percpu_priv_freed_push(const void *p, size_t size, size_t *evict_size)
+{
+	uintptr_t old;
+	unsigned i;
+
+	percpu_priv_freed_lock();
+	i = percpu_priv_freed_g.next;
+	percpu_priv_freed_g.next = (i + 1) % PERCPU_PRIV_FREED;
+	old = atomic_load_explicit(&percpu_priv_freed_g.p[i],
+	    memory_order_relaxed);
+	*evict_size = percpu_priv_freed_g.size[i];
+	percpu_priv_freed_g.size[i] = size;
+	atomic_store_explicit(&percpu_priv_freed_g.p[i], (uintptr_t)p,
+	    memory_order_relaxed);
+	percpu_priv_freed_unlock();
+	return (*evict_size != 0 ? (void *)old : NULL);
+}
+
+void
+percpu_priv_freed_note(const void *p)
+{
+	size_t n;
+	void *old = percpu_priv_freed_push(p, 0, &n);
+
+	if (old != NULL)
+		(void)percpu_priv_zfree(old, n, NULL);
+}
+
+void
+percpu_priv_freed_forget(void *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	percpu_priv_freed_lock();
+	for (i = 0; i < PERCPU_PRIV_FREED; i++)
+		if (atomic_load_explicit(&percpu_priv_freed_g.p[i],
+			memory_order_relaxed) == (uintptr_t)p &&
+		    percpu_priv_freed_g.size[i] == 0)
+			atomic_store_explicit(&percpu_priv_freed_g.p[i], 0,
+			    memory_order_relaxed);
+	percpu_priv_freed_unlock();
+}
+
+void
+percpu_priv_quarantine(void *p, size_t size)
+{
+	size_t n;
+	void *old;
+
+	if (p == NULL || size == 0)
+		return;
+	old = percpu_priv_freed_push(p, size, &n);
+	if (old != NULL)
+		(void)percpu_priv_zfree(old, n, NULL);
+}
+
+#endif /* PERCPU_IMPL_DIAG_H */
