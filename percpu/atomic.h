@@ -76,11 +76,35 @@ using std::memory_order_seq_cst;
 #  define _Alignof(t) alignof(t)
 # endif
 /* extern "C" around the declarations of each header. */
-# define PERCPU_BEGIN_DECLS extern "C" {
-# define PERCPU_END_DECLS }
+# define PERCPU_PRIV_EXTERN_C_BEGIN extern "C" {
+# define PERCPU_PRIV_EXTERN_C_END }
 #else
-# define PERCPU_BEGIN_DECLS
-# define PERCPU_END_DECLS
+# define PERCPU_PRIV_EXTERN_C_BEGIN
+# define PERCPU_PRIV_EXTERN_C_END
+#endif
+
+/*
+ * PERCPU_BEGIN_DECLS / PERCPU_END_DECLS - around the declarations of each
+ * header: extern "C" in C++, and on ELF with GCC or Clang default
+ * visibility, so that a shared object built with -fvisibility=hidden
+ * still exports the functions the headers declare (the public API, and
+ * the internals that the headers' inline functions reach from other
+ * modules).  What the implementation defines without a declaration here
+ * follows the command line (hidden with -fvisibility=hidden).
+ * -DPERCPU_VISIBILITY_DEFAULT=0 leaves visibility to the command line
+ * everywhere: each shared object then has a private toolkit.
+ */
+#ifndef PERCPU_VISIBILITY_DEFAULT
+# define PERCPU_VISIBILITY_DEFAULT 1
+#endif
+#if PERCPU_VISIBILITY_DEFAULT && (defined(__GNUC__) || defined(__clang__)) && \
+    defined(__ELF__)
+# define PERCPU_BEGIN_DECLS \
+  PERCPU_PRIV_EXTERN_C_BEGIN _Pragma("GCC visibility push(default)")
+# define PERCPU_END_DECLS _Pragma("GCC visibility pop") PERCPU_PRIV_EXTERN_C_END
+#else
+# define PERCPU_BEGIN_DECLS PERCPU_PRIV_EXTERN_C_BEGIN
+# define PERCPU_END_DECLS PERCPU_PRIV_EXTERN_C_END
 #endif
 
 #endif /* PERCPU_ATOMIC_H */

@@ -958,6 +958,13 @@ percpu_priv_leave_as(const char *fn)
 #define PERCPU_PRIV_FREED 64
 #define PERCPU_PRIV_EFREED 3 /* percpu_priv_zfree(): freed already */
 int percpu_priv_freed(const void *p);
+/*
+ * percpu_priv_instance - the address of a private marker of the copy of
+ * the implementation that initialized, exported under one name by every
+ * module that carries the implementation: a second copy finds the first
+ * at start (percpu/impl_diag.h, percpu_priv_one_copy()).
+ */
+extern _Atomic(uintptr_t) percpu_priv_instance;
 void percpu_priv_freed_note(const void *p);
 void percpu_priv_freed_forget(void *p);
 void percpu_priv_quarantine(void *p, size_t size);
@@ -1029,8 +1036,8 @@ PERCPU_END_DECLS
 #endif /* PERCPU_CORE_H */
 
 #ifdef PERCPU_IMPLEMENTATION
-#include "impl.h"
 #include "impl_diag.h"
+#include "impl.h"
 #ifndef PERCPU_PRIV_LINK_DEFINED
 # define PERCPU_PRIV_LINK_DEFINED 1
 const char PERCPU_PRIV_LINK[] = "percpu implementation";

@@ -705,6 +705,7 @@ percpu_priv_init_once(void)
 # else
 	percpu_priv_g.backend = PERCPU_MD_NAME;
 # endif
+	percpu_priv_one_copy(); /* a second copy in the process says so */
 # if PERCPU_MD_HOSTED
 	(void)pthread_atfork(percpu_priv_atfork_prepare,
 	    percpu_priv_atfork_parent, percpu_priv_atfork_child);

@@ -30,7 +30,7 @@ percpu_priv_freed_lock(void)
 {
 	/* Acquire: pairs with the release in percpu_priv_freed_unlock(). */
 	while (atomic_exchange_explicit(&percpu_priv_freed_g.lock, 1,
-	    memory_order_acquire) != 0)
+		   memory_order_acquire) != 0)
 		;
 }
 
@@ -116,5 +116,103 @@ percpu_priv_quarantine(void *p, size_t size)
 	if (old != NULL)
 		(void)percpu_priv_zfree(old, n, NULL);
 }
+
+/* ---- One copy of the implementation per process ---- */
+
+_Atomic(uintptr_t) percpu_priv_instance;
+
+#if PERCPU_MP && PERCPU_MD_HOSTED && defined(__linux__) && defined(__ELF__)
+# include <dlfcn.h>
+# include <stdio.h>
+# include <string.h>
+
+/* This copy's private marker: its address names this copy. */
+static const char percpu_priv_self = 1;
+
+struct percpu_priv_modules {
+	unsigned n;
+	char name[64][256];
+};
+
+/* The files mapped into the process (/proc/self/maps): the loaded
+ * modules, by path, each once; name[0] is "" for the executable. */
+static void
+percpu_priv_modules(struct percpu_priv_modules *m)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	m->n = 1;
+	m->name[0][0] = '\0';
+	if (f == NULL)
+		return;
+	while (m->n < 64 && fgets(line, sizeof(line), f) != NULL) {
+		char *path = strchr(line, '/');
+		unsigned k;
+
+		if (path == NULL || strstr(path, ".so") == NULL)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		for (k = 1; k < m->n && strcmp(m->name[k], path) != 0; k++)
+			;
+		if (k == m->n && strlen(path) < sizeof(m->name[0]))
+			memcpy(m->name[m->n++], path, strlen(path) + 1);
+	}
+	(void)fclose(f);
+}
+
+/*
+ * percpu_priv_one_copy - at start (the CPU table's first use): is another
+ * copy of the implementation, in another module of this process, already
+ * running?  Two modules that each define PERCPU_IMPLEMENTATION and bind
+ * to their own copy (dlopen(RTLD_LOCAL), -Bsymbolic, a private
+ * visibility) split the state: sections of one do not exclude the
+ * other's.  Every copy exports percpu_priv_instance; each module's is
+ * looked up by name (the modules of /proc/self/maps, dlopen(RTLD_NOLOAD)
+ * and dlsym(), which see modules that RTLD_DEFAULT does not), and one that holds another copy's marker
+ * is reported through the error handler (default: abort).
+ * Context: percpu_priv_init_once(), once per copy.
+ */
+static void
+percpu_priv_one_copy(void)
+{
+	static struct percpu_priv_modules m;
+	unsigned i;
+
+	percpu_priv_modules(&m);
+	for (i = 0; i < m.n; i++) {
+		void *h = dlopen(m.name[i][0] != '\0' ? m.name[i] : NULL,
+		    RTLD_LAZY | RTLD_NOLOAD);
+		_Atomic(uintptr_t) *inst;
+		uintptr_t v;
+
+		if (h == NULL)
+			continue;
+		inst = (_Atomic(uintptr_t) *)dlsym(h, "percpu_priv_instance");
+		v = inst != NULL ?
+		    atomic_load_explicit(inst, memory_order_relaxed) :
+		    0;
+		(void)dlclose(h);
+		if (v != 0 && v != (uintptr_t)&percpu_priv_self) {
+			percpu_priv_fail("two copies of the implementation in "
+					 "one process: another one runs in %s; "
+					 "define PERCPU_IMPLEMENTATION in one "
+					 "module only and let the others use "
+					 "its exported API",
+			    m.name[i][0] != '\0' ? m.name[i] :
+						   "the executable");
+			break;
+		}
+	}
+	atomic_store_explicit(&percpu_priv_instance,
+	    (uintptr_t)&percpu_priv_self, memory_order_relaxed);
+}
+#elif PERCPU_MP
+static void
+percpu_priv_one_copy(void)
+{
+	atomic_store_explicit(&percpu_priv_instance, 1, memory_order_relaxed);
+}
+#endif
 
 #endif /* PERCPU_IMPL_DIAG_H */

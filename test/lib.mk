@@ -13,6 +13,7 @@
 #                      (mandoc -Tlint), pcpustat -o prom through
 #                      prometheus_client's parser
 #   make check-cxx / check-lib-link / check-consumers / check-man /
+#        check-hygiene / check-shared /
 #        check-prom    one of them
 
 PREFIX      ?= /usr/local
@@ -104,3 +105,8 @@ $(foreach c,g++ clang++,$(eval $(call cxx_suite_rule,$(c))))
 check-hygiene:
 	@CC_LIST="$(CC_LIST)" BUILD=$(BUILD) sh test/lib/check-hygiene.sh
 check-lib: check-hygiene
+
+.PHONY: check-shared
+check-shared:
+	@BUILD=$(BUILD) sh test/lib/check-shared.sh
+check-lib: check-shared

@@ -26,20 +26,25 @@ Test(errors, a_leave_without_enter_names_the_function_called)
 	cr_assert_not_null(pc);
 	harness_capture_errors();
 	percpu_putref(pc);
-	cr_assert_str_eq(harness_last_error(), "percpu_putref: not in a section");
+	cr_assert_str_eq(harness_last_error(),
+	    "percpu_putref: not in a section");
 	critical_exit();
-	cr_assert_str_eq(harness_last_error(), "critical_exit: not in a section");
+	cr_assert_str_eq(harness_last_error(),
+	    "critical_exit: not in a section");
 	counter_exit();
-	cr_assert_str_eq(harness_last_error(), "counter_exit: not in a section");
+	cr_assert_str_eq(harness_last_error(),
+	    "counter_exit: not in a section");
 	cpumem_leave(cm, NULL);
-	cr_assert_str_eq(harness_last_error(), "cpumem_leave: not in a section");
+	cr_assert_str_eq(harness_last_error(),
+	    "cpumem_leave: not in a section");
 	ref.g = 0;
 	ref.c = NULL;
 	counters_leave(&ref, ctr);
 	cr_assert_str_eq(harness_last_error(),
 	    "counters_leave: not in a section");
 	percpu_leave();
-	cr_assert_str_eq(harness_last_error(), "percpu_leave: not in a section");
+	cr_assert_str_eq(harness_last_error(),
+	    "percpu_leave: not in a section");
 	cr_assert_eq(harness_errors(), 6);
 	cr_assert_eq(percpu_in_section(), 0);
 	/* Balanced use still works and says nothing. */
