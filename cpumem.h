@@ -618,9 +618,10 @@ cpumem_next(struct cpumem_iter *i, struct cpumem *cm)
  * loop is driven by the iterator (equivalent to var != NULL), so that
  * on UP it compiles to the body, once.
  */
-#define CPUMEM_FOREACH(var, iter, cm)                                  \
- for ((var) = cpumem_first((iter), (cm)); (iter)->cpu != PERCPU_NOCPU; \
-      (var) = cpumem_next((iter), (cm)))
+#define CPUMEM_FOREACH(var, iter, cm)                          \
+ for ((var) = PERCPU_PRIV_AS(var, cpumem_first((iter), (cm))); \
+      (iter)->cpu != PERCPU_NOCPU;                             \
+      (var) = PERCPU_PRIV_AS(var, cpumem_next((iter), (cm))))
 
 /* ---- Counter words: MP and UP ---- */
 

@@ -75,12 +75,16 @@ using std::memory_order_seq_cst;
 # ifndef _Alignof
 #  define _Alignof(t) alignof(t)
 # endif
+/* PERCPU_PRIV_AS(var, p): the void * @p for assignment to @var (C++ does
+ * not convert void * implicitly). */
+# define PERCPU_PRIV_AS(var, p) static_cast<decltype(var)>(p)
 /* extern "C" around the declarations of each header. */
 # define PERCPU_PRIV_EXTERN_C_BEGIN extern "C" {
 # define PERCPU_PRIV_EXTERN_C_END }
 #else
 # define PERCPU_PRIV_EXTERN_C_BEGIN
 # define PERCPU_PRIV_EXTERN_C_END
+# define PERCPU_PRIV_AS(var, p) (p)
 #endif
 
 /*

@@ -95,7 +95,7 @@ CXX_SUITE_SRCS = $(wildcard test/cxx/*.cc)
 define cxx_suite_rule
 $(BUILD)/test-cxx-$(1): $(CXX_SUITE_SRCS) $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)
-	$(1) -std=c++17 -Wall -Wextra -Wshadow -Werror $(OPT) $(CPPFLAGS) \
+	$(1) -std=c++17 -Wall -Wextra -Werror $(OPT) $(CPPFLAGS) \
 	  -o $$@ $(CXX_SUITE_SRCS) $(LDLIBS_T)
 suites: $(BUILD)/test-cxx-$(1)
 endef
