@@ -5,8 +5,8 @@
  *
  * USAGE
  *	In exactly one .c file of the program (the one that defines the
- *	toolkit's state; it must include counter.h, or an MP build fails to
- *	link, naming counter_priv_zero_lock):
+ *	toolkit's state; any one header of the toolkit there emits the whole
+ *	implementation, counter(9)'s part included):
  *
  *		#define PERCPU_IMPLEMENTATION
  *		#include "counter.h"

@@ -5,8 +5,8 @@
  *
  * USAGE
  *	In exactly one .c file of the program (the one that defines the
- *	toolkit's state; it must include dpcpu.h, or the link fails naming
- *	dpcpu_off / dpcpu_priv_init):
+ *	toolkit's state; any one header of the toolkit there emits the whole
+ *	implementation, DPCPU's part included):
  *
  *		#define PERCPU_IMPLEMENTATION
  *		#include "dpcpu.h"

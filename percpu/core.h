@@ -48,8 +48,11 @@
  * ONE DEFINITION
  *	The CPU table, the arena and the error handler exist once per
  *	program: define PERCPU_IMPLEMENTATION in exactly one .c file before
- *	including any of the toolkit's headers (stb convention).  Forgetting
- *	it is a link error.
+ *	including any one of the toolkit's headers (stb convention): that
+ *	header emits the whole implementation, every face's part included
+ *	(percpu/whole.h).  Forgetting it, or files that disagree on
+ *	PERCPU_MP or PERCPU_MD, is a link error that names the fix (LINK
+ *	CHECK below).
  */
 #ifndef PERCPU_CORE_H
 #define PERCPU_CORE_H

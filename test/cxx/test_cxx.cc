@@ -62,7 +62,7 @@ Test(cxx, percpu_getref_from_threads_sums_exactly)
 		}
 	});
 	percpu_foreach(pc, add_slot, &total);
-	cr_assert_eq(total, uint64_t{kThreads} * kIters);
+	cr_assert_eq(total, uint64_t {kThreads} * kIters);
 	percpu_free(pc, sizeof(uint64_t));
 }
 
@@ -76,7 +76,7 @@ Test(cxx, counter_u64_add_from_threads_is_lossless)
 	});
 	// sum of (i + 1) over the threads, kIters times each
 	cr_assert_eq(counter_u64_fetch(c),
-	    uint64_t{kIters} * kThreads * (kThreads + 1) / 2);
+	    uint64_t {kIters} * kThreads * (kThreads + 1) / 2);
 	counter_u64_zero(c);
 	cr_assert_eq(counter_u64_fetch(c), 0u);
 	counter_u64_add(c, -1);
@@ -96,8 +96,8 @@ Test(cxx, counters_pkt_from_threads_reads_exactly)
 			counters_pkt(cm, packets, bytes, 64);
 	});
 	counters_read(cm, out, ncounters, nullptr);
-	cr_assert_eq(out[packets], uint64_t{kThreads} * kIters);
-	cr_assert_eq(out[bytes], uint64_t{kThreads} * kIters * 64);
+	cr_assert_eq(out[packets], uint64_t {kThreads} * kIters);
+	cr_assert_eq(out[bytes], uint64_t {kThreads} * kIters * 64);
 	counters_free(cm, ncounters);
 }
 
@@ -117,13 +117,12 @@ Test(cxx, cpumem_enter_from_threads_and_foreach_sum_exactly)
 			cpumem_leave(cm, st);
 		}
 	});
-	CPUMEM_FOREACH(s, &it, cm)
-	{
+	CPUMEM_FOREACH(s, &it, cm) {
 		hits += s->hits;
 		nbytes += s->bytes;
 	}
-	cr_assert_eq(hits, uint64_t{kThreads} * kIters);
-	cr_assert_eq(nbytes, uint64_t{kThreads} * kIters * 3);
+	cr_assert_eq(hits, uint64_t {kThreads} * kIters);
+	cr_assert_eq(nbytes, uint64_t {kThreads} * kIters * 3);
 	cpumem_free(cm, 1, sizeof(stats));
 }
 
@@ -137,7 +136,7 @@ Test(cxx, dpcpu_under_critical_sections_sums_exactly)
 			critical_exit();
 		}
 	});
-	cr_assert_eq(DPCPU_SUM(cxx_pkts), uint64_t{kThreads} * kIters);
+	cr_assert_eq(DPCPU_SUM(cxx_pkts), uint64_t {kThreads} * kIters);
 	DPCPU_ZERO(cxx_pkts);
 	cr_assert_eq(DPCPU_SUM(cxx_pkts), 0u);
 }
@@ -147,7 +146,7 @@ Test(cxx, sections_exclude_each_other_across_threads)
 	// An owner stamp per CPU: a section that finds another thread's
 	// stamp in its CPU's slot means two threads held the same CPU.
 	percpu_t *pc = percpu_alloc(sizeof(uintptr_t));
-	std::atomic<unsigned> broken{0};
+	std::atomic<unsigned> broken {0};
 
 	run_threads([pc, &broken](unsigned i) {
 		for (unsigned k = 0; k < kIters / 4; k++) {
