@@ -152,7 +152,8 @@
  *	returns NULL (OpenBSD's M_WAITOK allocations never fail):
  *	  "cpumem_malloc: size 0"
  *	  "cpumem_malloc: cannot reserve %zu bytes on every CPU (limit %zu;
- *	  raise it with -DPERCPU_UNIT_SIZE=...)", the same for
+ *	  raise it with -DPERCPU_UNIT_SIZE=...)" (over the limit; out of
+ *	  memory under it: "(limit %zu)"), the same for
  *	  "cpumem_get: %s: cannot reserve ..." and
  *	  "counters_alloc: n must be greater than 0" (OpenBSD KASSERTs it)
  *	  "counters_alloc: %u counters do not fit in a CPU's unit (limit %zu;
@@ -860,9 +861,9 @@ cpumem_get(struct pool *pp)
 
 	if (h == NULL)
 		percpu_priv_fail("cpumem_get: %s: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu"
-				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
-		    pp->pr_wchan, pp->pr_size, (size_t)PERCPU_UNIT_SIZE);
+				 "every CPU (limit %zu%s)",
+		    pp->pr_wchan, pp->pr_size, (size_t)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(pp->pr_size, PERCPU_UNIT_SIZE));
 	return ((struct cpumem *)h);
 }
 
@@ -930,9 +931,8 @@ cpumem_malloc(size_t sz, int type)
 	    NULL;
 	if (h == NULL) {
 		percpu_priv_fail("cpumem_malloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu"
-				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
-		    sz, max);
+				 "every CPU (limit %zu%s)",
+		    sz, max, percpu_priv_limit_hint(sz, max));
 		return (NULL);
 	}
 	tag.size = sz;

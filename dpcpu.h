@@ -534,9 +534,9 @@ dpcpu_priv_init_once(void)
 	dpcpu_priv_g.base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
 	if (dpcpu_priv_g.base == NULL) {
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
-				 "set_dpcpu on every CPU (limit %u"
-				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
-		    bytes, (unsigned)PERCPU_UNIT_SIZE);
+				 "set_dpcpu on every CPU (limit %u%s)",
+		    bytes, (unsigned)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(bytes, PERCPU_UNIT_SIZE));
 		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}
 	PERCPU_FOREACH_CPU(cpu) {

@@ -335,6 +335,18 @@ int kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
  */
 uint64_t kvm_pcpu_priv_pid_start(uint64_t pid);
 
+/*
+ * Link check (as percpu/core.h's): this header's implementation part is
+ * emitted only where PERCPU_IMPLEMENTATION is defined in a file that
+ * includes it; a program without one fails to link naming this symbol.
+ */
+extern const char
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h[];
+#if defined(__GNUC__) || defined(__clang__)
+static const char *const kvm_pcpu_priv_link_ref __attribute__((used)) =
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h;
+#endif
+
 PERCPU_END_DECLS
 
 #endif /* KVM_PCPU_H */
@@ -342,6 +354,10 @@ PERCPU_END_DECLS
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(KVM_PCPU_IMPL_H)
 #define KVM_PCPU_IMPL_H
+
+const char
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h[] =
+	"kvm_pcpu.h implementation";
 
 #include <errno.h>
 #include <fcntl.h>

@@ -154,9 +154,9 @@ percpu_create(size_t size, percpu_callback_t ctor, percpu_callback_t dtor,
 		percpu_priv_free(buf);
 		percpu_priv_free(pc);
 		percpu_priv_fail("percpu_alloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %u"
-				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
-		    size, (unsigned)PERCPU_UNIT_SIZE);
+				 "every CPU (limit %u%s)",
+		    size, (unsigned)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(size, PERCPU_UNIT_SIZE));
 		return (NULL);
 	}
 	pc->pc_size = size;
@@ -232,8 +232,9 @@ percpu_free(percpu_t *pc, size_t size)
 	}
 	if (percpu_priv_zfree(pc->pc_base, size, NULL) != PERCPU_PRIV_OK)
 		percpu_priv_fail("percpu_free: corrupt handle");
-	percpu_priv_free(pc);
+	/* Noted before the free: the address cannot be reused before. */
 	percpu_priv_freed_note(pc);
+	percpu_priv_free(pc);
 }
 
 /*

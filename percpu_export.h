@@ -368,6 +368,19 @@ percpu_export_cpumem(const char *name, struct cpumem *cm, size_t size, int fmt)
 	    percpu_export_priv_count(size, (unsigned)fmt)));
 }
 
+/*
+ * Link check (as percpu/core.h's): this header's implementation part is
+ * emitted only where PERCPU_IMPLEMENTATION is defined in a file that
+ * includes it; a program without one fails to link naming this symbol.
+ */
+extern const char
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h
+	[];
+#if defined(__GNUC__) || defined(__clang__)
+static const char *const percpu_export_priv_link_ref __attribute__((used)) =
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h;
+#endif
+
 PERCPU_END_DECLS
 
 #endif /* PERCPU_EXPORT_H */
@@ -375,6 +388,10 @@ PERCPU_END_DECLS
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(PERCPU_EXPORT_IMPL_H)
 #define PERCPU_EXPORT_IMPL_H
+
+const char
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h
+	[] = "percpu_export.h implementation";
 
 #include <errno.h>
 #include <stdarg.h>

@@ -153,12 +153,16 @@
 #endif
 
 /*
- * PERCPU_API - put before every function and variable the implementation
- * exports (stb's STBIDEF).  Default: ELF default visibility, so that the
- * API stays exported from a shared library built with
- * -fvisibility=hidden.  Internals that no inline function of the headers
- * reaches are static or hidden.  Predefine it (e.g. empty) to change
- * that.
+ * PERCPU_API - before the public functions the implementation defines
+ * out of line (stb's STBIDEF; percpu/core.h).  Default: ELF default
+ * visibility, so that the API stays exported from a shared library built
+ * with -fvisibility=hidden.  The rest of what the headers declare (the
+ * faces' functions, and the internals their inline functions reach from
+ * other modules) gets the same through PERCPU_BEGIN_DECLS
+ * (percpu/atomic.h); what the implementation defines without a
+ * declaration is static or follows the command line.  Predefine it to
+ * change it (e.g. empty, with -DPERCPU_VISIBILITY_DEFAULT=0, for a
+ * private toolkit in each shared object).
  */
 #ifndef PERCPU_API
 # if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__)

@@ -150,7 +150,7 @@ struct percpu_chunk_provider {
  * Return: 0, or -1 if the table already exists (nothing changed).
  *         NULL restores the default.
  */
-int percpu_set_chunk_provider(const struct percpu_chunk_provider *p);
+PERCPU_API int percpu_set_chunk_provider(const struct percpu_chunk_provider *p);
 
 /*
  * percpu_priv_malloc / percpu_priv_free - the PERCPU_MALLOC/PERCPU_FREE
@@ -187,7 +187,8 @@ PERCPU_NORETURN void percpu_priv_panic(const char *msg);
  * Return: the previous handler (NULL means the default one).  NULL
  *         restores the default.
  */
-percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
+PERCPU_API percpu_error_handler_t percpu_set_error_handler(
+    percpu_error_handler_t fn);
 
 /*
  * percpu_backend - the way this process finds its current CPU.
@@ -197,7 +198,7 @@ percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
  *         (uniprocessor build).  Sections and shared words use C11
  *         atomics in every MP backend.  Fixed for the process lifetime.
  */
-const char *percpu_backend(void);
+PERCPU_API const char *percpu_backend(void);
 
 /*
  * percpu_priv_parse_cpulist - parse a Linux CPU list ("0-3,8,10-11").
@@ -225,16 +226,16 @@ int percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
  * Return: 0; -1 if @cpu is not possible, the caller is in a section, or
  *         the OS refused (e.g. the CPU is offline or outside the cgroup).
  */
-int percpu_pin(unsigned cpu);
+PERCPU_API int percpu_pin(unsigned cpu);
 
 /* percpu_unpin - restore the affinity percpu_pin() replaced.  UP: no-op. */
-void percpu_unpin(void);
+PERCPU_API void percpu_unpin(void);
 
 /*
  * percpu_pinned - the CPU the calling thread is pinned to, or
  * PERCPU_NOCPU.
  */
-unsigned percpu_pinned(void);
+PERCPU_API unsigned percpu_pinned(void);
 
 /*
  * percpu_backend_cost - the cost class of finding the current CPU here:
@@ -244,7 +245,7 @@ unsigned percpu_pinned(void);
  *   3  simulated ("sim", tests)
  * Context: any thread (a pinned thread reports 1).
  */
-unsigned percpu_backend_cost(void);
+PERCPU_API unsigned percpu_backend_cost(void);
 
 #if PERCPU_MP
 /* ---- MP state: one definition, in the implementation ---- */
@@ -944,6 +945,17 @@ percpu_priv_leave_as(const char *fn)
 }
 
 /*
+ * percpu_priv_limit_hint - the advice that ends a "cannot reserve @size
+ * bytes (limit @limit...)" message: the macro that raises the limit when
+ * @size is over it; nothing when the memory ran out under the limit.
+ */
+static inline const char *
+percpu_priv_limit_hint(size_t size, size_t limit)
+{
+	return (size > limit ? "; raise it with -DPERCPU_UNIT_SIZE=..." : "");
+}
+
+/*
  * Recently freed handles: a double free is named as one without reading
  * the freed memory, and with PERCPU_DEBUG=1 a use after free is caught
  * (percpu/impl_diag.h).  The last PERCPU_PRIV_FREED handles freed are
@@ -988,7 +1000,7 @@ void percpu_priv_quarantine(void *p, size_t size);
  * Return: 0, or -1 if @list does not parse, is empty, or the CPU table
  *         already exists.
  */
-int percpu_sim_set_cpus(const char *list);
+PERCPU_API int percpu_sim_set_cpus(const char *list);
 
 /*
  * percpu_sim_migrate - "migrate" the calling thread to CPU @cpu.
@@ -997,10 +1009,10 @@ int percpu_sim_set_cpus(const char *list);
  *          holds, as after a real migration; the next enter gets @cpu).
  *          @cpu may be any id: one outside the table exercises folding.
  */
-void percpu_sim_migrate(unsigned cpu);
+PERCPU_API void percpu_sim_migrate(unsigned cpu);
 
 /* percpu_sim_chaos - while @on, every CPU lookup picks a random CPU. */
-void percpu_sim_chaos(int on);
+PERCPU_API void percpu_sim_chaos(int on);
 #endif
 
 /*

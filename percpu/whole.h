@@ -10,9 +10,13 @@
  * and whose implementation part has not (X_H without X_IMPL_H) is still
  * being read by an outer #include, and its own end brings us back here.
  * percpu.h and cpumem.h have no part of their own; they include only
- * percpu/core.h, which never comes here.  No include guard: re-entered
- * from the end of each header it includes, each time with one more
- * header done.
+ * percpu/core.h, which never comes here.  The inspection headers
+ * (percpu_export.h, kvm_pcpu.h) are not pulled in: their parts bring
+ * POSIX headers (<threads.h>: mtx_lock) into the implementation file, so
+ * they are emitted where the implementation file includes them, and a
+ * program that forgot links with a symbol that says so.
+ * No include guard: re-entered from the end of each header it includes,
+ * each time with one more header done.
  */
 #include "core.h"
 
@@ -31,14 +35,5 @@
 # endif
 # ifndef COUNTER_H
 #  include "../counter.h"
-# endif
-/* The inspection writer and reader: hosted Linux. */
-# if PERCPU_MD_HOSTED && defined(__linux__)
-#  if PERCPU_MP && !defined(PERCPU_EXPORT_H)
-#   include "../percpu_export.h"
-#  endif
-#  ifndef KVM_PCPU_H
-#   include "../kvm_pcpu.h"
-#  endif
 # endif
 #endif

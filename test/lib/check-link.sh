@@ -9,6 +9,9 @@
 #      percpu_<build>_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_...
 #   3. A UP file with an MP implementation (and the reverse) fails to
 #      link, naming the build the file needs.
+#   4. The inspection headers' parts come with an implementation file
+#      that includes them; without, the link names
+#      percpu_export_needs_... and kvm_pcpu_needs_....
 CC_LIST=${CC_LIST:-gcc clang}
 BUILD=${BUILD:-build}
 WARN="-std=c11 -pedantic -Wall -Wextra -Wundef -Wshadow -Werror"
@@ -61,6 +64,14 @@ for cc in $CC_LIST; do
 	    $cc -o "$out/mixed" "$out/use-up.o" "$out/impl-mp.o" -pthread
 	must_fail_with "percpu_MP_build_$need" \
 	    $cc -o "$out/mixed" "$out/use-mp.o" "$out/impl-up.o" -pthread
+	# shellcheck disable=SC2086
+	$cc $WARN -I. -o "$out/insp" test/lib/inspect_impl.c test/lib/inspect_use.c \
+	    -pthread && [ "$("$out/insp")" = "ok 0" ] ||
+		fail "$cc: the inspection headers' implementation"
+	must_fail_with percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h \
+	    $cc $WARN -I. -o "$out/insp" test/lib/switch_impl.c test/lib/inspect_use.c -pthread
+	must_fail_with kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h \
+	    $cc $WARN -I. -o "$out/insp" test/lib/switch_impl.c test/lib/inspect_use.c -pthread
 done
 [ $status -eq 0 ] && echo "check-link: one switch serves every face; missing or mixed implementations name the fix"
 exit $status

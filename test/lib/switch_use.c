@@ -11,9 +11,6 @@
 #include "cpumem.h"
 #include "dpcpu.h"
 #include "percpu.h"
-#if PERCPU_MP
-# include "percpu_export.h"
-#endif
 
 DPCPU_DEFINE_STATIC(uint64_t, switch_hits);
 
@@ -37,10 +34,6 @@ main(void)
 		percpu_putref(pc);
 	}
 	counters_read(cm, st, 2, NULL);
-#if PERCPU_MP
-	/* Reached for the link: the export's code is in the implementation. */
-	(void)percpu_export_error();
-#endif
 	if (counter_u64_fetch(c) != 3000 || st[0] != 1000 || st[1] != 10000 ||
 	    DPCPU_SUM(switch_hits) != 1000) {
 		printf("wrong sums\n");
