@@ -290,3 +290,6 @@ $(eval $(call tsan_rule,sim,sim))
 .PHONY: check-tsan
 check-tsan: $(TSAN_SUITES)
 include test/torture.mk
+
+# Install, pkg-config, CMake, C++ and the other library checks.
+include test/lib.mk

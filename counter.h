@@ -5,8 +5,8 @@
  *
  * USAGE
  *	In exactly one .c file of the program (the one that defines the
- *	toolkit's state; it must include counter.h, or an MP build fails to
- *	link, naming counter_priv_zero_lock):
+ *	toolkit's state; any one header of the toolkit there emits the whole
+ *	implementation, counter(9)'s part included):
  *
  *		#define PERCPU_IMPLEMENTATION
  *		#include "counter.h"
@@ -179,6 +179,7 @@
 # include <stdlib.h>
 #endif
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* ---- Configuration: the ratecheck clock ---- */
 
 #if !defined(COUNTER_RATE_NOW_NS) && PERCPU_MD_HAS_NOW
@@ -380,13 +381,47 @@ counter_u64_free(counter_u64_t c)
 				 "(COUNTER_U64_DEFINE_EARLY) is never freed");
 		return;
 	}
+	if (percpu_priv_freed(c)) {
+		percpu_priv_fail("counter_u64_free: double free of counter %p",
+		    (void *)c);
+		return;
+	}
+#if PERCPU_DEBUG
+	/* Held back from reuse, so that a use after free is caught. */
+	percpu_priv_quarantine(c, sizeof(struct counter_priv_slot));
+#else
 	if (percpu_priv_zfree(c, sizeof(struct counter_priv_slot), NULL) !=
-	    PERCPU_PRIV_OK)
+	    PERCPU_PRIV_OK) {
 		percpu_priv_fail("counter_u64_free: %p is not a counter",
 		    (void *)c);
+		return;
+	}
+	percpu_priv_freed_note(c);
+#endif
 }
 
 /* ---- Updates ---- */
+
+/*
+ * COUNTER_PRIV_DEAD(c, fn) - with PERCPU_DEBUG=1: is @c a counter freed by
+ * counter_u64_free()?  Then the use is reported as "<fn>: counter %p used
+ * after counter_u64_free" and the caller returns.  Freed counters are
+ * held back from reuse meanwhile (percpu_priv_quarantine()), so the use
+ * cannot land in a new counter.  0 (no code) otherwise.
+ */
+#if PERCPU_DEBUG
+# define COUNTER_PRIV_DEAD(c, fn) counter_priv_dead((const void *)(c), fn)
+static inline int
+counter_priv_dead(const void *c, const char *fn)
+{
+	if (PERCPU_LIKELY(!percpu_priv_freed(c)))
+		return (0);
+	percpu_priv_fail("%s: counter %p used after counter_u64_free", fn, c);
+	return (1);
+}
+#else
+# define COUNTER_PRIV_DEAD(c, fn) 0
+#endif
 
 #if PERCPU_MP
 /*
@@ -404,6 +439,9 @@ counter_u64_add(counter_u64_t c, int64_t v)
 {
 	struct counter_priv_slot *s =
 	    (struct counter_priv_slot *)counter_priv_resolve(c);
+
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_add"))
+		return;
 
 	/* The core's local add: an rseq commit or a relaxed atomic.
 	 * cs_count is the slot's first word (asserted below the struct). */
@@ -424,6 +462,9 @@ counter_u64_add_protected(counter_u64_t c, int64_t v)
 {
 	struct counter_priv_slot *s =
 	    (struct counter_priv_slot *)counter_priv_resolve(c);
+
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_add_protected"))
+		return;
 
 	/*
 	 * The running CPU's copy, as counter_u64_add(): a section does not
@@ -447,6 +488,9 @@ counter_u64_fetch(counter_u64_t c)
 {
 	uint64_t sum = 0;
 	unsigned cpu;
+
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_fetch"))
+		return (0);
 
 	c = counter_priv_resolve(c);
 	PERCPU_FOREACH_CPU(cpu) {
@@ -478,6 +522,9 @@ counter_u64_zero(counter_u64_t c)
 {
 	unsigned cpu;
 
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_zero"))
+		return;
+
 	c = counter_priv_resolve(c);
 	counter_priv_zero_lock();
 	PERCPU_FOREACH_CPU(cpu) {
@@ -504,6 +551,8 @@ counter_u64_zero(counter_u64_t c)
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_add"))
+		return;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq = percpu_md_irq_save();
 
@@ -519,12 +568,16 @@ counter_u64_add(counter_u64_t c, int64_t v)
 static inline void
 counter_u64_add_protected(counter_u64_t c, int64_t v)
 {
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_add_protected"))
+		return;
 	counter_u64_add(c, v);
 }
 
 static inline uint64_t
 counter_u64_fetch(counter_u64_t c)
 {
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_fetch"))
+		return (0);
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq = percpu_md_irq_save();
 	uint64_t v = c->cs_count - c->cs_base;
@@ -539,6 +592,8 @@ counter_u64_fetch(counter_u64_t c)
 static inline void
 counter_u64_zero(counter_u64_t c)
 {
+	if (COUNTER_PRIV_DEAD(c, "counter_u64_zero"))
+		return;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq = percpu_md_irq_save();
 
@@ -571,7 +626,7 @@ counter_enter(void)
 static inline void
 counter_exit(void)
 {
-	percpu_leave();
+	percpu_priv_leave_as("counter_exit");
 }
 
 /* ---- Arrays ---- */
@@ -907,6 +962,8 @@ counter_rate_free(struct counter_rate *cr)
 }
 #endif /* COUNTER_RATE_NOW_NS */
 
+PERCPU_END_DECLS
+
 #endif /* COUNTER_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
@@ -990,3 +1047,7 @@ counter_priv_zero_unlock(void)
 }
 #endif /* PERCPU_MP */
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

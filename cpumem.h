@@ -165,10 +165,13 @@
  *	does when a handler returns:
  *	returns NULL (OpenBSD's M_WAITOK allocations never fail):
  *	  "cpumem_malloc: size 0"
- *	  "cpumem_malloc: cannot reserve %zu bytes on every CPU (limit %zu)"
- *	  "cpumem_get: %s: cannot reserve %zu bytes on every CPU (limit %zu)"
+ *	  "cpumem_malloc: cannot reserve %zu bytes on every CPU (limit %zu;
+ *	  raise it with -DPERCPU_UNIT_SIZE=...)" (over the limit; out of
+ *	  memory under it: "(limit %zu)"), the same for
+ *	  "cpumem_get: %s: cannot reserve ..." and
  *	  "counters_alloc: n must be greater than 0" (OpenBSD KASSERTs it)
- *	  "counters_alloc: %u counters do not fit in a CPU's unit (limit %zu)"
+ *	  "counters_alloc: %u counters do not fit in a CPU's unit (limit %zu;
+ *	  raise it with -DPERCPU_UNIT_SIZE=...)"
  *	  "counters_alloc: out of memory for %u counters"
  *	  "pool_get: %s: out of memory" (not with PR_NOWAIT: plain NULL)
  *	frees nothing:
@@ -291,6 +294,8 @@
 #include <limits.h>
 
 #include "percpu/core.h"
+
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
 /* ---- Types (identical MP and UP) ---- */
 
@@ -576,7 +581,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
-	percpu_leave();
+	percpu_priv_leave_as("cpumem_leave");
 }
 #else  /* !PERCPU_MP */
 static inline void
@@ -646,9 +651,10 @@ cpumem_next(struct cpumem_iter *i, struct cpumem *cm)
  * loop is driven by the iterator (equivalent to var != NULL), so that
  * on UP it compiles to the body, once.
  */
-#define CPUMEM_FOREACH(var, iter, cm)                                  \
- for ((var) = cpumem_first((iter), (cm)); (iter)->cpu != PERCPU_NOCPU; \
-      (var) = cpumem_next((iter), (cm)))
+#define CPUMEM_FOREACH(var, iter, cm)                          \
+ for ((var) = PERCPU_PRIV_AS(var, cpumem_first((iter), (cm))); \
+      (iter)->cpu != PERCPU_NOCPU;                             \
+      (var) = PERCPU_PRIV_AS(var, cpumem_next((iter), (cm))))
 
 /* ---- Counter words: MP and UP ---- */
 
@@ -952,8 +958,9 @@ cpumem_priv_get(size_t size, size_t align, const char *name)
 		h = percpu_priv_zalloc(size, cpumem_priv_align(size, align));
 	if (h == NULL)
 		percpu_priv_fail("cpumem_get: %s: cannot reserve %zu bytes "
-				 "aligned to %zu on every CPU (limit %zu)",
-		    name, size, align, (size_t)PERCPU_UNIT_SIZE);
+				 "aligned to %zu on every CPU (limit %zu%s)",
+		    name, size, align, (size_t)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(size, PERCPU_UNIT_SIZE));
 	return ((struct cpumem *)h);
 }
 
@@ -1068,8 +1075,8 @@ cpumem_malloc(size_t sz, int type)
 			NULL;
 	if (h == NULL) {
 		percpu_priv_fail("cpumem_malloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %zu)",
-		    sz, max);
+				 "every CPU (limit %zu%s)",
+		    sz, max, percpu_priv_limit_hint(sz, max));
 		return (NULL);
 	}
 	tag.size = sz;
@@ -1214,7 +1221,8 @@ counters_alloc(unsigned int n)
 	}
 	if (n > cpumem_priv_cmax()) {
 		percpu_priv_fail("counters_alloc: %u counters do not fit in a "
-				 "CPU's unit (limit %zu)",
+				 "CPU's unit (limit %zu"
+				 "; raise it with -DPERCPU_UNIT_SIZE=...)",
 		    n, cpumem_priv_cmax());
 		return (NULL);
 	}
@@ -1365,7 +1373,8 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	if (PERCPU_LIKELY(ref->g != 0))
 		ref->g = cpumem_priv_close(ref->c, ref->g);
-	cpumem_leave(cm, ref->c);
+	(void)cm;
+	percpu_priv_leave_as("counters_leave");
 }
 #else  /* !PERCPU_MP */
 static inline void
@@ -1619,4 +1628,10 @@ counters_zero(struct cpumem *cm, unsigned int n)
 }
 #endif /* PERCPU_MP */
 
+PERCPU_END_DECLS
+
 #endif /* CPUMEM_H */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

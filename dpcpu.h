@@ -5,8 +5,8 @@
  *
  * USAGE
  *	In exactly one .c file of the program (the one that defines the
- *	toolkit's state; it must include dpcpu.h, or the link fails naming
- *	dpcpu_priv_off / dpcpu_priv_init):
+ *	toolkit's state; any one header of the toolkit there emits the whole
+ *	implementation, DPCPU's part included):
  *
  *		#define PERCPU_IMPLEMENTATION
  *		#include "dpcpu.h"
@@ -72,6 +72,7 @@
  *	mp_ncpus	the number of possible CPUs
  *	CPU_FOREACH(id)	iterate over the possible CPU ids (ids may be sparse)
  *	CPU_ABSENT(id)	id is not a possible CPU
+ *			(-DDPCPU_NO_BSD_NAMES=1 leaves these five names out)
  *	critical_enter() / critical_exit()
  *		An exclusive section on the current CPU (percpu_enter()):
  *		until the matching exit no other thread holds that CPU, and
@@ -199,6 +200,8 @@
 
 #include "percpu/core.h"
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
+
 /* ---- The linker set ---- */
 
 #define DPCPU_SETNAME "set_dpcpu"
@@ -219,12 +222,14 @@
 
 #if DPCPU_PRIV_SET
 # if !defined(__ELF__)
-#  error \
-      "dpcpu.h: the MP build needs an ELF target (__start_/__stop_ linker-set symbols); build with PERCPU_MP=0"
+/* clang-format off */
+#  error "dpcpu.h: the MP build needs an ELF target (__start_/__stop_ linker-set symbols); build with PERCPU_MP=0"
+/* clang-format on */
 # endif
 # if !defined(__GNUC__) && !defined(__clang__)
-#  error \
-      "dpcpu.h: the MP build needs GCC or Clang (section and used attributes)"
+/* clang-format off */
+#  error "dpcpu.h: the MP build needs GCC or Clang (section and used attributes)"
+/* clang-format on */
 # endif
 /* In the set, kept even if unreferenced (and against --gc-sections). */
 # define DPCPU_PRIV_IN_SET __attribute__((section("set_dpcpu"), used))
@@ -262,16 +267,28 @@
  * man page) and `u_int cpu = curcpu` are free of sign-conversion
  * warnings.
  */
-#define curcpu (percpu_curcpu() & 0xffffu)
-#define mp_maxid ((percpu_maxcpu() - 1u) & 0xffffu)
-#define mp_ncpus (percpu_ncpus() & 0xffffu)
-#define CPU_ABSENT(id) (!percpu_cpu_possible((unsigned)(id)))
+/*
+ * DPCPU_NO_BSD_NAMES=1 (per translation unit, before the include) leaves
+ * these five lower-case and generic names out, for code that already
+ * uses them (struct foo { int curcpu; }); percpu_curcpu(),
+ * percpu_maxcpu(), percpu_ncpus(), PERCPU_FOREACH_CPU() and
+ * percpu_cpu_possible() are the same things under the toolkit's names.
+ */
+#ifndef DPCPU_NO_BSD_NAMES
+# define DPCPU_NO_BSD_NAMES 0
+#endif
+#if !DPCPU_NO_BSD_NAMES
+# define curcpu (percpu_curcpu() & 0xffffu)
+# define mp_maxid ((percpu_maxcpu() - 1u) & 0xffffu)
+# define mp_ncpus (percpu_ncpus() & 0xffffu)
+# define CPU_ABSENT(id) (!percpu_cpu_possible((unsigned)(id)))
 /* Works with an int or unsigned variable; `if () {} else` so that an else
  * after the loop body binds as the caller expects. */
-#define CPU_FOREACH(id)                                   \
- for ((id) = 0; (unsigned)(id) < percpu_maxcpu(); (id)++) \
-  if (CPU_ABSENT(id)) {                                   \
-  } else
+# define CPU_FOREACH(id)                                   \
+  for ((id) = 0; (unsigned)(id) < percpu_maxcpu(); (id)++) \
+   if (CPU_ABSENT(id)) {                                   \
+   } else
+#endif /* !DPCPU_NO_BSD_NAMES */
 
 /*
  * critical_enter - begin an exclusive section on the current CPU.
@@ -298,7 +315,7 @@ critical_enter(void)
 static inline void
 critical_exit(void)
 {
-	percpu_leave();
+	percpu_priv_leave_as("critical_exit");
 }
 
 #if DPCPU_PRIV_SET
@@ -483,6 +500,23 @@ DPCPU_PRIV_SUM_FN(double, double)
 DPCPU_PRIV_SUM_FN(ldouble, long double)
 
 /* Pick the summing function by the template object's type. */
+#ifdef __cplusplus
+/* C++ has no _Generic: one template instead (the same sum). */
+extern "C++" {
+template <typename T>
+static inline T
+dpcpu_priv_sum_cxx(const volatile T *var)
+{
+	T s = 0;
+	unsigned cpu;
+
+	PERCPU_FOREACH_CPU(cpu)
+		s = (T)(s + *(const volatile T *)dpcpu_priv_id_ptr(var, cpu));
+	return (s);
+}
+}
+# define DPCPU_PRIV_SUM(obj) dpcpu_priv_sum_cxx(&(obj))
+#else
 /* clang-format off */
 #define DPCPU_PRIV_SUM(obj)                                  \
 	_Generic((obj),                                      \
@@ -501,6 +535,7 @@ DPCPU_PRIV_SUM_FN(ldouble, long double)
 	    double: dpcpu_priv_sum_double,                   \
 	    long double: dpcpu_priv_sum_ldouble)(&(obj))
 /* clang-format on */
+#endif /* __cplusplus */
 
 #define DPCPU_SUM(n) DPCPU_PRIV_SUM(DPCPU_NAME(n))
 #define DPCPU_VARSUM(n, var) DPCPU_PRIV_SUM(DPCPU_NAME(n).var)
@@ -721,6 +756,7 @@ uma_zfree_pcpu(uma_zone_t zone, void *item)
  (DPCPU_PRIV_CRITICAL_ASSERT(), zpcpu_add(base, n))
 #define zpcpu_sub_protected(base, n) \
  (DPCPU_PRIV_CRITICAL_ASSERT(), zpcpu_sub(base, n))
+PERCPU_END_DECLS
 
 #endif /* DPCPU_H */
 
@@ -772,8 +808,9 @@ dpcpu_priv_init_once(void)
 	dpcpu_priv_g.base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
 	if (dpcpu_priv_g.base == NULL) {
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
-				 "set_dpcpu on every CPU (limit %u)",
-		    bytes, (unsigned)PERCPU_UNIT_SIZE);
+				 "set_dpcpu on every CPU (limit %u%s)",
+		    bytes, (unsigned)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(bytes, PERCPU_UNIT_SIZE));
 		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}
 	PERCPU_FOREACH_CPU(cpu) {
@@ -814,3 +851,7 @@ struct uma_zone dpcpu_priv_pcpu_zones[5] = {
     {"pcpu-64", 64, 16, UMA_ZONE_PCPU},
 };
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

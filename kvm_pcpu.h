@@ -238,6 +238,8 @@
 
 #include "percpu/seg.h"
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
+
 /* The handle (opaque).  libkvm's type name. */
 typedef struct kvm_pcpu kvm_t;
 
@@ -354,11 +356,29 @@ int kvm_pcpu_priv_save(const unsigned char *seg, size_t size, int fd,
  */
 uint64_t kvm_pcpu_priv_pid_start(uint64_t pid);
 
+/*
+ * Link check (as percpu/core.h's): this header's implementation part is
+ * emitted only where PERCPU_IMPLEMENTATION is defined in a file that
+ * includes it; a program without one fails to link naming this symbol.
+ */
+extern const char
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h[];
+#if defined(__GNUC__) || defined(__clang__)
+static const char *const kvm_pcpu_priv_link_ref __attribute__((used)) =
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h;
+#endif
+
+PERCPU_END_DECLS
+
 #endif /* KVM_PCPU_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(KVM_PCPU_IMPL_H)
 #define KVM_PCPU_IMPL_H
+
+const char
+    kvm_pcpu_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_kvm_pcpu_h[] =
+	"kvm_pcpu.h implementation";
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1081,7 +1101,7 @@ kvm_pcpu_priv_parse(kvm_t *kd)
 	free(kd->pcpu);
 	kd->pcpu = tab;
 	tab = NULL;
-	kd->h = h;
+	memcpy((void *)&kd->h, &h, sizeof(h)); /* atomics: C++ has no = */
 	atomic_store_explicit(&kd->h.state, state, memory_order_relaxed);
 	/* The registry cache goes with the old header. */
 	free(kd->ents);
@@ -2475,7 +2495,7 @@ static int
 kvm_pcpu_priv_save_range(int out, const unsigned char *seg, int fd,
     uint64_t off, uint64_t end, unsigned char *buf, uint64_t *hi)
 {
-	static const unsigned char zero[4096];
+	static const unsigned char zero[4096] = {0};
 
 	while (off < end) {
 		size_t n = (size_t)(end - off < 4096 ? end - off : 4096);
@@ -2627,3 +2647,7 @@ kvm_pcpu_snapshot(kvm_t *kd, const char *path)
 }
 
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

@@ -11,10 +11,10 @@
  *	everywhere else just #include "percpu.h".  Then:
  *
  *		percpu_t *hits = percpu_alloc(sizeof(uint64_t));
- *		uint64_t *p = percpu_getref(hits);	// this CPU's copy
- *		(*p)++;					// no other thread has
- *it percpu_putref(hits); percpu_foreach(hits, sum_cb, &total);	// every
- *possible CPU
+ *		uint64_t *p = percpu_getref(hits);  // this CPU's copy
+ *		(*p)++;                             // no other thread has it
+ *		percpu_putref(hits);
+ *		percpu_foreach(hits, sum_cb, &total);  // every possible CPU
  *
  *	No registration: any thread may call any function.  Threads may
  *	outnumber CPUs.
@@ -126,6 +126,8 @@
 #define PERCPU_H
 
 #include "percpu/core.h"
+
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 
 /* ---- Types (identical MP and UP) ---- */
 
@@ -281,8 +283,9 @@ percpu_create(size_t size, percpu_callback_t ctor, percpu_callback_t dtor,
 		percpu_priv_free(buf);
 		percpu_priv_free(pc);
 		percpu_priv_fail("percpu_alloc: cannot reserve %zu bytes on "
-				 "every CPU (limit %u)",
-		    size, (unsigned)PERCPU_UNIT_SIZE);
+				 "every CPU (limit %u%s)",
+		    size, (unsigned)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(size, PERCPU_UNIT_SIZE));
 		return (NULL);
 	}
 	pc->pc_size = size;
@@ -330,6 +333,11 @@ percpu_free(percpu_t *pc, size_t size)
 		percpu_priv_fail("percpu_free: NULL handle");
 		return;
 	}
+	/* Before any read of *pc: freed memory is never read. */
+	if (percpu_priv_freed(pc)) {
+		percpu_priv_fail("percpu_free: double free of %p", (void *)pc);
+		return;
+	}
 	if (size != pc->pc_size) {
 		percpu_priv_fail("percpu_free: size %zu does not match the "
 				 "allocated size %zu",
@@ -353,6 +361,8 @@ percpu_free(percpu_t *pc, size_t size)
 	}
 	if (percpu_priv_zfree(pc->pc_base, size, NULL) != PERCPU_PRIV_OK)
 		percpu_priv_fail("percpu_free: corrupt handle");
+	/* Noted before the free: the address cannot be reused before. */
+	percpu_priv_freed_note(pc);
 	percpu_priv_free(pc);
 }
 
@@ -389,7 +399,7 @@ percpu_putref(percpu_t *pc)
 		percpu_priv_fail("percpu_putref: NULL handle");
 		return;
 	}
-	percpu_leave();
+	percpu_priv_leave_as("percpu_putref");
 }
 
 /*
@@ -540,4 +550,10 @@ percpu_traverse_exit(void)
 {
 }
 
+PERCPU_END_DECLS
+
 #endif /* PERCPU_H */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

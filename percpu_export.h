@@ -188,6 +188,7 @@
 # define PERCPU_EXPORT_PRIV_ON 0
 #endif
 
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* Element formats (percpu/seg.h). */
 #define PERCPU_EXPORT_FMT_BYTES PERCPU_SEG_FMT_BYTES
 #define PERCPU_EXPORT_FMT_U8 PERCPU_SEG_FMT_U8
@@ -228,6 +229,37 @@ _Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && sizeof(long long) == 8,
     "percpu_export.h: formats assume 16-bit short and 32-bit int");
 
 /* The element format of an object of scalar type (raw bytes otherwise). */
+#ifdef __cplusplus
+/* C++ has no _Generic: a trait on the object's decayed type instead. */
+extern "C++" {
+template <typename T> struct percpu_export_priv_fmt {
+	static const unsigned fmt = PERCPU_SEG_FMT_BYTES;
+};
+# define PERCPU_EXPORT_PRIV_FMT(T, f)            \
+  template <> struct percpu_export_priv_fmt<T> { \
+   static const unsigned fmt = (unsigned)(f);    \
+  };
+PERCPU_EXPORT_PRIV_FMT(bool, PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(char,
+    CHAR_MIN < 0 ? PERCPU_SEG_FMT_I8 : PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(signed char, PERCPU_SEG_FMT_I8)
+PERCPU_EXPORT_PRIV_FMT(unsigned char, PERCPU_SEG_FMT_U8)
+PERCPU_EXPORT_PRIV_FMT(short, PERCPU_SEG_FMT_I16)
+PERCPU_EXPORT_PRIV_FMT(unsigned short, PERCPU_SEG_FMT_U16)
+PERCPU_EXPORT_PRIV_FMT(int, PERCPU_SEG_FMT_I32)
+PERCPU_EXPORT_PRIV_FMT(unsigned int, PERCPU_SEG_FMT_U32)
+PERCPU_EXPORT_PRIV_FMT(long,
+    sizeof(long) == 8 ? PERCPU_SEG_FMT_I64 : PERCPU_SEG_FMT_I32)
+PERCPU_EXPORT_PRIV_FMT(unsigned long,
+    sizeof(long) == 8 ? PERCPU_SEG_FMT_U64 : PERCPU_SEG_FMT_U32)
+PERCPU_EXPORT_PRIV_FMT(long long, PERCPU_SEG_FMT_I64)
+PERCPU_EXPORT_PRIV_FMT(unsigned long long, PERCPU_SEG_FMT_U64)
+PERCPU_EXPORT_PRIV_FMT(float, PERCPU_SEG_FMT_F32)
+PERCPU_EXPORT_PRIV_FMT(double, PERCPU_SEG_FMT_F64)
+}
+# define PERCPU_EXPORT_FMT_OF(obj) \
+  (percpu_export_priv_fmt<std::decay<decltype(obj)>::type>::fmt)
+#else
 /* clang-format off */
 #define PERCPU_EXPORT_FMT_OF(obj)                                       \
 	_Generic((obj),                                                 \
@@ -249,6 +281,7 @@ _Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && sizeof(long long) == 8,
 	    double: PERCPU_SEG_FMT_F64,                                 \
 	    default: PERCPU_SEG_FMT_BYTES)
 /* clang-format on */
+#endif /* __cplusplus */
 
 /* Elements of @size bytes in format @fmt (raw bytes: @size). */
 static inline unsigned
@@ -356,11 +389,30 @@ percpu_export_cpumem(const char *name, struct cpumem *cm, size_t size, int fmt)
 	    percpu_export_priv_count(size, (unsigned)fmt)));
 }
 
+/*
+ * Link check (as percpu/core.h's): this header's implementation part is
+ * emitted only where PERCPU_IMPLEMENTATION is defined in a file that
+ * includes it; a program without one fails to link naming this symbol.
+ */
+extern const char
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h
+	[];
+#if defined(__GNUC__) || defined(__clang__)
+static const char *const percpu_export_priv_link_ref __attribute__((used)) =
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h;
+#endif
+
+PERCPU_END_DECLS
+
 #endif /* PERCPU_EXPORT_H */
 
 /* ---- Implementation: once per program (see USAGE) ---- */
 #if defined(PERCPU_IMPLEMENTATION) && !defined(PERCPU_EXPORT_IMPL_H)
 #define PERCPU_EXPORT_IMPL_H
+
+const char
+    percpu_export_needs_PERCPU_IMPLEMENTATION_in_a_file_that_includes_percpu_export_h
+	[] = "percpu_export.h implementation";
 
 #include <errno.h>
 #include <stdarg.h>
@@ -423,6 +475,10 @@ percpu_export_error(void)
  * chunk_used: bit k set while arena chunk k is handed to the core
  * (atomic: map/unmap run under the core's arena lock, not ours).
  */
+# ifdef __cplusplus /* C++ wants every member in a designated initializer */
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+# endif
 static struct {
 	pthread_mutex_t lock;
 	atomic_int phase; /* written under lock; heartbeat reads it without */
@@ -446,6 +502,9 @@ static struct {
 } percpu_export_priv_g = {.lock = PTHREAD_MUTEX_INITIALIZER,
     .fd = -1,
     .oldfd = -1};
+# ifdef __cplusplus
+#  pragma GCC diagnostic pop
+# endif
 
 static pthread_once_t percpu_export_priv_once = PTHREAD_ONCE_INIT;
 
@@ -862,7 +921,8 @@ percpu_export_priv_map(size_t len, void *ctx)
 
 	(void)ctx;
 	if (percpu_export_priv_g.seg == NULL &&
-	    percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPENING &&
+	    atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPENING &&
 	    percpu_export_priv_g.map_err == 0)
 		percpu_export_priv_g.map_err = percpu_export_priv_create(len);
 	if (percpu_export_priv_g.seg == NULL ||
@@ -952,8 +1012,12 @@ percpu_export_priv_atfork_child(void)
 	(void)pthread_mutex_init(&percpu_export_priv_g.lock, NULL);
 	percpu_export_priv_g.hb_on = 0;
 	if (seg == NULL) {
-		if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN)
-			percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CHILD;
+		if (atomic_load_explicit(&percpu_export_priv_g.phase,
+			memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPEN)
+			/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+			 * and percpu_export_path() (no lock there). */
+			atomic_store_explicit(&percpu_export_priv_g.phase,
+			    PERCPU_EXPORT_PRIV_CHILD, memory_order_release);
 		return;
 	}
 	tmp = (unsigned char *)percpu_export_priv_anon(size);
@@ -969,9 +1033,14 @@ percpu_export_priv_atfork_child(void)
 	(void)munmap(tmp, size);
 	(void)close(fd);
 	percpu_export_priv_g.fd = -1;
-	if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN ||
-	    percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_CLOSED)
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CHILD;
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_OPEN ||
+	    atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) == PERCPU_EXPORT_PRIV_CLOSED)
+		/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+		 * and percpu_export_path() (no lock there). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_CHILD, memory_order_release);
 	return;
 fail:
 	(void)fprintf(stderr,
@@ -1119,7 +1188,8 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		return (-1);
 	}
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_NONE) {
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_NONE) {
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 		percpu_export_priv_set(EBUSY,
 		    "percpu_export_open: already called in this process");
@@ -1144,7 +1214,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		    "percpu_export_open() before any other of its functions");
 		return (-1);
 	}
-	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_OPENING;
+	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+	 * and percpu_export_path() (no lock there). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_OPENING, memory_order_release);
 	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 	/* Build the table: the first chunk map creates the segment.  The
 	 * exporter's lock is not held (the DPCPU copies take the arena's). */
@@ -1168,7 +1241,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 		goto fail; /* the arena stays there, unexported */
 	}
-	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_OPEN;
+	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+	 * and percpu_export_path() (no lock there). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_OPEN, memory_order_release);
 	if (o.heartbeat_ms != 0 &&
 	    pthread_create(&percpu_export_priv_g.hb, NULL,
 		percpu_export_priv_hb_main, NULL) == 0)
@@ -1177,7 +1253,10 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	return (0);
 fail:
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_FAILED;
+	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+	 * and percpu_export_path() (no lock there). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_FAILED, memory_order_release);
 	if (percpu_export_priv_g.oldfd >= 0)
 		(void)close(percpu_export_priv_g.oldfd);
 	percpu_export_priv_g.oldfd = -1;
@@ -1217,7 +1296,10 @@ percpu_export_close(void)
 		/* Only our own segment's name (never a successor's). */
 		if (percpu_export_priv_at_name(percpu_export_priv_g.fd))
 			(void)shm_unlink(percpu_export_priv_g.shm);
-		percpu_export_priv_g.phase = PERCPU_EXPORT_PRIV_CLOSED;
+		/* Release: pairs with the acquire loads of percpu_export_heartbeat()
+		 * and percpu_export_path() (no lock there). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_CLOSED, memory_order_release);
 		break;
 	case PERCPU_EXPORT_PRIV_CHILD:
 		break; /* the name is the parent's */
@@ -1246,7 +1328,8 @@ percpu_export_snapshot(const char *path)
 	int rc = -1, e = EBADF, phase;
 
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	phase = percpu_export_priv_g.phase;
+	phase = atomic_load_explicit(&percpu_export_priv_g.phase,
+	    memory_order_relaxed);
 	if (path == NULL) {
 		e = EINVAL;
 		percpu_export_priv_set(e, "percpu_export_snapshot: NULL path");
@@ -1275,7 +1358,10 @@ percpu_export_snapshot(const char *path)
 void
 percpu_export_heartbeat(void)
 {
-	if (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN)
+	/* Acquire: pairs with the release store of OPEN in
+	 * percpu_export_open(); h is set before it. */
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_acquire) == PERCPU_EXPORT_PRIV_OPEN)
 		atomic_store_explicit(&percpu_export_priv_g.h->heartbeat_ns,
 		    percpu_export_priv_now(), memory_order_relaxed);
 }
@@ -1284,7 +1370,10 @@ percpu_export_heartbeat(void)
 const char *
 percpu_export_path(void)
 {
-	return (percpu_export_priv_g.phase == PERCPU_EXPORT_PRIV_OPEN ?
+	/* Acquire: pairs with the release store of OPEN (path is set
+	 * before it). */
+	return (atomic_load_explicit(&percpu_export_priv_g.phase,
+		    memory_order_acquire) == PERCPU_EXPORT_PRIV_OPEN ?
 		percpu_export_priv_g.path :
 		NULL);
 }
@@ -1358,7 +1447,8 @@ percpu_export_priv_add(const char *name, unsigned kind, unsigned fmt,
 		return (-1);
 	}
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_OPEN) {
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_OPEN) {
 		percpu_export_priv_set(EBADF,
 		    "percpu_export: %s: not "
 		    "exporting",
@@ -1452,7 +1542,8 @@ percpu_export_unregister(const char *name)
 	int rc = -1;
 
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (percpu_export_priv_g.phase != PERCPU_EXPORT_PRIV_OPEN)
+	if (atomic_load_explicit(&percpu_export_priv_g.phase,
+		memory_order_relaxed) != PERCPU_EXPORT_PRIV_OPEN)
 		percpu_export_priv_set(EBADF,
 		    "percpu_export_unregister: not exporting");
 	else if (name == NULL ||
@@ -1538,3 +1629,7 @@ percpu_export_priv_add(const char *name, unsigned kind, unsigned fmt,
 }
 #endif /* PERCPU_EXPORT_PRIV_ON */
 #endif /* PERCPU_IMPLEMENTATION */
+
+#ifdef PERCPU_IMPLEMENTATION
+#include "percpu/whole.h" /* one switch: the whole implementation */
+#endif

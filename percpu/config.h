@@ -65,6 +65,31 @@
 #ifndef PERCPU_CONFIG_H
 #define PERCPU_CONFIG_H
 
+/*
+ * The toolkit's version (CHANGELOG.md), reachable from every public
+ * header.  The Makefile's install reads these three lines.
+ */
+#define PERCPU_VERSION_MAJOR 0
+#define PERCPU_VERSION_MINOR 1
+#define PERCPU_VERSION_PATCH 0
+/* One number to compare: 0x00MMmmpp. */
+#define PERCPU_VERSION                                         \
+ ((PERCPU_VERSION_MAJOR << 16) | (PERCPU_VERSION_MINOR << 8) | \
+     PERCPU_VERSION_PATCH)
+
+/*
+ * C11 or C++11 and later.  An older C stops here, with one message: the
+ * #error, then a missing include that ends the compilation (so that no
+ * cascade of errors follows).
+ */
+#if !defined(__cplusplus) && \
+    (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+/* clang-format off */
+# error "percpu: the toolkit needs C11 or later: compile with -std=c11 or -std=gnu11 (or c17, gnu17, c2x), or as C++11 or later"
+# include <percpu: C11 required: compile with -std=c11 or later>
+/* clang-format on */
+#endif
+
 /* #define PERCPU_MP 0	// uniprocessor: no atomics, compiler barriers only */
 #ifndef PERCPU_MP
 # define PERCPU_MP 1
@@ -145,6 +170,36 @@
 #  define PERCPU_MALLOC(n) malloc(n)
 #  define PERCPU_FREE(p) free(p)
 #  define PERCPU_PRIV_MALLOC_LIBC 1
+# endif
+#endif
+
+/*
+ * PERCPU_DEBUG  per translation unit.  1: extra checks on paths that are
+ * plain code otherwise (a counter(9) counter used after
+ * counter_u64_free(), with freed counters held back from reuse).
+ * Default 0.
+ */
+#ifndef PERCPU_DEBUG
+# define PERCPU_DEBUG 0
+#endif
+
+/*
+ * PERCPU_API - before the public functions the implementation defines
+ * out of line (stb's STBIDEF; percpu/core.h).  Default: ELF default
+ * visibility, so that the API stays exported from a shared library built
+ * with -fvisibility=hidden.  The rest of what the headers declare (the
+ * faces' functions, and the internals their inline functions reach from
+ * other modules) gets the same through PERCPU_BEGIN_DECLS
+ * (percpu/atomic.h); what the implementation defines without a
+ * declaration is static or follows the command line.  Predefine it to
+ * change it (e.g. empty, with -DPERCPU_VISIBILITY_DEFAULT=0, for a
+ * private toolkit in each shared object).
+ */
+#ifndef PERCPU_API
+# if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__)
+#  define PERCPU_API __attribute__((visibility("default")))
+# else
+#  define PERCPU_API
 # endif
 #endif
 

@@ -71,8 +71,11 @@
  * ONE DEFINITION
  *	The CPU table, the arena and the error handler exist once per
  *	program: define PERCPU_IMPLEMENTATION in exactly one .c file before
- *	including any of the toolkit's headers (stb convention).  Forgetting
- *	it is a link error.
+ *	including any one of the toolkit's headers (stb convention): that
+ *	header emits the whole implementation, every face's part included
+ *	(percpu/whole.h).  Forgetting it, or files that disagree on
+ *	PERCPU_MP or PERCPU_MD, is a link error that names the fix (LINK
+ *	CHECK below).
  */
 #ifndef PERCPU_CORE_H
 #define PERCPU_CORE_H
@@ -80,9 +83,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "config.h"
+
+PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 #include "md.h"
 
 /* An id that names no CPU. */
@@ -169,7 +174,7 @@ struct percpu_chunk_provider {
  * Return: 0, or -1 if the table already exists (nothing changed).
  *         NULL restores the default.
  */
-int percpu_set_chunk_provider(const struct percpu_chunk_provider *p);
+PERCPU_API int percpu_set_chunk_provider(const struct percpu_chunk_provider *p);
 
 /*
  * percpu_priv_malloc / percpu_priv_free - the PERCPU_MALLOC/PERCPU_FREE
@@ -206,7 +211,8 @@ PERCPU_NORETURN void percpu_priv_panic(const char *msg);
  * Return: the previous handler (NULL means the default one).  NULL
  *         restores the default.
  */
-percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
+PERCPU_API percpu_error_handler_t percpu_set_error_handler(
+    percpu_error_handler_t fn);
 
 /*
  * percpu_init - set the toolkit up now rather than at first use: the CPU
@@ -234,7 +240,7 @@ void percpu_init(void);
  *         sequences and every CPU of the affinity mask at start is in
  *         the table.
  */
-const char *percpu_backend(void);
+PERCPU_API const char *percpu_backend(void);
 
 /*
  * percpu_priv_parse_cpulist - parse a Linux CPU list ("0-3,8,10-11").
@@ -262,16 +268,16 @@ int percpu_priv_parse_cpulist(const char *s, unsigned char *mask, unsigned cap,
  * Return: 0; -1 if @cpu is not possible, the caller is in a section, or
  *         the OS refused (e.g. the CPU is offline or outside the cgroup).
  */
-int percpu_pin(unsigned cpu);
+PERCPU_API int percpu_pin(unsigned cpu);
 
 /* percpu_unpin - restore the affinity percpu_pin() replaced.  UP: no-op. */
-void percpu_unpin(void);
+PERCPU_API void percpu_unpin(void);
 
 /*
  * percpu_pinned - the CPU the calling thread is pinned to, or
  * PERCPU_NOCPU.
  */
-unsigned percpu_pinned(void);
+PERCPU_API unsigned percpu_pinned(void);
 
 /*
  * percpu_backend_cost - the cost class of finding the current CPU here:
@@ -281,7 +287,7 @@ unsigned percpu_pinned(void);
  *   3  simulated ("sim", tests)
  * Context: any thread (a pinned thread reports 1).
  */
-unsigned percpu_backend_cost(void);
+PERCPU_API unsigned percpu_backend_cost(void);
 
 #if PERCPU_MP
 /* ---- MP state: one definition, in the implementation ---- */
@@ -1095,6 +1101,73 @@ percpu_load64(void *h, unsigned cpu)
 
 #endif /* PERCPU_MP */
 
+/*
+ * percpu_priv_leave_as - percpu_leave() for the face function @fn (e.g.
+ * "percpu_putref"): a leave without an enter is reported as
+ * "<fn>: not in a section", the name the user called.
+ *
+ * Context, Ordering, UP: as percpu_leave() (UP without an interrupt mask
+ * does not track sections: nothing to check).
+ */
+static inline void
+percpu_priv_leave_as(const char *fn)
+{
+#if PERCPU_MP
+	if (PERCPU_UNLIKELY(percpu_in_section() == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
+#elif PERCPU_MD_HAS_IRQ
+	if (PERCPU_UNLIKELY(percpu_priv_up.depth == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
+#else
+	(void)fn;
+#endif
+	percpu_leave();
+}
+
+/*
+ * percpu_priv_limit_hint - the advice that ends a "cannot reserve @size
+ * bytes (limit @limit...)" message: the macro that raises the limit when
+ * @size is over it; nothing when the memory ran out under the limit.
+ */
+static inline const char *
+percpu_priv_limit_hint(size_t size, size_t limit)
+{
+	return (size > limit ? "; raise it with -DPERCPU_UNIT_SIZE=..." : "");
+}
+
+/*
+ * Recently freed handles: a double free is named as one without reading
+ * the freed memory, and with PERCPU_DEBUG=1 a use after free is caught
+ * (percpu/impl_diag.h).  The last PERCPU_PRIV_FREED handles freed are
+ * remembered until the address is allocated again.
+ *
+ * percpu_priv_freed(p): 1 if @p was freed and not allocated since.
+ *   Context: any, signal handlers included (loads only).
+ * percpu_priv_freed_note(p): the face freed its handle @p.  Thread
+ *   context.  percpu_priv_zfree() then returns PERCPU_PRIV_EFREED for it.
+ * percpu_priv_freed_forget(p): @p was just allocated.  Thread context.
+ * percpu_priv_quarantine(p, size): PERCPU_DEBUG: free the arena
+ *   allocation @p later, after PERCPU_PRIV_FREED more frees, so that its
+ *   address is not reused meanwhile and a use after free is caught.
+ */
+#define PERCPU_PRIV_FREED 64
+#define PERCPU_PRIV_EFREED 3 /* percpu_priv_zfree(): freed already */
+int percpu_priv_freed(const void *p);
+/*
+ * percpu_priv_instance - the address of a private marker of the copy of
+ * the implementation that initialized, exported under one name by every
+ * module that carries the implementation: a second copy finds the first
+ * at start (percpu/impl_diag.h, percpu_priv_one_copy()).
+ */
+extern _Atomic(uintptr_t) percpu_priv_instance;
+void percpu_priv_freed_note(const void *p);
+void percpu_priv_freed_forget(void *p);
+void percpu_priv_quarantine(void *p, size_t size);
+
 /* Visit every possible CPU id in ascending order. */
 #define PERCPU_FOREACH_CPU(cpu)                          \
  for ((cpu) = percpu_cpu_first(); (cpu) != PERCPU_NOCPU; \
@@ -1111,7 +1184,7 @@ percpu_load64(void *h, unsigned cpu)
  * Return: 0, or -1 if @list does not parse, is empty, or the CPU table
  *         already exists.
  */
-int percpu_sim_set_cpus(const char *list);
+PERCPU_API int percpu_sim_set_cpus(const char *list);
 
 /*
  * percpu_sim_migrate - "migrate" the calling thread to CPU @cpu.
@@ -1120,14 +1193,52 @@ int percpu_sim_set_cpus(const char *list);
  *          holds, as after a real migration; the next enter gets @cpu).
  *          @cpu may be any id: one outside the table exercises folding.
  */
-void percpu_sim_migrate(unsigned cpu);
+PERCPU_API void percpu_sim_migrate(unsigned cpu);
 
 /* percpu_sim_chaos - while @on, every CPU lookup picks a random CPU. */
-void percpu_sim_chaos(int on);
+PERCPU_API void percpu_sim_chaos(int on);
 #endif
+
+/*
+ * LINK CHECK
+ *	Every translation unit refers to one symbol that only the
+ *	implementation defines, and whose name is the build (MP or UP, and
+ *	the port) and what to do.  So a program without the implementation,
+ *	or whose files disagree on PERCPU_MP or PERCPU_MD, fails to link
+ *	with, e.g.:
+ *	    undefined reference to
+ *`percpu_MP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD'
+ */
+#if PERCPU_MP && PERCPU_MD == PERCPU_MD_SIM
+# define PERCPU_PRIV_LINK \
+  percpu_MP_SIM_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#elif PERCPU_MP && PERCPU_MD_HOSTED
+# define PERCPU_PRIV_LINK \
+  percpu_MP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#elif PERCPU_MP
+# define PERCPU_PRIV_LINK \
+  percpu_MP_firmware_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#else
+# define PERCPU_PRIV_LINK \
+  percpu_UP_build_needs_PERCPU_IMPLEMENTATION_in_one_c_file_with_the_same_PERCPU_MP_and_PERCPU_MD
+#endif
+PERCPU_API extern const char PERCPU_PRIV_LINK[];
+#if defined(__GNUC__) || defined(__clang__)
+/* Kept by "used" even where nothing else of the toolkit is: the check
+ * does not depend on which functions a file calls. */
+static const char *const percpu_priv_link_ref __attribute__((used)) =
+    PERCPU_PRIV_LINK;
+#endif
+
+PERCPU_END_DECLS
 
 #endif /* PERCPU_CORE_H */
 
 #ifdef PERCPU_IMPLEMENTATION
+#include "impl_diag.h"
 #include "impl.h"
+#ifndef PERCPU_PRIV_LINK_DEFINED
+# define PERCPU_PRIV_LINK_DEFINED 1
+const char PERCPU_PRIV_LINK[] = "percpu implementation";
+#endif
 #endif

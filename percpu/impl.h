@@ -21,8 +21,9 @@
 # include "static_arena.h"
 #endif
 #if !PERCPU_MD_LIBC && defined(PERCPU_PRIV_MALLOC_LIBC)
-# error \
-     "percpu: no C library here: define PERCPU_STATIC_ARENA_SIZE (no malloc at all) or PERCPU_MALLOC/PERCPU_FREE in the implementation file"
+/* clang-format off */
+# error "percpu: no C library here: define PERCPU_STATIC_ARENA_SIZE (no malloc at all) or PERCPU_MALLOC/PERCPU_FREE in the implementation file"
+/* clang-format on */
 #endif
 
 #if PERCPU_MD_HOSTED
@@ -105,7 +106,7 @@ percpu_priv_panic(const char *msg)
 #if PERCPU_MP
 /* A failed start-up: report @msg and stop (no error handler: nothing can
  * go on without the CPU table). */
-static void
+PERCPU_NORETURN static void
 percpu_priv_die(const char *msg)
 {
 # if PERCPU_MD_LIBC
@@ -118,7 +119,10 @@ percpu_priv_die(const char *msg)
 void *
 percpu_priv_malloc(size_t size)
 {
-	return (PERCPU_MALLOC(size));
+	void *p = PERCPU_MALLOC(size);
+
+	percpu_priv_freed_forget(p); /* a new object at a freed address */
+	return (p);
 }
 
 void
@@ -553,6 +557,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
 		h = c->base + off;
 	percpu_priv_arena_unlock();
+	percpu_priv_freed_forget(h); /* a new object at a freed address */
 	return (h);
 }
 
@@ -620,6 +625,9 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	rc = PERCPU_PRIV_OK;
 out:
 	percpu_priv_arena_unlock();
+	/* A handle its face noted as freed (percpu/impl_diag.h). */
+	if (rc == PERCPU_PRIV_ENOENT && percpu_priv_freed(h))
+		rc = PERCPU_PRIV_EFREED;
 	return (rc);
 }
 
@@ -863,6 +871,7 @@ percpu_priv_init_once(void)
 # else
 	percpu_priv_g.backend = PERCPU_MD_NAME;
 # endif
+	percpu_priv_one_copy(); /* a second copy in the process says so */
 # if PERCPU_MD_HOSTED
 	percpu_priv_exit_key_ok = pthread_key_create(&percpu_priv_exit_key,
 				      percpu_priv_thread_exit) == 0;
@@ -1427,6 +1436,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	memset(hp + 1, 0, size);
 	hp->h.size = size;
 	hp->h.block = block;
+	percpu_priv_freed_forget(hp + 1); /* a new object at a freed address */
 	return (hp + 1);
 }
 
@@ -1437,6 +1447,10 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 
 	if (h == NULL)
 		return (PERCPU_PRIV_ENOENT);
+	/* Freed already (its face noted it): say so without reading the
+	 * freed header. */
+	if (percpu_priv_freed(h))
+		return (PERCPU_PRIV_EFREED);
 	if (hp->h.size != size) {
 		if (actual != NULL)
 			*actual = hp->h.size;

@@ -64,8 +64,9 @@
 # elif defined(__linux__)
 #  define PERCPU_MD PERCPU_MD_LINUX
 # else
-#  error \
-      "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_BAREMETAL (firmware on AArch64/RISC-V), or -DPERCPU_MD=PERCPU_MD_USER with -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (firmware hooks: percpu/md_baremetal.h), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX)"
+/* clang-format off */
+#  error "percpu: no port for this target: build with -DPERCPU_MP=0 (uniprocessor), or -DPERCPU_MD=PERCPU_MD_BAREMETAL (firmware on AArch64/RISC-V), or -DPERCPU_MD=PERCPU_MD_USER with -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (firmware hooks: percpu/md_baremetal.h), or -DPERCPU_MD=PERCPU_MD_SIM (simulated CPUs, POSIX)"
+/* clang-format on */
 # endif
 #endif
 
@@ -74,8 +75,9 @@
 #endif
 #if !PERCPU_MP && PERCPU_MD != PERCPU_MD_NONE && \
     PERCPU_MD != PERCPU_MD_BAREMETAL && PERCPU_MD != PERCPU_MD_USER
-# error \
-     "percpu: a uniprocessor build (PERCPU_MP=0) takes no port, or a firmware one (interrupt mask)"
+/* clang-format off */
+# error "percpu: a uniprocessor build (PERCPU_MP=0) takes no port, or a firmware one (interrupt mask)"
+/* clang-format on */
 #endif
 #if PERCPU_MD != PERCPU_MD_NONE && PERCPU_MD != PERCPU_MD_LINUX &&    \
     PERCPU_MD != PERCPU_MD_SIM && PERCPU_MD != PERCPU_MD_BAREMETAL && \

@@ -120,14 +120,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "config.h"
 
 #if PERCPU_MD == PERCPU_MD_USER
 # ifndef PERCPU_MD_USER_HEADER
-#  error \
-      "percpu: PERCPU_MD_USER needs -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (the hooks are listed in percpu/md_baremetal.h)"
+/* clang-format off */
+#  error "percpu: PERCPU_MD_USER needs -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (the hooks are listed in percpu/md_baremetal.h)"
+/* clang-format on */
 # endif
 # include PERCPU_MD_USER_HEADER
 # ifndef PERCPU_MD_NAME
@@ -138,13 +139,15 @@
 #elif defined(__riscv)
 # include "md_riscv.h"
 #else
-# error \
-     "percpu: PERCPU_MD_BAREMETAL has ready ports for AArch64 and RISC-V only: build with -DPERCPU_MD=PERCPU_MD_USER -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (hooks and Cortex-M guidance in percpu/md_baremetal.h)"
+/* clang-format off */
+# error "percpu: PERCPU_MD_BAREMETAL has ready ports for AArch64 and RISC-V only: build with -DPERCPU_MD=PERCPU_MD_USER -DPERCPU_MD_USER_HEADER='\"my_port.h\"' (hooks and Cortex-M guidance in percpu/md_baremetal.h)"
+/* clang-format on */
 #endif
 
 #if PERCPU_MP && !defined(PERCPU_MD_HAS_CPU_ID)
-# error \
-     "percpu: the firmware port defines no percpu_md_cpu_id(): define it and PERCPU_MD_HAS_CPU_ID 1 in the port header (percpu/md_baremetal.h)"
+/* clang-format off */
+# error "percpu: the firmware port defines no percpu_md_cpu_id(): define it and PERCPU_MD_HAS_CPU_ID 1 in the port header (percpu/md_baremetal.h)"
+/* clang-format on */
 #endif
 #ifndef PERCPU_MD_HAS_IRQ
 # define PERCPU_MD_HAS_IRQ 0

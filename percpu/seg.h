@@ -104,7 +104,7 @@
 #ifndef PERCPU_SEG_H
 #define PERCPU_SEG_H
 
-#include <stdatomic.h>
+#include "atomic.h"
 #include <stddef.h>
 #include <stdint.h>
 

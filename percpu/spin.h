@@ -12,7 +12,7 @@
 #ifndef PERCPU_SPIN_H
 #define PERCPU_SPIN_H
 
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "config.h"
 

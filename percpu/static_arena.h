@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <stdatomic.h>
+#include "atomic.h"
 
 #include "spin.h"
 
@@ -271,8 +271,10 @@ static struct percpu_priv_heap percpu_priv_sa_heap = {percpu_priv_sa.mem,
 
 /* ---- For tests ---- */
 
+PERCPU_BEGIN_DECLS
 int percpu_priv_static_check(void);
 void percpu_priv_static_bounds(const void **lo, const void **hi);
+PERCPU_END_DECLS
 
 /*
  * percpu_priv_static_check - are the guard words around the arena and

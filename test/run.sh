@@ -132,6 +132,21 @@ tally() {
 	grep -v '^torture' "$log" | grep '^ok\|^skip\|^FAIL' | sed 's/^/       /'
 }
 tally "torture (make torture: rseq, getcpu, rseq-off, sim)" $MAKE -s torture
+# The toolkit as a library of C and C++ projects (test/lib.mk).
+step "one implementation switch; link errors name the fix (check-lib-link)" \
+    $MAKE -s check-lib-link
+step "C++17/20 headers in any order, C/C++ implementation (check-cxx)" \
+    $MAKE -s check-cxx
+step "consumers: vendored, pkg-config, find_package, add_subdirectory; install/uninstall (check-consumers)" \
+    $MAKE -s check-consumers
+step "shared libraries: visibility, a second copy, DPCPU (check-shared)" \
+    $MAKE -s check-shared
+step "man pages: mandoc -Tlint, coverage, man NAME (check-man)" \
+    $MAKE -s check-man
+step "pcpustat -o prom through prometheus_client; --help/--version (check-prom)" \
+    $MAKE -s check-prom
+step "hygiene: pre-C11 #error, DPCPU_NO_BSD_NAMES, clang -Weverything (check-hygiene)" \
+    $MAKE -s check-hygiene
 # Inspection (test/inspect.mk): libFuzzer on the reader, time-bounded.
 step "fuzz kvm_pcpu.h open and parse (${FUZZ_TIME:-20} s, ASan+UBSan)" \
     $MAKE -s fuzz

@@ -985,7 +985,8 @@ Test(percpu, bad_sizes_are_detected)
 	cr_assert_str_eq(harness_last_error(), "percpu_alloc: size 0");
 	cr_assert_null(percpu_alloc((size_t)PERCPU_UNIT_SIZE + 1));
 	snprintf(want, sizeof(want),
-	    "percpu_alloc: cannot reserve %zu bytes on every CPU (limit %u)",
+	    "percpu_alloc: cannot reserve %zu bytes on every CPU (limit %u; "
+	    "raise it with -DPERCPU_UNIT_SIZE=...)",
 	    (size_t)PERCPU_UNIT_SIZE + 1, (unsigned)PERCPU_UNIT_SIZE);
 	cr_assert_str_eq(harness_last_error(), want);
 	cr_assert_eq(harness_errors(), 2);

@@ -16,8 +16,33 @@
  *	-i SECONDS	interval mode: a sample every SECONDS (decimals
  *			allowed), with rates per second since the last one
  *	-N COUNT	stop after COUNT samples (interval mode)
+ *	-o FORMAT	text (default), json (as -j) or prom: the
+ *			Prometheus/OpenMetrics text format, for
+ *			node_exporter's textfile collector (see PROM below;
+ *			one sample, so not with -i)
  *	-s FILE		save a snapshot of the segment to FILE and exit
  *	-S		open a live segment whose writer is gone (post-mortem)
+ *	--help		this usage on stdout, exit 0
+ *	--version	"pcpustat (percpu) MAJOR.MINOR.PATCH", exit 0
+ *
+ *	-i 0 (or any SECONDS not above 0) is a usage error (exit 2): one
+ *	sample is what leaving -i out gives.  A filter (-f) that matches
+ *	nothing is not an error: the table (or JSON "objects", or the prom
+ *	output) is empty and the exit status 0, as grep -c would report 0
+ *	rather than fail; use the exit status of -l or a check of the output
+ *	to tell a missing object.
+ *
+ * PROM
+ *	Each object is two metric families, named pcpu_ + its name with
+ *	every character outside [a-zA-Z0-9_:] replaced by '_':
+ *	  pcpu_NAME[_total]          summed over every possible CPU
+ *	  pcpu_NAME_per_cpu[_total]  one sample per possible CPU, cpu="ID"
+ *	Labels: segment="NAME" (the segment's name, or its path), and
+ *	index="I" for each element of a counters set or an array.
+ *	counter(9) and counters_alloc(9) objects are TYPE counter (their
+ *	metric names end in _total), the others TYPE gauge; raw-byte objects are
+ *	skipped (a comment says so).  Write it to a temporary file and
+ *	rename(2) it into the textfile directory.
  *
  *	Objects: counter (counter(9): one value), counters (OpenBSD
  *	counters_alloc(9): name[i] per counter), dpcpu (a DPCPU variable)
@@ -73,7 +98,7 @@
 #define SHOW_HEX_JSON 1024 /* raw bytes shown per CPU in JSON */
 
 static struct {
-	int percpu, json, stale;
+	int percpu, json, stale, prom;
 	const char *glob;
 	double interval;
 	long count;
@@ -118,9 +143,69 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pcpustat -l [-j]\n"
 	    "       pcpustat {-n NAME | -r FILE} [-c] [-j] [-f GLOB] "
-	    "[-i SECONDS [-N COUNT]] [-S]\n"
-	    "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n");
+	    "[-i SECONDS [-N COUNT]] [-S] [-o FORMAT]\n"
+	    "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n"
+	    "       pcpustat --help | --version\n");
 	exit(2);
+}
+
+/* --help: the usage and the options, on stdout. */
+static void
+help(void)
+{
+	printf("usage: pcpustat -l [-j]\n"
+	       "       pcpustat {-n NAME | -r FILE} [-c] [-j | -o FORMAT] "
+	       "[-f GLOB] [-i SECONDS [-N COUNT]] [-S]\n"
+	       "       pcpustat {-n NAME | -r FILE} -s SNAPSHOT\n"
+	       "       pcpustat --help | --version\n"
+	       "\n"
+	       "  -l          list the segments you can read\n"
+	       "  -n NAME     a live segment (a program's name, or "
+	       "/dev/shm/pcpu.UID.NAME)\n"
+	       "  -r FILE     a snapshot file\n"
+	       "  -c          per-CPU values too\n"
+	       "  -j          JSON, one object per sample (-o json)\n"
+	       "  -o FORMAT   text, json or prom (Prometheus text format, "
+	       "summed and per CPU)\n"
+	       "  -f GLOB     only objects whose name matches (none: an "
+	       "empty table, exit 0)\n"
+	       "  -i SECONDS  a sample every SECONDS (> 0), with rates\n"
+	       "  -N COUNT    stop after COUNT samples\n"
+	       "  -s FILE     save a snapshot to FILE\n"
+	       "  -S          open a segment whose writer is gone\n"
+	       "\n"
+	       "exit status: 0 ok, 1 other, 2 usage, 3 no such segment, 4 "
+	       "permission\ndenied or not trusted, 5 writer gone, 6 bad "
+	       "magic or version, 7 corrupt,\n8 not ready.  "
+	       "See pcpustat(1).\n");
+}
+
+/*
+ * The long options, before getopt() sees them: --help and --version exit
+ * 0; any other --word is a usage error that names it.  "--" ends the
+ * options.
+ */
+static void
+long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--", 2) != 0)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			help();
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("pcpustat (percpu) %d.%d.%d\n",
+			    PERCPU_VERSION_MAJOR, PERCPU_VERSION_MINOR,
+			    PERCPU_VERSION_PATCH);
+			exit(0);
+		}
+		fprintf(stderr, "pcpustat: unknown option %s\n", argv[i]);
+		usage();
+	}
 }
 
 static uint64_t
@@ -246,8 +331,8 @@ struct seg {
 	uint64_t *dynamic; /* pc_dynamic per listed CPU */
 	struct obj *objs;
 	unsigned nobjs, cap;
-	unsigned scanned;   /* registry records looked at so far */
-	union val *cpuv;    /* text -c: [ncpu * SHOW_TEXT] of one object */
+	unsigned scanned; /* registry records looked at so far */
+	union val *cpuv;  /* text -c, prom: [ncpu * SHOW_TEXT] of one object */
 	unsigned char *raw; /* one CPU's raw bytes (SHOW_HEX_JSON) */
 	uint64_t *set;	    /* one CPU's counters (SHOW_JSON) */
 	unsigned char *buf; /* one CPU's shown elements (SHOW_JSON * 8) */
@@ -467,7 +552,7 @@ seg_init(struct seg *s)
 		s->dynamic[s->ncpu++] = p->pc_dynamic;
 		free(p);
 	}
-	if (opt.percpu && !opt.json) {
+	if ((opt.percpu || opt.prom) && !opt.json) {
 		s->cpuv =
 		    calloc((size_t)s->ncpu * SHOW_TEXT + 1, sizeof(*s->cpuv));
 		if (s->cpuv == NULL) {
@@ -792,6 +877,124 @@ print_json(struct seg *s, int rates, double dt, uint64_t t)
 	printf("]}\n");
 }
 
+/* ---- Prometheus / OpenMetrics text format (-o prom) ---- */
+
+/* @str as a label value or HELP text: \\, \n and (labels) \" escaped. */
+static void
+prom_escape(const char *str, int label)
+{
+	for (; *str != '\0'; str++) {
+		if (*str == '\\')
+			fputs("\\\\", stdout);
+		else if (*str == '\n')
+			fputs("\\n", stdout);
+		else if (*str == '"' && label)
+			fputs("\\\"", stdout);
+		else
+			putchar(*str);
+	}
+}
+
+/* The metric name of object @name: pcpu_ and [a-zA-Z0-9_:] only. */
+static void
+prom_name(char *b, size_t n, const char *name)
+{
+	size_t i;
+
+	snprintf(b, n, "pcpu_%s", name);
+	for (i = 5; b[i] != '\0'; i++)
+		if (!((b[i] >= 'a' && b[i] <= 'z') ||
+			(b[i] >= 'A' && b[i] <= 'Z') ||
+			(b[i] >= '0' && b[i] <= '9') || b[i] == '_' ||
+			b[i] == ':'))
+			b[i] = '_';
+}
+
+/* The segment label: the name after /dev/shm/pcpu.UID., else the path. */
+static const char *
+prom_segment(const struct seg *s)
+{
+	const char *p = s->info.path, *base = strrchr(p, '/');
+	size_t n = strlen(PERCPU_SEG_SHM_PREFIX);
+
+	base = base != NULL ? base + 1 : p;
+	if (strncmp(p, "/dev/shm/", 9) == 0 &&
+	    strncmp(base, PERCPU_SEG_SHM_PREFIX, n) == 0 &&
+	    (p = strchr(base + n, '.')) != NULL && p[1] != '\0')
+		return (p + 1);
+	return (s->info.path);
+}
+
+/* One sample line: NAME{segment=..,[cpu=..,][index=..]} VALUE. */
+static void
+prom_sample(const char *metric, const struct seg *s, int cpu, int index,
+    const union val *v, int cls)
+{
+	char b[64];
+
+	printf("%s{segment=\"", metric);
+	prom_escape(prom_segment(s), 1);
+	printf("\"");
+	if (cpu >= 0)
+		printf(",cpu=\"%d\"", cpu);
+	if (index >= 0)
+		printf(",index=\"%d\"", index);
+	printf("} %s\n", val_str(b, sizeof(b), v, cls));
+}
+
+/*
+ * print_prom - one sample of every object of @s in the Prometheus text
+ * format: each object read in turn (its shown elements, each CPU's too).
+ */
+static void
+print_prom(struct seg *s)
+{
+	unsigned j, k, c;
+
+	for (j = 0; j < s->nobjs && !stop; j++) {
+		struct obj *o = &s->objs[j];
+		int cls = fmt_class(o->e.kind, o->e.fmt);
+		int counter = o->e.kind == KVM_PCPU_KIND_COUNTER_U64 ||
+		    o->e.kind == KVM_PCPU_KIND_COUNTERS;
+		int list = o->n != 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS;
+		const char *type = counter ? "counter" : "gauge";
+		const char *sfx = counter ? "_total" : "";
+		char name[300], metric[320], msg[KVM_PCPU_ERRSZ * 4];
+
+		prom_name(name, sizeof(name), o->e.name);
+		if (o->n == 0) {
+			printf("# %s skipped (raw bytes)\n", name);
+			continue;
+		}
+		if ((o->err = read_obj(s, o, s->cpuv) != 0)) {
+			printf("# %s skipped (%s)\n", name,
+			    text_esc(msg, sizeof(msg), o->msg));
+			continue;
+		}
+		snprintf(metric, sizeof(metric), "%s%s", name, sfx);
+		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
+		prom_escape(o->e.name, 0);
+		printf(", summed over every possible CPU\n");
+		printf("# TYPE %s %s\n", metric, type);
+		for (k = 0; k < o->shown; k++)
+			prom_sample(metric, s, -1, list ? (int)k : -1,
+			    &o->sum[k], cls);
+		snprintf(metric, sizeof(metric), "%s_per_cpu%s", name, sfx);
+		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
+		prom_escape(o->e.name, 0);
+		printf(", per possible CPU\n");
+		printf("# TYPE %s %s\n", metric, type);
+		for (c = 0; c < s->ncpu; c++)
+			for (k = 0; k < o->shown; k++)
+				prom_sample(metric, s, s->cpus[c],
+				    list ? (int)k : -1,
+				    &s->cpuv[(size_t)c * o->shown + k], cls);
+		if (o->n > o->shown)
+			printf("# %s: %u more elements not shown\n", name,
+			    o->n - o->shown);
+	}
+}
+
 /*
  * sample - read and print one sample of every object of @s (@rates: show
  * the rates since the last sample, @dt seconds ago), then keep its sums
@@ -808,6 +1011,8 @@ sample(struct seg *s, int rates, double dt, uint64_t t)
 	(void)kvm_pcpu_info(s->kd, &s->info);
 	if (opt.json)
 		print_json(s, rates, dt, t);
+	else if (opt.prom)
+		print_prom(s);
 	else
 		print_text(s, rates, dt);
 	for (j = 0; j < s->nobjs; j++) {
@@ -971,13 +1176,13 @@ show(const char *what, const char *save)
 			return (1);
 		}
 		t = now_ns();
-		if (!opt.json && samples == 0) {
+		if (!opt.json && !opt.prom && samples == 0) {
 			text_str(stdout, s.info.path);
 			printf(": pid %" PRIu64 ", %u CPUs (maxcpu %u), %s\n",
 			    s.info.pid, s.ncpu, s.info.maxcpu,
 			    s.info.live ? "live" : "snapshot");
 		}
-		if (!opt.json && opt.interval > 0)
+		if (!opt.json && !opt.prom && opt.interval > 0)
 			printf("-- sample %ld\n", samples + 1);
 		st = sample(&s, samples > 0, (double)(t - t0) / 1e9, t);
 		rc = rc != 0 && st != 7 ? rc : st;
@@ -1013,7 +1218,8 @@ main(int argc, char **argv)
 	int ch, list = 0;
 	struct sigaction sa;
 
-	while ((ch = getopt(argc, argv, "cjf:i:lN:n:r:s:Sh")) != -1) {
+	long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "cjf:i:lN:n:o:r:s:Sh")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.percpu = 1;
@@ -1026,8 +1232,13 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			opt.interval = strtod(optarg, NULL);
-			if (!(opt.interval > 0 && opt.interval < 1e6))
+			if (!(opt.interval > 0 && opt.interval < 1e6)) {
+				fprintf(stderr,
+				    "pcpustat: -i %s: SECONDS must be above 0 "
+				    "(one sample: leave -i out)\n",
+				    optarg);
 				usage();
+			}
 			break;
 		case 'l':
 			list = 1;
@@ -1052,6 +1263,18 @@ main(int argc, char **argv)
 				what = p;
 			}
 			break;
+		case 'o':
+			if (strcmp(optarg, "prom") == 0)
+				opt.prom = opt.percpu = 1;
+			else if (strcmp(optarg, "json") == 0)
+				opt.json = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr,
+				    "pcpustat: -o %s: text, json or prom\n",
+				    optarg);
+				usage();
+			}
+			break;
 		case 's':
 			save = optarg;
 			break;
@@ -1066,6 +1289,12 @@ main(int argc, char **argv)
 		usage();
 	/* No SA_RESTART: a signal interrupts a sleep or a blocked write,
 	 * and every loop checks stop: pcpustat ends within milliseconds. */
+	if (opt.prom && (opt.json || opt.interval > 0 || list)) {
+		fprintf(stderr,
+		    "pcpustat: -o prom is one sample of one "
+		    "segment: not with -j, -i or -l\n");
+		usage();
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -1,0 +1,60 @@
+#!/bin/sh
+# test/lib/check-shared.sh - shared libraries (issue 14, item 5):
+#   1. the implementation in a .so built with -fvisibility=hidden: the
+#      program that links it uses the API (exact sums); the .so exports no
+#      symbol the headers do not declare;
+#   2. two plugins that each carry the implementation, dlopen()ed
+#      RTLD_LOCAL into one process: the second stops at start with
+#      "two copies of the implementation in one process: another one runs
+#      in .../plug_a.so ..."; one plugin alone runs;
+#   3. a DPCPU variable in the executable with the implementation in the
+#      .so: the documented error names set_dpcpu.
+BUILD=${BUILD:-build}
+out=$BUILD/lib/shared
+src=test/lib/shared
+mkdir -p "$out" || exit 1
+status=0
+fail() {
+	echo "check-shared: $*"
+	status=1
+}
+W="-std=c11 -Wall -Wextra -Werror -I."
+# shellcheck disable=SC2086
+gcc $W -fPIC -shared -fvisibility=hidden -o "$out/libpc.so" "$src/libpc.c" -pthread &&
+	gcc $W -o "$out/main" "$src/main.c" -L"$out" -lpc -Wl,-rpath,"$(pwd)/$out" -pthread ||
+	{ echo "check-shared: build failed"; exit 1; }
+case $("$out/main") in
+"ok "*) ;;
+*) fail "main with libpc.so (-fvisibility=hidden): $("$out/main" 2>&1)" ;;
+esac
+# Every exported symbol is one the headers declare (nothing else leaks).
+for s in $(nm -D --defined-only "$out/libpc.so" | awk '{print $3}'); do
+	grep -qw "$s" ./*.h percpu/core.h percpu/md.h ||
+		fail "libpc.so exports $s, which no header declares"
+done
+nm -D --defined-only "$out/libpc.so" | grep -qw percpu_backend ||
+	fail "libpc.so does not export percpu_backend"
+
+# Two copies in one process.
+for p in a b; do
+	# shellcheck disable=SC2086
+	gcc $W -fPIC -shared -o "$out/plug_$p.so" "$src/plugin.c" -pthread || exit 1
+done
+gcc $W -o "$out/host" "$src/host.c" -ldl || exit 1
+[ "$("$out/host" "$(pwd)/$out/plug_a.so")" = ok ] || fail "one plugin alone does not run"
+"$out/host" "$(pwd)/$out/plug_a.so" "$(pwd)/$out/plug_b.so" >"$out/two.out" 2>"$out/two.err"
+rc=$?
+want="percpu: two copies of the implementation in one process: another one runs in $(pwd)/$out/plug_a.so; define PERCPU_IMPLEMENTATION in one module only and let the others use its exported API"
+[ $rc -ne 0 ] && grep -qxF "$want" "$out/two.err" ||
+	fail "two plugins: exit $rc, stderr: $(cat "$out/two.err")"
+
+# DPCPU across the .so boundary: the documented error.
+# shellcheck disable=SC2086
+gcc $W -o "$out/dpcpu_main" "$src/dpcpu_main.c" -L"$out" -lpc \
+    -Wl,-rpath,"$(pwd)/$out" -pthread || exit 1
+"$out/dpcpu_main" >/dev/null 2>"$out/dpcpu.err"
+rc=$?
+[ $rc -ne 0 ] && grep -q "set_dpcpu" "$out/dpcpu.err" ||
+	fail "DPCPU variable outside the implementation's module: exit $rc, $(cat "$out/dpcpu.err")"
+[ $status -eq 0 ] && echo "check-shared: API exported under -fvisibility=hidden; a second copy stops at start; DPCPU across .so: $(head -c 120 "$out/dpcpu.err")"
+exit $status
