@@ -1524,7 +1524,7 @@ counters_read(struct cpumem *cm, uint64_t *out, unsigned int n,
 static inline void
 cpumem_priv_read3(struct cpumem *cm, uint64_t *out, unsigned int n)
 {
-	counters_read(cm, out, n, NULL);
+	(counters_read)(cm, out, n, NULL); /* the function, not the macro */
 }
 
 /*
@@ -1564,7 +1564,7 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
 {
 	if (cpu != 0)
 		return (-1);
-	counters_read(cm, out, n, NULL);
+	(counters_read)(cm, out, n, NULL); /* the function, not the macro */
 	return (0);
 }
 #endif /* PERCPU_MP */

@@ -45,8 +45,9 @@
 #if PERCPU_MP && !PERCPU_MD_HOSTED && !PERCPU_MD_HAS_POSSIBLE && \
     (PERCPU_STATIC_ARENA_SIZE) < (PERCPU_MD_NCPUS) * (PERCPU_UNIT_SIZE)
 /* Firmware with a known CPU count: the first chunk must fit. */
-# error \
-     "percpu: PERCPU_STATIC_ARENA_SIZE is smaller than one chunk (PERCPU_MD_NCPUS x PERCPU_UNIT_SIZE): the first chunk would not fit"
+/* clang-format off */
+# error "percpu: PERCPU_STATIC_ARENA_SIZE is smaller than one chunk (PERCPU_MD_NCPUS x PERCPU_UNIT_SIZE): the first chunk would not fit"
+/* clang-format on */
 #endif
 #if (PERCPU_STATIC_POOL_SIZE) < 64
 # error "percpu: PERCPU_STATIC_POOL_SIZE must be at least 64"
