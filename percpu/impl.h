@@ -217,18 +217,38 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 int percpu_md_rseq_on;
 # endif
 
-/* One allocation: [off, off + size) of every unit of a chunk. */
-struct percpu_priv_ext {
-	size_t off;
-	size_t size;
+/*
+ * The arena's bookkeeping.  A unit is cut in grains of PERCPU_PRIV_GRAIN
+ * bytes; an allocation is a run of whole grains at one offset in every
+ * unit of a chunk.  Per chunk, five bitmaps of one bit per grain (planes
+ * of PERCPU_PRIV_WORDS words each, in one malloc'ed block):
+ *   used   the grain belongs to an allocation (bits past the last grain
+ *          are set, so no scan ever runs off the unit);
+ *   start  the grain is an allocation's first (its handle);
+ *   pad0..pad2  at a first grain: the bytes of its last grain the size
+ *          leaves unused, so a free checks the exact byte size.
+ * An allocation's grains run from its start bit to the next start bit or
+ * free grain.  First fit, from the chunk's first word with a free grain
+ * (hint); chunks whose free grains cannot hold the size are skipped
+ * without a look at their bitmaps.  So an allocation costs the scan of
+ * the words it needs, not of the live objects.
+ */
+# define PERCPU_PRIV_GRAIN 8u
+# define PERCPU_PRIV_NGRAIN (PERCPU_PRIV_STRIDE / PERCPU_PRIV_GRAIN)
+# define PERCPU_PRIV_WORDS ((PERCPU_PRIV_NGRAIN + 63) / 64)
+enum {
+	PERCPU_PRIV_USED,
+	PERCPU_PRIV_START,
+	PERCPU_PRIV_PAD0,
+	PERCPU_PRIV_NPLANE = PERCPU_PRIV_PAD0 + 3
 };
 
-/* A chunk: ncpu units of stride bytes; ext sorted by offset. */
+/* A chunk: ncpu units of stride bytes. */
 struct percpu_priv_chunk {
 	char *base;
-	struct percpu_priv_ext *ext;
-	size_t n;
-	size_t cap;
+	uint64_t *map; /* PERCPU_PRIV_NPLANE planes of PERCPU_PRIV_WORDS */
+	size_t nfree;  /* free grains */
+	size_t hint;   /* every word of used below this one is full */
 	struct percpu_priv_chunk *next;
 };
 
@@ -414,6 +434,54 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 
 /* ---- The arena ---- */
 
+/* Plane @k of chunk @c. */
+static uint64_t *
+percpu_priv_plane(struct percpu_priv_chunk *c, unsigned k)
+{
+	return (c->map + (size_t)k * PERCPU_PRIV_WORDS);
+}
+
+/*
+ * The first grain in [from, lim) whose bit is set in @set or clear in
+ * @clr (either may be NULL); lim if none.  Word at a time.
+ */
+static size_t
+percpu_priv_scan(const uint64_t *set, const uint64_t *clr, size_t from,
+    size_t lim)
+{
+	while (from < lim) {
+		size_t w = from / 64;
+		uint64_t x =
+		    (set != NULL ? set[w] : 0) | (clr != NULL ? ~clr[w] : 0);
+
+		x &= ~(uint64_t)0 << (from % 64);
+		if (x != 0) {
+			from = w * 64 + (size_t)__builtin_ctzll(x);
+			return (from < lim ? from : lim);
+		}
+		from = (w + 1) * 64;
+	}
+	return (lim);
+}
+
+/* Set (@on) or clear bits [from, from + n) of plane @m. */
+static void
+percpu_priv_bits(uint64_t *m, size_t from, size_t n, int on)
+{
+	while (n != 0) {
+		size_t b = from % 64, k = 64 - b < n ? 64 - b : n;
+		uint64_t x = (k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1)
+		    << b;
+
+		if (on)
+			m[from / 64] |= x;
+		else
+			m[from / 64] &= ~x;
+		from += k;
+		n -= k;
+	}
+}
+
 static struct percpu_priv_chunk *
 percpu_priv_chunk_new(void)
 {
@@ -422,15 +490,26 @@ percpu_priv_chunk_new(void)
 	c = (struct percpu_priv_chunk *)PERCPU_MALLOC(sizeof(*c));
 	if (c == NULL)
 		return (NULL);
-	c->base = (char *)percpu_priv_chunk_map(
-	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
-	if (c->base == NULL) {
+	c->map = (uint64_t *)PERCPU_MALLOC(
+	    PERCPU_PRIV_NPLANE * PERCPU_PRIV_WORDS * sizeof(uint64_t));
+	if (c->map == NULL) {
 		PERCPU_FREE(c);
 		return (NULL);
 	}
-	c->ext = NULL;
-	c->n = 0;
-	c->cap = 0;
+	c->base = (char *)percpu_priv_chunk_map(
+	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
+	if (c->base == NULL) {
+		PERCPU_FREE(c->map);
+		PERCPU_FREE(c);
+		return (NULL);
+	}
+	memset(c->map, 0,
+	    PERCPU_PRIV_NPLANE * PERCPU_PRIV_WORDS * sizeof(uint64_t));
+	/* Past the last grain: used, so scans stop there. */
+	percpu_priv_bits(percpu_priv_plane(c, PERCPU_PRIV_USED),
+	    PERCPU_PRIV_NGRAIN, PERCPU_PRIV_WORDS * 64 - PERCPU_PRIV_NGRAIN, 1);
+	c->nfree = PERCPU_PRIV_NGRAIN;
+	c->hint = 0;
 	c->next = NULL;
 	return (c);
 }
@@ -440,62 +519,55 @@ percpu_priv_chunk_delete(struct percpu_priv_chunk *c)
 {
 	percpu_priv_chunk_unmap(c->base,
 	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
-	PERCPU_FREE(c->ext);
+	PERCPU_FREE(c->map);
 	PERCPU_FREE(c);
 }
 
-/* Insert [off, off + size) at position i of c's list; -1 if out of memory. */
-static int
-percpu_priv_ext_insert(struct percpu_priv_chunk *c, size_t i, size_t off,
-    size_t size)
-{
-	struct percpu_priv_ext *e;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap != 0 ? c->cap * 2 : 16;
-
-		e = (struct percpu_priv_ext *)PERCPU_MALLOC(cap * sizeof(*e));
-		if (e == NULL)
-			return (-1);
-		if (c->n != 0)
-			memcpy(e, c->ext, c->n * sizeof(*e));
-		PERCPU_FREE(c->ext);
-		c->ext = e;
-		c->cap = cap;
-	}
-	memmove(&c->ext[i + 1], &c->ext[i], (c->n - i) * sizeof(*c->ext));
-	c->ext[i].off = off;
-	c->ext[i].size = size;
-	c->n++;
-	return (0);
-}
-
-/* First fit in chunk c; the offset, or (size_t)-1. */
+/*
+ * First fit of @size bytes at @align in chunk @c: mark it and return its
+ * offset, or (size_t)-1 if no run of free grains holds it.
+ */
 static size_t
-percpu_priv_chunk_fit(struct percpu_priv_chunk *c, size_t size, size_t align,
-    size_t *pos)
+percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 {
-	size_t i, start = 0, off;
+	uint64_t *used = percpu_priv_plane(c, PERCPU_PRIV_USED);
+	size_t g = (size + PERCPU_PRIV_GRAIN - 1) / PERCPU_PRIV_GRAIN;
+	size_t ag = align > PERCPU_PRIV_GRAIN ? align / PERCPU_PRIV_GRAIN : 1;
+	size_t pos = c->hint * 64, pad = g * PERCPU_PRIV_GRAIN - size;
+	unsigned k;
 
-	for (i = 0; i <= c->n; i++) {
-		size_t end = i < c->n ? c->ext[i].off : PERCPU_PRIV_STRIDE;
+	if (c->nfree < g)
+		return ((size_t)-1);
+	for (;;) {
+		size_t u;
 
-		off = (start + align - 1) & ~(align - 1);
-		if (off <= end && end - off >= size) {
-			*pos = i;
-			return (off);
-		}
-		if (i < c->n)
-			start = c->ext[i].off + c->ext[i].size;
+		pos = (pos + ag - 1) & ~(ag - 1);
+		if (pos + g > PERCPU_PRIV_NGRAIN)
+			return ((size_t)-1);
+		u = percpu_priv_scan(used, NULL, pos, pos + g);
+		if (u == pos + g)
+			break;
+		/* The next free grain after the used one. */
+		pos = percpu_priv_scan(NULL, used, u + 1, PERCPU_PRIV_NGRAIN);
 	}
-	return ((size_t)-1);
+	percpu_priv_bits(used, pos, g, 1);
+	percpu_priv_bits(percpu_priv_plane(c, PERCPU_PRIV_START), pos, 1, 1);
+	for (k = 0; k < 3; k++)
+		if (pad & (1u << k))
+			percpu_priv_bits(
+			    percpu_priv_plane(c, PERCPU_PRIV_PAD0 + k), pos, 1,
+			    1);
+	c->nfree -= g;
+	while (c->hint < PERCPU_PRIV_WORDS && used[c->hint] == ~(uint64_t)0)
+		c->hint++;
+	return (pos * PERCPU_PRIV_GRAIN);
 }
 
 void *
 percpu_priv_zalloc(size_t size, size_t align)
 {
 	struct percpu_priv_chunk *c, **tail;
-	size_t off = (size_t)-1, pos = 0;
+	size_t off = (size_t)-1;
 	void *h = NULL;
 
 	percpu_priv_ready();
@@ -512,7 +584,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	percpu_priv_arena_lock();
 	tail = &percpu_priv_arena.chunks;
 	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
-		off = percpu_priv_chunk_fit(c, size, align, &pos);
+		off = percpu_priv_chunk_take(c, size, align);
 		if (off != (size_t)-1)
 			break;
 		tail = &c->next;
@@ -521,12 +593,11 @@ percpu_priv_zalloc(size_t size, size_t align)
 		c = percpu_priv_chunk_new();
 		if (c != NULL) {
 			*tail = c;
-			pos = 0;
-			off = 0;
+			off = percpu_priv_chunk_take(c, size, align);
 		}
 	}
 	/* Fresh and freed space is zero in every unit (see zfree). */
-	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
+	if (c != NULL)
 		h = c->base + off;
 	percpu_priv_arena_unlock();
 	return (h);
@@ -551,7 +622,9 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 {
 	struct percpu_priv_chunk *c, **prev;
 	char *p = (char *)h;
-	size_t lo, hi, off, u;
+	uint64_t *used, *start;
+	size_t off, pos, g, have, u;
+	unsigned k;
 	int rc = PERCPU_PRIV_ENOENT;
 
 	percpu_priv_ready();
@@ -565,31 +638,36 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	if (c == NULL)
 		goto out;
 	off = (size_t)(p - c->base);
-	lo = 0;
-	hi = c->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->ext[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == c->n || c->ext[lo].off != off ||
+	pos = off / PERCPU_PRIV_GRAIN;
+	used = percpu_priv_plane(c, PERCPU_PRIV_USED);
+	start = percpu_priv_plane(c, PERCPU_PRIV_START);
+	if (off % PERCPU_PRIV_GRAIN != 0 ||
+	    !(start[pos / 64] >> (pos % 64) & 1) ||
 	    (c == percpu_priv_arena.chunks && off == 0))
 		goto out;
-	if (c->ext[lo].size != size) {
+	/* Its grains: up to the next allocation or free grain. */
+	g = percpu_priv_scan(start, used, pos + 1, PERCPU_PRIV_NGRAIN) - pos;
+	have = g * PERCPU_PRIV_GRAIN;
+	for (k = 0; k < 3; k++)
+		if (percpu_priv_plane(c, PERCPU_PRIV_PAD0 + k)[pos / 64] >>
+			(pos % 64) &
+		    1)
+			have -= (size_t)1 << k;
+	if (have != size) {
 		if (actual != NULL)
-			*actual = c->ext[lo].size;
+			*actual = have;
 		rc = PERCPU_PRIV_ESIZE;
 		goto out;
 	}
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
 		percpu_priv_clear(p + u * PERCPU_PRIV_STRIDE, size);
-	memmove(&c->ext[lo], &c->ext[lo + 1],
-	    (c->n - lo - 1) * sizeof(*c->ext));
-	c->n--;
-	if (c->n == 0 && c != percpu_priv_arena.chunks) {
+	percpu_priv_bits(used, pos, g, 0);
+	for (k = PERCPU_PRIV_START; k < PERCPU_PRIV_NPLANE; k++)
+		percpu_priv_bits(percpu_priv_plane(c, k), pos, 1, 0);
+	c->nfree += g;
+	if (c->hint > pos / 64)
+		c->hint = pos / 64;
+	if (c->nfree == PERCPU_PRIV_NGRAIN && c != percpu_priv_arena.chunks) {
 		*prev = c->next;
 		percpu_priv_chunk_delete(c);
 	}
@@ -670,7 +748,8 @@ percpu_priv_init_once(void)
 	percpu_priv_g.ncpu = n;
 	percpu_priv_g.dense = (percpu_priv_g.maxcpu == n);
 	c = percpu_priv_chunk_new();
-	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE))
+	if (c == NULL ||
+	    percpu_priv_chunk_take(c, PERCPU_CACHELINE, PERCPU_CACHELINE) != 0)
 		percpu_priv_die("cannot map the first chunk");
 	/* The first line of every unit of chunk 0: the CPU's core words. */
 	percpu_priv_arena.chunks = c;
