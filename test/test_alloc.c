@@ -146,8 +146,8 @@ Test(alloc, alignment_is_honoured)
 		char *p = percpu_priv_zalloc(24, aligns[i]);
 
 		cr_assert_not_null(p);
-		cr_assert_eq((uintptr_t)p % aligns[i], 0,
-		    "align %zu: %p", aligns[i], (void *)p);
+		cr_assert_eq((uintptr_t)p % aligns[i], 0, "align %zu: %p",
+		    aligns[i], (void *)p);
 		percpu_priv_zfree(pad, 8, NULL);
 		percpu_priv_zfree(p, 24, NULL);
 	}
@@ -167,8 +167,8 @@ Test(alloc, a_whole_unit_takes_a_chunk_of_its_own)
 	cr_assert_neq(big, big2);
 	PERCPU_FOREACH_CPU(cpu) {
 		cr_assert_eq(((char *)percpu_ptr(big, cpu))[0], 0);
-		cr_assert_eq(((char *)percpu_ptr(big, cpu))[PERCPU_UNIT_SIZE - 1],
-		    0);
+		cr_assert_eq(
+		    ((char *)percpu_ptr(big, cpu))[PERCPU_UNIT_SIZE - 1], 0);
 	}
 	cr_assert_eq(percpu_priv_zfree(big, PERCPU_UNIT_SIZE, NULL),
 	    PERCPU_PRIV_OK);
@@ -242,16 +242,16 @@ Test(alloc, random_alloc_free_never_overlaps, .timeout = 120)
 			unsigned i = (x >> 12) % n;
 
 			check_fill(&live[i], 1);
-			cr_assert_eq(percpu_priv_zfree(live[i].h, live[i].size,
-					 NULL),
+			cr_assert_eq(
+			    percpu_priv_zfree(live[i].h, live[i].size, NULL),
 			    PERCPU_PRIV_OK);
 			live[i] = live[--n];
 		}
 	}
 	while (n > 0) {
 		check_fill(&live[n - 1], 1);
-		cr_assert_eq(percpu_priv_zfree(live[n - 1].h, live[n - 1].size,
-				 NULL),
+		cr_assert_eq(
+		    percpu_priv_zfree(live[n - 1].h, live[n - 1].size, NULL),
 		    PERCPU_PRIV_OK);
 		n--;
 	}
