@@ -229,8 +229,9 @@ BENCHMARK(BM_counter_alloc_free_1e6)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_xcall_under_getref_load)
-    ->ArgName("threads")
+    ->ArgName("loopers")
     ->Arg(4)
+    ->Arg(6)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

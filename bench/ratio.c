@@ -101,7 +101,7 @@ main(void)
 	    shim_backend(), ROUNDS, TRIES, N);
 	printf("%-28s %10s %12s\n", "operation", "ns/op", "/ floor");
 	for (i = 0; i < NOPS; i++)
-		printf("%-28s %10.2f %12.2f\n", ops[i].name,
-		    median(ops[i].ns), median(ops[i].ratio));
+		printf("%-28s %10.2f %12.2f\n", ops[i].name, median(ops[i].ns),
+		    median(ops[i].ratio));
 	return (0);
 }

@@ -253,11 +253,22 @@ unsigned percpu_backend_cost(void);
  * owner: the token of the thread in a section on this CPU, 0 if none.
  *   Rule: atomic-from-everyone.  Taken with CAS (acquire) from whatever
  *   CPU the thread runs on, released with a store (release); never a
- *   plain or restartable-sequence store.
+ *   plain or restartable-sequence store.  PERCPU_PRIV_HANDOFF: released
+ *   to a remote acquirer; only a thread counted in want may take it.
+ * want: the number of remote acquirers (percpu_enter_cpu()) waiting for
+ *   this CPU.  Rule: atomic-from-everyone; a waiter counts itself before
+ *   its first try and uncounts after it took the CPU.  percpu_leave()
+ *   reads it: nonzero, it releases to PERCPU_PRIV_HANDOFF instead of 0,
+ *   so that a local thread looping on enter/leave cannot starve them.
  */
 struct percpu_priv_pcpu {
 	_Atomic(uintptr_t) owner;
+	atomic_uint want;
 };
+
+/* An owner word released to a waiting remote acquirer: no thread's token
+ * (tokens are addresses or serials counted up from 1). */
+# define PERCPU_PRIV_HANDOFF (~(uintptr_t)0)
 
 struct percpu_priv_global {
 	atomic_int ready; /* 1 once the fields below are set */
@@ -312,6 +323,7 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
+void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
 unsigned percpu_priv_foreign(unsigned *cpu);
 uint32_t percpu_priv_pin_lost(void);
 # if PERCPU_MD == PERCPU_MD_SIM
@@ -516,10 +528,17 @@ percpu_leave(void)
 # if PERCPU_MD_HAS_IRQ
 		percpu_md_irq_t irq = td->irq;
 
+		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(s >> 16);
+
 		td->state = 0;
-		/* Release: pairs with the acquire CAS in percpu_enter(). */
-		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
-		    memory_order_release);
+		if (PERCPU_UNLIKELY(atomic_load_explicit(&pc->want,
+					memory_order_relaxed) != 0))
+			percpu_priv_release_slow(pc);
+		else
+			/* Release: pairs with the acquire CAS in
+			 * percpu_enter(). */
+			atomic_store_explicit(&pc->owner, 0,
+			    memory_order_release);
 		/* Unmask last: no handler ran inside the section. */
 		percpu_md_irq_restore(irq);
 		return;
@@ -537,9 +556,22 @@ percpu_leave(void)
 		/* state before the release: a handler that runs in between
 		 * finds itself the owner and borrows. */
 		atomic_signal_fence(memory_order_seq_cst);
-		/* Release: pairs with the acquire CAS in percpu_enter(). */
-		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
-		    memory_order_release);
+		{
+			struct percpu_priv_pcpu *pc = percpu_priv_pcpu(s >> 16);
+
+			/* A remote acquirer waits: hand the CPU over
+			 * (percpu/impl.h).  A waiter that counts itself
+			 * after this load takes its turn at the next leave. */
+			if (PERCPU_UNLIKELY(atomic_load_explicit(&pc->want,
+						memory_order_relaxed) != 0)) {
+				percpu_priv_release_slow(pc);
+				return;
+			}
+			/* Release: pairs with the acquire CAS in
+			 * percpu_enter(). */
+			atomic_store_explicit(&pc->owner, 0,
+			    memory_order_release);
+		}
 		return;
 	}
 	if (PERCPU_UNLIKELY(s == 0)) {

@@ -710,6 +710,8 @@ percpu_priv_atfork_child(void)
 		    self)
 			atomic_store_explicit(&pc->owner, 0,
 			    memory_order_relaxed);
+		/* Waiters and hand-offs were the other threads'. */
+		atomic_store_explicit(&pc->want, 0, memory_order_relaxed);
 	}
 	percpu_priv_arena_unlock();
 }
@@ -939,6 +941,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 {
 	uintptr_t self = (uintptr_t)td;
 	unsigned spins = 0;
+	struct percpu_priv_pcpu *waiting = NULL;
 
 	for (;;) {
 		unsigned cpu =
@@ -947,9 +950,24 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(idx);
 		uintptr_t expect = 0;
 
-		/* Acquire: pairs with the release store in percpu_leave(). */
+		/* A remote acquirer counts itself once, before its first
+		 * try: percpu_leave() then hands the CPU over. */
+		if (want != PERCPU_NOCPU && waiting == NULL) {
+			waiting = pc;
+			atomic_fetch_add_explicit(&pc->want, 1u,
+			    memory_order_relaxed);
+		}
+		/* Acquire: pairs with the release store in percpu_leave()
+		 * and percpu_priv_release_slow(). */
 		if (atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
-			self, memory_order_acquire, memory_order_relaxed)) {
+			self, memory_order_acquire, memory_order_relaxed) ||
+		    (waiting != NULL && expect == PERCPU_PRIV_HANDOFF &&
+			atomic_compare_exchange_strong_explicit(&pc->owner,
+			    &expect, self, memory_order_acquire,
+			    memory_order_relaxed))) {
+			if (waiting != NULL)
+				atomic_fetch_sub_explicit(&waiting->want, 1u,
+				    memory_order_relaxed);
 			td->state = (uint32_t)idx << 16 | 1u;
 			return (cpu);
 		}
@@ -959,10 +977,26 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			td->borrowed = 1;
 			return (cpu);
 		}
-		percpu_md_relax(spins);
+		/* Handed to a waiter: let it run (as after a long spin). */
+		percpu_md_relax(
+		    expect == PERCPU_PRIV_HANDOFF && spins < 64 ? 64 : spins);
 		if (spins < 1000)
 			spins++;
 	}
+}
+
+/*
+ * percpu_priv_release_slow - percpu_leave() of a CPU that a remote
+ * acquirer waits for: release it to PERCPU_PRIV_HANDOFF, which only a
+ * counted waiter takes (percpu_priv_acquire_slow()).  Waiters uncount
+ * only once they hold the CPU, so a handed-off CPU is always taken.
+ */
+void
+percpu_priv_release_slow(struct percpu_priv_pcpu *pc)
+{
+	/* Release: pairs with the waiter's acquire CAS. */
+	atomic_store_explicit(&pc->owner, PERCPU_PRIV_HANDOFF,
+	    memory_order_release);
 }
 
 # if PERCPU_MD == PERCPU_MD_SIM
