@@ -79,6 +79,20 @@ SUITES += $(BUILD)/test-$(1)-asan
 endef
 $(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
 
+# The restartable sequences as compilers before gcc 11 / clang 11 build
+# them (no asm goto with outputs: PERCPU_MD_ASM_GOTO_OUTPUT=0), gcc and
+# clang: the suites of percpu_local_add64() and counter(9).
+OLDASM_SRCS = test/test_fastpath.c test/test_foreign.c test/test_counter.c \
+              test/impl.c
+define oldasm_rule
+$(BUILD)/test-oldasm-$(1): $(OLDASM_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
+	@mkdir -p $(BUILD)
+	$(1) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_mp) \
+	  -DPERCPU_MD_ASM_GOTO_OUTPUT=0 -o $$@ $(OLDASM_SRCS) $(LDLIBS_T)
+SUITES += $(BUILD)/test-oldasm-$(1)
+endef
+$(foreach c,$(CC_LIST),$(eval $(call oldasm_rule,$(c))))
+
 suites: $(SUITES)
 
 # ---- Examples ----

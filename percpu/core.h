@@ -190,7 +190,12 @@ percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
  * Return: "rseq" (Linux: the CPU from glibc's rseq area, one load),
  *         "getcpu" (Linux: sched_getcpu()), "sim" (test port) or "up"
  *         (uniprocessor build).  Sections and shared words use C11
- *         atomics in every MP backend.  Fixed for the process lifetime.
+ *         atomics in every MP backend.  Fixed for the process lifetime,
+ *         except that "rseq" becomes "getcpu" for good when an add meets
+ *         a CPU id outside the table (see percpu_local_add64()).  "rseq"
+ *         is only chosen where membarrier(2) can stop restartable
+ *         sequences and every CPU of the affinity mask at start is in
+ *         the table.
  */
 const char *percpu_backend(void);
 
@@ -325,6 +330,9 @@ void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
 unsigned percpu_priv_foreign(unsigned *cpu);
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+void percpu_priv_rseq_stop(void);
+# endif
 uint32_t percpu_priv_pin_lost(void);
 # if PERCPU_MD == PERCPU_MD_SIM
 unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
@@ -744,6 +752,9 @@ percpu_local_ptr(void *h)
  * Backends: "rseq": one restartable sequence that commits with a plain
  * add on the CPU it checked; a pinned thread skips the CPU lookup and is
  * checked against its CPU (a thread moved off it is a detected error).
+ * The first id outside the table that an rseq add meets stops rseq adds
+ * for the whole process (percpu_priv_rseq_stop(): no sequence still in
+ * flight can commit afterwards), and the process goes on as "getcpu".
  * "getcpu" and "sim": a relaxed atomic add on the copy of the CPU the
  * thread ran on (a migration only costs locality).
  * Word rule: such a word is "local-add-only": written by
@@ -758,22 +769,39 @@ static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	if (PERCPU_LIKELY(percpu_md_rseq_on)) {
+	if (PERCPU_LIKELY(
+		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0)) {
 		uint32_t pin1 = PERCPU_PRIV_TD.pin1;
 
 		for (;;) {
 			uint32_t cpu =
 			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
-			/* Dense ids (the usual 0..n-1): the unit is the id, so
-			 * no table load lengthens the chain to the commit. */
-			uint32_t idx = percpu_priv_g.dense ?
-			    cpu :
-			    percpu_priv_g.cpu2idx[cpu];
-			uint64_t *p = (uint64_t *)(void *)((char *)h +
-			    (size_t)idx * PERCPU_PRIV_STRIDE);
+			uint32_t idx = PERCPU_PRIV_NOIDX;
+			uint64_t *p;
 
+			/* Dense ids (the usual 0..n-1): the unit is the id, so
+			 * no table load lengthens the chain to the commit.  An
+			 * id outside the table (a container's /sys, a later
+			 * cpuset) is never an index: rseq adds stop and this
+			 * add, like every later one, is a folded atomic. */
+			if (PERCPU_LIKELY(cpu < percpu_priv_g.maxcpu))
+				idx = percpu_priv_g.dense ?
+				    cpu :
+				    percpu_priv_g.cpu2idx[cpu];
+			if (PERCPU_UNLIKELY(idx == PERCPU_PRIV_NOIDX)) {
+				percpu_priv_rseq_stop();
+				break;
+			}
+			p = (uint64_t *)(void *)((char *)h +
+			    (size_t)idx * PERCPU_PRIV_STRIDE);
 			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
 				return;
+			if (__atomic_load_n(&percpu_md_rseq_adds,
+				__ATOMIC_RELAXED) != 1) {
+				percpu_priv_rseq_stop(); /* waits for the stop
+							  */
+				break;
+			}
 			if (pin1 != 0)
 				pin1 = percpu_priv_pin_lost();
 		}

@@ -215,6 +215,8 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 # endif
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 int percpu_md_rseq_on;
+int percpu_md_rseq_adds;
+static int percpu_priv_rseq_usable(void);
 # endif
 
 /*
@@ -393,7 +395,16 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 	long n;
 	int got = -1;
 
-	f = fopen("/sys/devices/system/cpu/possible", "r");
+	/* Test hook: the CPU list a container's own /sys may show (a table
+	 * that need not hold the CPUs the threads run on). */
+	f = NULL;
+	if (getenv("PERCPU_TEST_CPUS") != NULL) {
+		got = percpu_priv_parse_cpulist(getenv("PERCPU_TEST_CPUS"),
+		    mask, cap, &percpu_priv_dropped);
+		if (got > 0)
+			return (got);
+	} else
+		f = fopen("/sys/devices/system/cpu/possible", "r");
 	if (f != NULL) {
 		if (fgets(buf, (int)sizeof(buf), f) != NULL)
 			got = percpu_priv_parse_cpulist(buf, mask, cap,
@@ -762,13 +773,16 @@ percpu_priv_init_once(void)
 	{
 		const char *want = getenv("PERCPU_BACKEND");
 
-		/* rseq adds index the table with the kernel's id directly,
-		 * so every possible id must be in it (nothing folded). */
+		/* rseq adds index the table with the kernel's id, so every
+		 * id the threads may run on now must be in it, and an id
+		 * met later outside it must be able to stop them
+		 * (percpu_priv_rseq_usable()). */
 		if (&__rseq_size != NULL && &__rseq_offset != NULL &&
 		    __rseq_size >= 8 && percpu_priv_dropped == 0 &&
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
-		    percpu_md_rseq_cpu_id() >= 0) {
+		    percpu_md_rseq_cpu_id() >= 0 && percpu_priv_rseq_usable()) {
 			percpu_md_rseq_on = 1;
+			percpu_md_rseq_adds = 1;
 			percpu_priv_g.backend = "rseq";
 		}
 	}
@@ -800,6 +814,12 @@ const char *
 percpu_backend(void)
 {
 	percpu_priv_ready();
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	/* rseq adds stopped by a CPU outside the table: atomics now. */
+	if (percpu_md_rseq_on &&
+	    __atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 1)
+		return ("getcpu");
+# endif
 	return (percpu_priv_g.backend);
 }
 
@@ -821,6 +841,86 @@ long syscall(long number, ...);
 static PERCPU_THREAD_LOCAL unsigned long
     percpu_priv_saved_mask[PERCPU_PRIV_MASKWORDS];
 static PERCPU_THREAD_LOCAL long percpu_priv_saved_len;
+# endif
+
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+/* ---- Stopping rseq adds (a CPU id outside the table) ---- */
+
+/* linux/membarrier.h, a stable ABI. */
+#  define PERCPU_PRIV_MB_RSEQ (1 << 7) /* ..._PRIVATE_EXPEDITED_RSEQ */
+#  define PERCPU_PRIV_MB_REGISTER_RSEQ (1 << 8)
+
+/*
+ * 1 if rseq adds may be selected: the process is registered for
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which a stop needs,
+ * and every CPU the calling thread may run on (its affinity mask, at
+ * init) is in the table.  A container whose /sys lists fewer CPUs than
+ * the threads use thus starts as "getcpu"; an id outside the table met
+ * later (a widened cpuset, hotplug beyond the list) stops rseq adds.
+ */
+static int
+percpu_priv_rseq_usable(void)
+{
+	unsigned long set[PERCPU_PRIV_MASKWORDS];
+	unsigned bits = 8 * sizeof(unsigned long), id;
+	long len;
+
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_REGISTER_RSEQ, 0, 0) != 0)
+		return (0);
+	len = syscall(SYS_sched_getaffinity, 0, sizeof(set), set);
+	if (len <= 0)
+		return (0);
+	for (id = 0; id < (unsigned)len * 8; id++) {
+		if (!(set[id / bits] >> (id % bits) & 1))
+			continue;
+		if (id >= percpu_priv_g.maxcpu ||
+		    percpu_priv_g.cpu2idx[id] == PERCPU_PRIV_NOIDX)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * percpu_priv_rseq_stop - an rseq add met a CPU id outside the table (or
+ * saw a stop in progress): turn rseq adds off for the process and return
+ * once no restartable sequence can commit any more.
+ *
+ * The folded slot of a foreign id belongs to a CPU whose own threads
+ * commit with plain stores, so the foreign add must be atomic, and an
+ * atomic races a plain commit in flight.  Hence: percpu_md_rseq_adds 1 ->
+ * 2 (every sequence reads it before its commit), then
+ * membarrier(PRIVATE_EXPEDITED_RSEQ) restarts every sequence in flight on
+ * every CPU (one that read 1 either committed already or aborts and sees
+ * 2 on retry), then 0.  A thread that sees 2 runs the membarrier itself
+ * instead of waiting (no thread ever waits for another: signal handlers
+ * that interrupt the stopper are safe).
+ * Context: any, signal handlers included.
+ * Ordering: seq_cst store of 2 before the membarrier (which orders it
+ *           against every sequence's load of the word); release store of
+ *           0 after it, paired with the relaxed loads in
+ *           percpu_local_add64(): a thread that sees 0 came after a
+ *           completed membarrier in the order of the word.
+ */
+void
+percpu_priv_rseq_stop(void)
+{
+	int one = 1;
+
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_ACQUIRE) == 0)
+		return;
+	(void)__atomic_compare_exchange_n(&percpu_md_rseq_adds, &one, 2, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0) {
+		/* A child of fork() before its first stop may need to
+		 * register again; then the barrier must work. */
+		(void)syscall(SYS_membarrier, PERCPU_PRIV_MB_REGISTER_RSEQ, 0,
+		    0);
+		if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0)
+			percpu_priv_die("membarrier(RSEQ) failed: cannot stop "
+					"restartable sequences");
+	}
+	__atomic_store_n(&percpu_md_rseq_adds, 0, __ATOMIC_RELEASE);
+}
 # endif
 
 int
@@ -885,7 +985,7 @@ percpu_backend_cost(void)
 	if (PERCPU_PRIV_TD.pin1 != 0)
 		return (1);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	if (percpu_md_rseq_on)
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1)
 		return (1);
 # endif
 	return (PERCPU_MD == PERCPU_MD_SIM ? 3 : PERCPU_MD_HOSTED ? 2 : 1);

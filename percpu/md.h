@@ -168,6 +168,17 @@ extern const unsigned int __rseq_size __attribute__((weak));
 /* 1 once the process adopted glibc's rseq area (set once, at init). */
 extern int percpu_md_rseq_on;
 
+/*
+ * percpu_md_rseq_adds - may percpu_local_add64() commit with a plain store
+ * in a restartable sequence?  1: yes (the "rseq" backend); 2: stopping
+ * (a CPU id outside the table was met: the stopper waits for in-flight
+ * sequences with membarrier); 0: stopped for good, every add is atomic.
+ * Word rule: written only by percpu_priv_rseq_stop() (percpu/impl.h) and
+ * at init; read with relaxed __atomic loads in C, and inside every
+ * sequence (percpu_md_rseq_add() commits only while it is 1).
+ */
+extern int percpu_md_rseq_adds;
+
 /* The thread pointer, from which __rseq_offset counts. */
 static inline char *
 percpu_md_thread_pointer(void)
@@ -243,7 +254,10 @@ percpu_md_rseq_cpu_start(void)
  * percpu_md_rseq_add - *@p += @v as one restartable sequence on CPU @cpu.
  *
  * The sequence: publish its descriptor in rseq_cs, check that the thread
- * still runs on @cpu, then add with one plain store as the commit.  The
+ * still runs on @cpu and that rseq adds are still on (percpu_md_rseq_adds
+ * is 1: read inside the sequence, so the membarrier of a stop restarts
+ * any sequence that read it earlier), then add with one plain store as
+ * the commit.  The
  * kernel sends the thread to the abort handler if it is preempted,
  * migrated or signalled before the commit, so the update is never lost
  * and never lands on another CPU's word.
@@ -253,20 +267,33 @@ percpu_md_rseq_cpu_start(void)
  * Context: any thread of a process with percpu_md_rseq_on; signal
  *          handlers included.
  * Ordering: none (relaxed); readers use relaxed atomic loads.
- * Return: 0 if committed; 1 if aborted or no longer on @cpu (retry with a
- *         fresh cpu_id_start).
+ * Return: 0 if committed; 1 if aborted, no longer on @cpu, or rseq adds
+ *         no longer on (the caller re-reads percpu_md_rseq_adds, then
+ *         retries with a fresh cpu_id_start).
  */
 /*
- * asm goto with an output ("+m" on the word) lets the compiler keep other
- * values in registers across the sequence; older compilers need a memory
- * clobber instead.
+ * PERCPU_MD_ASM_GOTO_OUTPUT (global, 0 or 1): asm goto with an output
+ * ("+m" on the word: gcc 11, clang 11 and later) lets the compiler keep
+ * other values in registers across the sequence; 0 passes the word as an
+ * input operand with a memory clobber instead (older compilers).
+ * Detected from the compiler version; preset 0 to force the older form
+ * (make test builds and runs the fast-path suites so).
  */
-#   if (defined(__clang__) && __clang_major__ >= 11) || \
-       (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#    define PERCPU_MD_RSEQ_WORD(p) "+m"(*(p))
+#   ifndef PERCPU_MD_ASM_GOTO_OUTPUT
+#    if (defined(__clang__) && __clang_major__ >= 11) || \
+	(!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 1
+#    else
+#     define PERCPU_MD_ASM_GOTO_OUTPUT 0
+#    endif
+#   endif
+#   if PERCPU_MD_ASM_GOTO_OUTPUT
+#    define PERCPU_MD_RSEQ_OUT(p) [word] "+m"(*(p))
+#    define PERCPU_MD_RSEQ_IN(p)
 #    define PERCPU_MD_RSEQ_CLOBBER
 #   else
-#    define PERCPU_MD_RSEQ_WORD(p)
+#    define PERCPU_MD_RSEQ_OUT(p)
+#    define PERCPU_MD_RSEQ_IN(p) , [word] "m"(*(p))
 #    define PERCPU_MD_RSEQ_CLOBBER "memory",
 #   endif
 
@@ -288,6 +315,8 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
 				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
 							      "jnz %l[abort]\n\t"
+							      "cmpl $1, %[adds]\n\t"
+							      "jnz %l[abort]\n\t"
 							      "addq %[v], %[word]\n\t" /* the commit: one instruction */
 							      "2:\n\t"
 							      ".pushsection __rseq_failure, \"ax\"\n\t"
@@ -296,8 +325,9 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 							      "4:\n\t"
 							      "jmp %l[abort]\n\t"
 							      ".popsection\n\t"
-	    : [word] PERCPU_MD_RSEQ_WORD(p)
-	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v)
+	    : PERCPU_MD_RSEQ_OUT(p)
+	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v),
+	    [adds] "m"(percpu_md_rseq_adds)PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
@@ -319,6 +349,9 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 				       PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
 							      "cmp w9, %w[cpu]\n\t"
 							      "b.ne %l[abort]\n\t"
+							      "ldr w9, [%[adds]]\n\t"
+							      "cmp w9, #1\n\t"
+							      "b.ne %l[abort]\n\t"
 							      "ldr x9, [%[p]]\n\t"
 							      "add x9, x9, %[v]\n\t"
 							      "str x9, [%[p]]\n\t" /* the commit */
@@ -329,7 +362,8 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 							      "b %l[abort]\n\t"
 							      ".popsection\n\t"
 	    :
-	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v)
+	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v),
+	    [adds] "r"(&percpu_md_rseq_adds)
 	    : "memory", "cc", "x9"
 	    : abort);
 #   endif
