@@ -372,12 +372,14 @@ counter_u64_free(counter_u64_t c)
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
-	struct counter_priv_slot *s =
-	    (struct counter_priv_slot *)counter_priv_resolve(c);
-
 	/* The core's local add: an rseq commit or a relaxed atomic.
-	 * cs_count is the slot's first word (asserted below the struct). */
-	percpu_local_add64((void *)s, (uint64_t)v);
+	 * cs_count is the slot's first word (asserted below the struct).
+	 * Two calls, so that the usual one adds through @c itself. */
+	if (PERCPU_LIKELY(!counter_priv_is_early(c)))
+		percpu_local_add64((void *)c, (uint64_t)v);
+	else
+		percpu_local_add64((void *)counter_priv_early_resolve(c),
+		    (uint64_t)v);
 }
 
 /*

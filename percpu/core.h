@@ -287,6 +287,10 @@ struct percpu_priv_global {
 	atomic_uint sim_next; /* round-robin placement of threads */
 # endif
 	int dense; /* possible ids are 0..ncpu-1: unit index == id */
+	/* Ids below this one are their own unit index (the dense prefix of
+	 * the possible ids: ncpu when dense): a thread's rlim when it may
+	 * take percpu_local_add64()'s inline restartable add. */
+	unsigned rseq_lim;
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
 };
 
@@ -303,6 +307,12 @@ struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
+	/* percpu_local_add64()'s inline rseq add takes CPU ids below this
+	 * one; 0 (a new thread, pinned, rseq adds off or stopping): the out
+	 * of line path, which sets it again.  Only a cache: written by its
+	 * own thread (signal handlers included), always to a value that was
+	 * true when written. */
+	uint32_t rlim;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
 # endif
@@ -334,6 +344,7 @@ unsigned percpu_priv_foreign(unsigned *cpu);
 void percpu_priv_rseq_stop(void);
 # endif
 uint32_t percpu_priv_pin_lost(void);
+void percpu_priv_local_add_slow(void *h, uint64_t v);
 # if PERCPU_MD == PERCPU_MD_SIM
 unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
 # endif
@@ -769,42 +780,23 @@ static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	if (PERCPU_LIKELY(
-		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0)) {
-		uint32_t pin1 = PERCPU_PRIV_TD.pin1;
+	/* The inline add: cpu_id_start, one bound (rlim: the thread is
+	 * unpinned, rseq is on, and ids below it are their own unit, so a
+	 * foreign id is never an index; 0 otherwise, and then cpu is not
+	 * even an id), one sequence (which also checks that rseq adds are
+	 * still on).  Anything else, an abort included, is the out-of-line
+	 * path. */
+	uint32_t cpu = percpu_md_rseq_cpu_start();
 
-		for (;;) {
-			uint32_t cpu =
-			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
-			uint32_t idx = PERCPU_PRIV_NOIDX;
-			uint64_t *p;
-
-			/* Dense ids (the usual 0..n-1): the unit is the id, so
-			 * no table load lengthens the chain to the commit.  An
-			 * id outside the table (a container's /sys, a later
-			 * cpuset) is never an index: rseq adds stop and this
-			 * add, like every later one, is a folded atomic. */
-			if (PERCPU_LIKELY(cpu < percpu_priv_g.maxcpu))
-				idx = percpu_priv_g.dense ?
-				    cpu :
-				    percpu_priv_g.cpu2idx[cpu];
-			if (PERCPU_UNLIKELY(idx == PERCPU_PRIV_NOIDX)) {
-				percpu_priv_rseq_stop();
-				break;
-			}
-			p = (uint64_t *)(void *)((char *)h +
-			    (size_t)idx * PERCPU_PRIV_STRIDE);
-			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
-				return;
-			if (__atomic_load_n(&percpu_md_rseq_adds,
-				__ATOMIC_RELAXED) != 1) {
-				percpu_priv_rseq_stop(); /* waits for the stop
-							  */
-				break;
-			}
-			if (pin1 != 0)
-				pin1 = percpu_priv_pin_lost();
-		}
+	if (PERCPU_LIKELY(cpu < PERCPU_PRIV_TD.rlim) &&
+	    PERCPU_LIKELY(
+		percpu_md_rseq_add((uint64_t *)(void *)((char *)h +
+				       (size_t)cpu * PERCPU_PRIV_STRIDE),
+		    v, cpu) == 0))
+		return;
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
+		percpu_priv_local_add_slow(h, v);
+		return;
 	}
 # endif
 	atomic_fetch_add_explicit((_Atomic(uint64_t) *)percpu_local_ptr(h), v,

@@ -216,6 +216,7 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 int percpu_md_rseq_on;
 int percpu_md_rseq_adds;
+ptrdiff_t percpu_md_rseq_off;
 static int percpu_priv_rseq_usable(void);
 # endif
 
@@ -760,6 +761,10 @@ percpu_priv_init_once(void)
 	}
 	percpu_priv_g.ncpu = n;
 	percpu_priv_g.dense = (percpu_priv_g.maxcpu == n);
+	while (percpu_priv_g.rseq_lim < n &&
+	    percpu_priv_g.cpu2idx[percpu_priv_g.rseq_lim] ==
+		percpu_priv_g.rseq_lim)
+		percpu_priv_g.rseq_lim++;
 	c = percpu_priv_chunk_new();
 	if (c == NULL ||
 	    percpu_priv_chunk_take(c, PERCPU_CACHELINE, PERCPU_CACHELINE) != 0)
@@ -782,6 +787,7 @@ percpu_priv_init_once(void)
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
 		    percpu_md_rseq_cpu_id() >= 0 && percpu_priv_rseq_usable()) {
 			percpu_md_rseq_on = 1;
+			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
 			percpu_priv_g.backend = "rseq";
 		}
@@ -956,6 +962,7 @@ percpu_pin(unsigned cpu)
 		return (-1);
 # endif
 	PERCPU_PRIV_TD.pin1 = cpu + 1;
+	PERCPU_PRIV_TD.rlim = 0; /* pinned adds: the out-of-line path */
 	return (0);
 }
 
@@ -965,6 +972,7 @@ percpu_unpin(void)
 	if (PERCPU_PRIV_TD.pin1 == 0)
 		return;
 	PERCPU_PRIV_TD.pin1 = 0;
+	PERCPU_PRIV_TD.rlim = 0; /* set again by the next add */
 # if PERCPU_MD == PERCPU_MD_LINUX
 	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
 	    percpu_priv_saved_mask);
@@ -1009,6 +1017,65 @@ percpu_priv_pin_lost(void)
 	percpu_priv_fail("percpu_pin: thread pinned to CPU %u runs on CPU %u",
 	    (unsigned)(pin1 - 1), now);
 	return (0);
+}
+
+/*
+ * percpu_priv_local_add_slow - percpu_local_add64() when its inline
+ * restartable add does not apply: the thread's first add, a pinned
+ * thread, an id outside the dense prefix or the table, an aborted
+ * sequence, rseq adds stopping or stopped.  Sets the thread's rlim for
+ * the next adds, then adds as the contract of percpu_local_add64() says.
+ */
+void
+percpu_priv_local_add_slow(void *h, uint64_t v)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+
+	percpu_priv_ready();
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	td->rlim = td->pin1 == 0 &&
+		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1 ?
+	    percpu_priv_g.rseq_lim :
+	    0;
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
+		uint32_t pin1 = td->pin1;
+
+		for (;;) {
+			uint32_t cpu =
+			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
+			uint32_t idx = PERCPU_PRIV_NOIDX;
+			uint64_t *p;
+
+			/* An id outside the table (a container's /sys, a
+			 * later cpuset) is never an index: rseq adds stop
+			 * and this add, like every later one, is a folded
+			 * atomic. */
+			if (PERCPU_LIKELY(cpu < percpu_priv_g.maxcpu))
+				idx = percpu_priv_g.cpu2idx[cpu];
+			if (PERCPU_UNLIKELY(idx == PERCPU_PRIV_NOIDX)) {
+				percpu_priv_rseq_stop();
+				break;
+			}
+			p = (uint64_t *)(void *)((char *)h +
+			    (size_t)idx * PERCPU_PRIV_STRIDE);
+			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
+				return;
+			if (__atomic_load_n(&percpu_md_rseq_adds,
+				__ATOMIC_RELAXED) != 1) {
+				percpu_priv_rseq_stop(); /* waits for the stop
+							  */
+				td->rlim = 0;
+				break;
+			}
+			if (pin1 != 0)
+				pin1 = percpu_priv_pin_lost();
+		}
+	}
+# else
+	(void)td;
+# endif
+	atomic_fetch_add_explicit((_Atomic(uint64_t) *)percpu_local_ptr(h), v,
+	    memory_order_relaxed);
 }
 
 /* ---- Sections: the slow path ---- */

@@ -179,6 +179,17 @@ extern int percpu_md_rseq_on;
  */
 extern int percpu_md_rseq_adds;
 
+/*
+ * percpu_md_rseq_off - __rseq_offset, copied at init where glibc has it;
+ * else 0.  A plain global (no GOT load for a weak symbol), and 0 names
+ * the first word of the thread control block, which every thread may
+ * read: percpu_md_rseq_cpu_start() may run before knowing whether rseq is
+ * on, and its answer is then only compared with a bound of 0.
+ * Word rule: written once, at init, before ready; read plainly (a reader
+ * before init sees 0 or the value, and either is safe).
+ */
+extern ptrdiff_t percpu_md_rseq_off;
+
 /* The thread pointer, from which __rseq_offset counts. */
 static inline char *
 percpu_md_thread_pointer(void)
@@ -230,8 +241,9 @@ percpu_md_rseq_cpu_id(void)
 /*
  * percpu_md_rseq_cpu_start - the CPU to attempt a restartable sequence on.
  *
- * Context: a thread of a process with percpu_md_rseq_on.
- * Return: cpu_id_start: always a valid CPU id (the kernel keeps it so).
+ * Context: any thread.
+ * Return: with percpu_md_rseq_on, cpu_id_start: always a valid CPU id
+ *         (the kernel keeps it so); else a meaningless number.
  */
 static inline uint32_t
 percpu_md_rseq_cpu_start(void)
@@ -242,10 +254,10 @@ percpu_md_rseq_cpu_start(void)
 	/* %fs-relative: no separate load of the thread pointer. */
 	__asm__ __volatile__("movl %%fs:(%1), %0"
 			     : "=r"(cpu)
-			     : "r"(__rseq_offset));
+			     : "r"(percpu_md_rseq_off));
 #   else
-	cpu = *(const volatile uint32_t *)(void *)(percpu_md_rseq_area() +
-	    PERCPU_MD_RSEQ_CPU_ID_START);
+	cpu = *(const volatile uint32_t *)(void *)(percpu_md_thread_pointer() +
+	    percpu_md_rseq_off + PERCPU_MD_RSEQ_CPU_ID_START);
 #   endif
 	return (cpu);
 }
@@ -326,12 +338,12 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 							      "jmp %l[abort]\n\t"
 							      ".popsection\n\t"
 	    : PERCPU_MD_RSEQ_OUT(p)
-	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v),
+	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [v] "r"(v),
 	    [adds] "m"(percpu_md_rseq_adds)PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
-	char *rs = percpu_md_rseq_area();
+	char *rs = percpu_md_thread_pointer() + percpu_md_rseq_off;
 
 	__asm__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
