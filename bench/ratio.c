@@ -72,30 +72,45 @@ median(const double *v)
 	return (s[ROUNDS / 2]);
 }
 
-int
-main(void)
+/* All rounds over ops[0..nops), the first being the floor. */
+static void
+measure(struct op *set, unsigned nops)
 {
 	unsigned r, i, t;
 
-	shim_setup();
 	for (r = 0; r < ROUNDS; r++) {
-		for (i = 0; i < NOPS; i++) {
+		for (i = 0; i < nops; i++) {
 			double best = 1e30;
 
-			ops[i].loop(N); /* warm */
+			set[i].loop(N); /* warm */
 			for (t = 0; t < TRIES; t++) {
 				double t0 = now_ns(), d;
 
-				ops[i].loop(N);
+				set[i].loop(N);
 				d = now_ns() - t0;
 				if (d < best)
 					best = d;
 			}
-			ops[i].ns[r] = best / N;
+			set[i].ns[r] = best / N;
 		}
-		for (i = 0; i < NOPS; i++)
-			ops[i].ratio[r] = ops[i].ns[r] / ops[0].ns[r];
+		for (i = 0; i < nops; i++)
+			set[i].ratio[r] = set[i].ns[r] / set[0].ns[r];
 	}
+}
+
+/* The same thread pinned (percpu_pin: the add's out-of-line path). */
+static struct op pinned[] = {
+    {"base_rseq_add (floor)", shim_base_rseq_add, {0}, {0}},
+    {"counter_u64_add", shim_counter_u64_add, {0}, {0}},
+};
+
+int
+main(void)
+{
+	unsigned i;
+
+	shim_setup();
+	measure(ops, NOPS);
 	printf("backend %s; %d rounds, fastest of %d tries of %d ops each; "
 	       "medians\n",
 	    shim_backend(), ROUNDS, TRIES, N);
@@ -103,5 +118,12 @@ main(void)
 	for (i = 0; i < NOPS; i++)
 		printf("%-28s %10.2f %12.2f\n", ops[i].name, median(ops[i].ns),
 		    median(ops[i].ratio));
+	shim_thread_start(1, 0);
+	measure(pinned, 2);
+	shim_thread_end();
+	printf("pinned thread (percpu_pin):\n");
+	for (i = 0; i < 2; i++)
+		printf("%-28s %10.2f %12.2f\n", pinned[i].name,
+		    median(pinned[i].ns), median(pinned[i].ratio));
 	return (0);
 }

@@ -307,11 +307,13 @@ struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
-	/* percpu_local_add64()'s inline rseq add takes CPU ids below this
-	 * one; 0 (a new thread, pinned, rseq adds off or stopping): the out
-	 * of line path, which sets it again.  Only a cache: written by its
-	 * own thread (signal handlers included), always to a value that was
+	/* percpu_local_add64()'s inline rseq add takes the CPU ids in
+	 * [rbase, rbase + rlim): [0, the dense prefix), or the pinned CPU
+	 * alone; rlim 0 (a new thread, rseq adds off or stopping): the out
+	 * of line path, which sets them again.  Only a cache: written by its
+	 * own thread (signal handlers included), always to values that were
 	 * true when written. */
+	uint32_t rbase;
 	uint32_t rlim;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
@@ -780,15 +782,16 @@ static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	/* The inline add: cpu_id_start, one bound (rlim: the thread is
-	 * unpinned, rseq is on, and ids below it are their own unit, so a
-	 * foreign id is never an index; 0 otherwise, and then cpu is not
-	 * even an id), one sequence (which also checks that rseq adds are
-	 * still on).  Anything else, an abort included, is the out-of-line
-	 * path. */
+	/* The inline add: cpu_id_start, one range check ([rbase, rbase +
+	 * rlim): rseq is on and these ids are their own unit, so a foreign
+	 * id is never an index; a pinned thread's range is its CPU alone, so
+	 * a thread moved off it goes out of line and is reported; rlim 0
+	 * otherwise, and then cpu is not even an id), one sequence (which
+	 * also checks that rseq adds are still on).  Anything else, an abort
+	 * included, is the out-of-line path. */
 	uint32_t cpu = percpu_md_rseq_cpu_start();
 
-	if (PERCPU_LIKELY(cpu < PERCPU_PRIV_TD.rlim) &&
+	if (PERCPU_LIKELY(cpu - PERCPU_PRIV_TD.rbase < PERCPU_PRIV_TD.rlim) &&
 	    PERCPU_LIKELY(
 		percpu_md_rseq_add((uint64_t *)(void *)((char *)h +
 				       (size_t)cpu * PERCPU_PRIV_STRIDE),

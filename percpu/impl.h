@@ -962,7 +962,7 @@ percpu_pin(unsigned cpu)
 		return (-1);
 # endif
 	PERCPU_PRIV_TD.pin1 = cpu + 1;
-	PERCPU_PRIV_TD.rlim = 0; /* pinned adds: the out-of-line path */
+	PERCPU_PRIV_TD.rlim = 0; /* set again, to this CPU, by the next add */
 	return (0);
 }
 
@@ -1022,8 +1022,8 @@ percpu_priv_pin_lost(void)
 /*
  * percpu_priv_local_add_slow - percpu_local_add64() when its inline
  * restartable add does not apply: the thread's first add, a pinned
- * thread, an id outside the dense prefix or the table, an aborted
- * sequence, rseq adds stopping or stopped.  Sets the thread's rlim for
+ * thread off its CPU, an id outside the dense prefix or the table, an
+ * aborted sequence, rseq adds stopping or stopped.  Sets the thread's rlim for
  * the next adds, then adds as the contract of percpu_local_add64() says.
  */
 void
@@ -1033,10 +1033,16 @@ percpu_priv_local_add_slow(void *h, uint64_t v)
 
 	percpu_priv_ready();
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	td->rlim = td->pin1 == 0 &&
-		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1 ?
-	    percpu_priv_g.rseq_lim :
-	    0;
+	td->rlim = 0;
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1) {
+		if (td->pin1 == 0) {
+			td->rbase = 0;
+			td->rlim = percpu_priv_g.rseq_lim;
+		} else if (td->pin1 - 1 < percpu_priv_g.rseq_lim) {
+			td->rbase = td->pin1 - 1;
+			td->rlim = 1;
+		}
+	}
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
 		uint32_t pin1 = td->pin1;
 
