@@ -9,6 +9,8 @@
 #   make check-link    enter in one file, leave in another
 #   make check-up      UP build of cpumem.h = plain structs, instruction
 #                      for instruction (gcc and clang -O2)
+#   make torture       the torture suite, bounded (test/torture.mk); part
+#                      of make test.  make soak SOAK_TIME=s: as long as asked
 #   make bench         Google Benchmark suite (bench/), against baselines
 #   make format / format-check
 #   make clean
@@ -120,9 +122,16 @@ $(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)/bench
 	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
 
-$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o
+$(BUILD)/bench/shim_keepcs-%.o: bench/shim_keepcs.c bench/shim.h $(HEADERS) \
+    $(INTERNALS)
+	@mkdir -p $(BUILD)/bench
+	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
+
+$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o \
+    $(BUILD)/bench/shim_keepcs-%.o
 	g++ -std=c++17 -O2 -Wall -Wextra -Werror -o $@ bench/bench.cc \
-	  $(BUILD)/bench/shim-$*.o -lbenchmark -pthread
+	  $(BUILD)/bench/shim-$*.o $(BUILD)/bench/shim_keepcs-$*.o \
+	  -lbenchmark -pthread
 
 bench-deps:
 	@$(MAKE) -s deps DEBS="$(BENCH_DEBS)"
@@ -283,3 +292,4 @@ $(eval $(call tsan_rule,sim,sim))
 
 .PHONY: check-tsan
 check-tsan: $(TSAN_SUITES)
+include test/torture.mk

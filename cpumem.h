@@ -694,6 +694,33 @@ cpumem_priv_add(uint64_t *c, unsigned int i, uint64_t v)
 	    memory_order_relaxed);
 }
 
+/*
+ * cpumem_priv_begin - open the set @c for its CPU's section holder.
+ *
+ * A set already open when the holder's section is the outermost one
+ * (depth 1) cannot be open by a live writer (sections are exclusive, and
+ * a handler or nested call of this thread would be at depth 2 or more):
+ * it was left open by a thread that exited inside its section (the core
+ * reported it; percpu/impl.h, percpu_priv_thread_exit()).  That stale
+ * generation is closed first, so that readers and this writer go on.
+ * Context, Ordering: as cpumem_priv_open().
+ * Return: the new, odd generation; 0 if an outer section of this thread
+ *         has the set open (a nested section).
+ */
+static inline uint64_t
+cpumem_priv_begin(uint64_t *c)
+{
+	uint64_t g = cpumem_priv_open(c);
+
+	if (PERCPU_UNLIKELY(g == 0) && percpu_in_section() == 1) {
+		(void)cpumem_priv_close(c,
+		    atomic_load_explicit(cpumem_priv_word(c),
+			memory_order_relaxed));
+		g = cpumem_priv_open(c);
+	}
+	return (g);
+}
+
 /* cpumem_priv_wait - one step of a reader's wait for a writer. */
 static inline void
 cpumem_priv_wait(unsigned *spins)
@@ -709,7 +736,8 @@ cpumem_priv_wait(unsigned *spins)
  *
  * Context: any thread; waits (spinning, then yielding: percpu_md_relax)
  *          while the set is being updated, so for as long as one section
- *          of its CPU lasts.
+ *          of its CPU @cpu lasts (outside a section, a long wait takes
+ *          @cpu's section once: see cpumem_priv_begin()).
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
@@ -717,7 +745,7 @@ cpumem_priv_wait(unsigned *spins)
  *           makes the re-read see that section's odd generation.
  */
 static inline void
-cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
+cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 {
 	_Atomic(uint64_t) *gen = cpumem_priv_word(c);
 	uint64_t enter, leave;
@@ -728,8 +756,21 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
 		 * cpumem_priv_close(). */
 		while (
 		    ((enter = atomic_load_explicit(gen, memory_order_acquire)) &
-			1u) != 0)
+			1u) != 0) {
+			/* A long wait: the set may have been left open by a
+			 * thread that died in its section.  Holding the CPU
+			 * tells (no live writer then); close it if so. */
+			if (spins == 100 &&
+			    percpu_priv_held() == PERCPU_NOCPU &&
+			    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
+				(void)cpumem_priv_begin(c);
+				(void)cpumem_priv_close(c,
+				    atomic_load_explicit(gen,
+					memory_order_relaxed));
+				percpu_leave();
+			}
 			cpumem_priv_wait(&spins);
+		}
 		for (i = 0; i < n; i++)
 			tmp[i] = atomic_load_explicit(
 			    cpumem_priv_word(&c[i + 1]), memory_order_relaxed);
@@ -751,7 +792,7 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n)
 static inline void
 cpumem_priv_zero_set(uint64_t *c, unsigned int n, int locked)
 {
-	uint64_t g = locked ? cpumem_priv_open(c) : 0;
+	uint64_t g = locked ? cpumem_priv_begin(c) : 0;
 	unsigned i;
 
 	for (i = 0; i < n; i++)
@@ -1189,7 +1230,7 @@ static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
 	ref->c = (uint64_t *)cpumem_enter(cm);
-	ref->g = cpumem_priv_open(ref->c);
+	ref->g = cpumem_priv_begin(ref->c);
 	if (PERCPU_UNLIKELY(ref->g == 0))
 		percpu_priv_fail("counters_enter: nested section on the same "
 				 "counters; block signals whose handlers "
@@ -1322,13 +1363,13 @@ counters_read(struct cpumem *cm, uint64_t *out, unsigned int n,
 		return;
 	}
 	if ((mem = cpumem_priv_bootmem(cm, &h)) != NULL) {
-		cpumem_priv_snap((uint64_t *)mem, tmp, n);
+		cpumem_priv_snap((uint64_t *)mem, tmp, n, percpu_cpu_first());
 		for (i = 0; i < n; i++)
 			out[i] += tmp[i];
 	} else {
 		PERCPU_FOREACH_CPU(cpu) {
-			cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), tmp,
-			    n);
+			cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), tmp, n,
+			    cpu);
 			for (i = 0; i < n; i++)
 				out[i] += tmp[i];
 		}
@@ -1374,9 +1415,9 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
 	if (!percpu_cpu_possible(cpu))
 		return (-1);
 	if ((mem = cpumem_priv_bootmem(cm, &h)) == NULL)
-		cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), out, n);
+		cpumem_priv_snap((uint64_t *)percpu_ptr(h, cpu), out, n, cpu);
 	else if (cpu == percpu_cpu_first())
-		cpumem_priv_snap((uint64_t *)mem, out, n);
+		cpumem_priv_snap((uint64_t *)mem, out, n, cpu);
 	else
 		for (i = 0; i < n; i++)
 			out[i] = 0;
@@ -1409,7 +1450,10 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
 static inline void
 counters_zero(struct cpumem *cm, unsigned int n)
 {
-	int locked = percpu_in_section() == 0;
+	/* Not inside a section, nor a signal handler whose thread was
+	 * inside percpu_enter()/percpu_leave(): waiting for other CPUs
+	 * could deadlock there (two such handlers wait for each other). */
+	int locked = percpu_priv_held() == PERCPU_NOCPU;
 	void *mem, *h;
 	unsigned cpu;
 

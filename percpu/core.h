@@ -306,6 +306,11 @@ struct percpu_priv_global {
 struct percpu_priv_td {
 	uint32_t state;
 	uint32_t borrowed;
+	/* The thread's owner token (written in the owner words it holds):
+	 * unique for the thread's lifetime, never reused by a later thread
+	 * (not its TLS address: a new thread may get a dead one's); 0 until
+	 * the first slow-path acquire (percpu_priv_token()). */
+	uintptr_t token;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
 	/* percpu_local_add64()'s inline rseq add takes the CPU ids in
 	 * [rbase, rbase + rlim): [0, the dense prefix), or the pinned CPU
@@ -341,6 +346,16 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
+/*
+ * percpu_priv_held - the CPU the calling thread holds: the one of its
+ * section, else (a signal handler) one its interrupted code is taking or
+ * leaving in percpu_enter()/percpu_leave(); PERCPU_NOCPU if none.
+ *
+ * Context: any, signal handlers included.  O(possible CPUs) outside a
+ *          section.
+ */
+unsigned percpu_priv_held(void);
+uintptr_t percpu_priv_token(struct percpu_priv_td *td);
 unsigned percpu_priv_foreign(unsigned *cpu);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 void percpu_priv_rseq_stop(void);
@@ -454,6 +469,7 @@ percpu_enter(void)
 # endif
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uint32_t s = td->state;
+	uintptr_t tok = td->token;
 	struct percpu_priv_pcpu *pc;
 	uintptr_t expect = 0;
 	unsigned cpu, idx;
@@ -470,10 +486,11 @@ percpu_enter(void)
 	cpu = percpu_priv_cpu_id();
 	idx = percpu_priv_map(&cpu);
 	pc = percpu_priv_pcpu(idx);
-	/* Acquire: pairs with the release store in percpu_leave(). */
-	if (PERCPU_LIKELY(atomic_compare_exchange_strong_explicit(&pc->owner,
-		&expect, (uintptr_t)td, memory_order_acquire,
-		memory_order_relaxed))) {
+	/* Acquire: pairs with the release store in percpu_leave().  A thread
+	 * without a token yet gets one in the slow path. */
+	if (PERCPU_LIKELY(tok != 0 &&
+		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
+		    tok, memory_order_acquire, memory_order_relaxed))) {
 		/* One store publishes CPU and depth to signal handlers. */
 		td->state = (uint32_t)idx << 16 | 1u;
 # if PERCPU_MD_HAS_IRQ
@@ -496,6 +513,10 @@ percpu_enter(void)
  *
  * Context: thread context, outside any section (a detected error
  *          otherwise: the handler is called and PERCPU_NOCPU returned).
+ *          A signal handler whose thread was inside percpu_enter() or
+ *          percpu_leave() counts as inside that section: detected when
+ *          it would wait (instead of deadlocking with another thread's
+ *          handler doing the same).
  * Ordering: as percpu_enter().
  * UP: a compiler barrier; @cpu must be 0.
  * Return: @cpu, or PERCPU_NOCPU if @cpu is not a possible CPU or the
@@ -521,7 +542,10 @@ percpu_enter_cpu(unsigned cpu)
 		percpu_md_irq_t irq = percpu_md_irq_save();
 
 		cpu = percpu_priv_acquire_slow(td, cpu);
-		td->irq = irq;
+		if (cpu == PERCPU_NOCPU)
+			percpu_md_irq_restore(irq);
+		else
+			td->irq = irq;
 		return (cpu);
 	}
 # else

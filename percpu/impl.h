@@ -690,43 +690,193 @@ out:
 }
 
 # if PERCPU_MD_HOSTED
+/* ---- Owner tokens and thread exit ---- */
+
+/* Tokens handed out so far; a token is never 0 nor reused (2^64 threads,
+ * or 2^32 on 32-bit targets, before it wraps). */
+static _Atomic(uintptr_t) percpu_priv_serial;
+/* Its destructor runs when a thread that ever took a token exits. */
+static pthread_key_t percpu_priv_exit_key;
+static int percpu_priv_exit_key_ok;
+
+/*
+ * percpu_priv_thread_exit - the destructor of percpu_priv_exit_key: runs
+ * in a thread that is exiting (return, pthread_exit(), cancellation),
+ * with its thread-local state still valid.
+ *
+ * A thread that exits inside a section would hold its CPU forever: every
+ * later thread wanting that CPU would wait for good.  So it is reported,
+ * naming the CPU; if the error handler returns, the CPU is released
+ * (robust-mutex style: the next holder gets the CPU's data as the dead
+ * thread left it; counters close the generation it left open, see
+ * cpumem.h).
+ */
+static void
+percpu_priv_thread_exit(void *arg)
+{
+	struct percpu_priv_td *td = (struct percpu_priv_td *)arg;
+	uint32_t s = td->state;
+
+	if ((s & PERCPU_PRIV_DEPTH) != 0) {
+		unsigned idx = s >> 16;
+		uintptr_t tok = td->token;
+		int borrowed = td->borrowed != 0;
+
+		td->state = 0;
+		td->borrowed = 0;
+		percpu_priv_fail("thread exited inside a section on CPU %u; "
+				 "the CPU is released, its data may be "
+				 "half-updated",
+		    percpu_priv_g.ci[idx].ci_index);
+		/* Release: what the dead thread wrote, to the next holder;
+		 * pairs with the acquire CAS in percpu_enter().  Not if a
+		 * handler had borrowed: then the lock was never its own. */
+		if (!borrowed)
+			(void)atomic_compare_exchange_strong_explicit(
+			    &percpu_priv_pcpu(idx)->owner, &tok, 0,
+			    memory_order_release, memory_order_relaxed);
+	}
+	/* A later destructor that enters again gets a new token and a new
+	 * round of this check. */
+	td->token = 0;
+}
+
+#  if defined(__GNUC__) || defined(__clang__)
+/*
+ * percpu_priv_unload - the implementation's only destructor: at dlclose()
+ * of a shared object that holds the implementation (and at exit), delete
+ * the thread-exit key, whose destructor is code of that object: a thread
+ * that used the object and exits after it was unmapped would otherwise
+ * call into the void.  glibc never hands a deleted key's values to a
+ * later key that reuses its slot (sequence numbers).
+ * Context: the loader (dlclose(), exit()); no toolkit call runs in the
+ *          object any more.
+ */
+__attribute__((destructor)) static void
+percpu_priv_unload(void)
+{
+	if (percpu_priv_exit_key_ok) {
+		percpu_priv_exit_key_ok = 0;
+		(void)pthread_key_delete(percpu_priv_exit_key);
+	}
+}
+#  endif
+# endif
+
+uintptr_t
+percpu_priv_token(struct percpu_priv_td *td)
+{
+	if (PERCPU_LIKELY(td->token != 0))
+		return (td->token);
+# if PERCPU_MD_HOSTED
+	{
+		uintptr_t t;
+
+		do
+			t = atomic_fetch_add_explicit(&percpu_priv_serial, 1,
+				memory_order_relaxed) +
+			    1;
+		while (t == 0);
+		td->token = t;
+		/* A key below PTHREAD_KEY_2NDLEVEL_SIZE: glibc stores the
+		 * value in the thread descriptor, no allocation (so this
+		 * works in a signal handler too). */
+		if (percpu_priv_exit_key_ok)
+			(void)pthread_setspecific(percpu_priv_exit_key, td);
+	}
+# else
+	/* Firmware: one state per core, for the program's lifetime. */
+	td->token = (uintptr_t)td;
+# endif
+	return (td->token);
+}
+
+# if PERCPU_MD_HOSTED
 /* ---- Fork ---- */
 
+/*
+ * CPUs the prepare handler took, one bit per unit.  One fork runs its
+ * handlers at a time (glibc serializes them), and the parent and child
+ * handlers run in the thread that ran prepare.
+ */
+static unsigned char percpu_priv_fork_took[(PERCPU_MAXCPU + 7) / 8];
+
+/*
+ * A child must start from consistent per-CPU data: no section of another
+ * thread half-done in it (those threads do not exist there).  So prepare
+ * takes every CPU's section the forking thread does not already hold,
+ * waiting for each holder to leave, and then the arena lock; parent and
+ * child release them.  The forking thread keeps a section it is in (it
+ * will leave it in both processes).  Order: CPUs before the arena lock,
+ * as everywhere (a section holder may allocate; the arena lock holder
+ * never waits for a CPU), ascending unit index (two preparing threads
+ * cannot deadlock).  A signal handler of the forking thread that enters
+ * meanwhile borrows the CPU prepare holds (same token, state 0), as in
+ * the windows of percpu_enter().  Context: sections must not wait for a
+ * thread that may fork (they must not sleep at all).
+ */
 static void
 percpu_priv_atfork_prepare(void)
 {
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	uintptr_t self = percpu_priv_token(td);
+	unsigned u;
+
+	memset(percpu_priv_fork_took, 0, sizeof(percpu_priv_fork_took));
+	for (u = 0; u < percpu_priv_g.ncpu; u++) {
+		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
+		unsigned spins = 0;
+
+		for (;;) {
+			uintptr_t expect = 0;
+
+			/* Acquire: pairs with the release store in
+			 * percpu_leave() of the holder we waited for. */
+			if (atomic_compare_exchange_strong_explicit(&pc->owner,
+				&expect, self, memory_order_acquire,
+				memory_order_relaxed)) {
+				percpu_priv_fork_took[u / 8] |=
+				    (unsigned char)(1u << (u % 8));
+				break;
+			}
+			if (expect == self) /* our own section or window */
+				break;
+			percpu_md_relax(spins);
+			if (spins < 1000)
+				spins++;
+		}
+	}
 	percpu_priv_arena_lock();
 }
 
+/* Release what prepare took, in the parent and in the child. */
 static void
-percpu_priv_atfork_parent(void)
+percpu_priv_atfork_release(void)
 {
+	unsigned u;
+
 	percpu_priv_arena_unlock();
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		if (percpu_priv_fork_took[u / 8] & (1u << (u % 8)))
+			/* Release: pairs with the acquire CAS of the next
+			 * holder (percpu_enter()). */
+			atomic_store_explicit(&percpu_priv_pcpu(u)->owner, 0,
+			    memory_order_release);
 }
 
-/*
- * In the child only the forking thread exists: CPUs held by the others
- * would stay locked forever, so they are freed.  The forking thread keeps
- * a section it was in.  The arena is MAP_PRIVATE: the child's copy.
- */
+/* The child: also no waiter of another thread is left to take a
+ * hand-off (percpu_priv_release_slow()). */
 static void
 percpu_priv_atfork_child(void)
 {
-	uintptr_t self = (uintptr_t)&PERCPU_PRIV_TD;
 	unsigned u;
 
-	for (u = 0; u < percpu_priv_g.ncpu; u++) {
-		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
-
-		if (atomic_load_explicit(&pc->owner, memory_order_relaxed) !=
-		    self)
-			atomic_store_explicit(&pc->owner, 0,
-			    memory_order_relaxed);
-		/* Waiters and hand-offs were the other threads'. */
-		atomic_store_explicit(&pc->want, 0, memory_order_relaxed);
-	}
-	percpu_priv_arena_unlock();
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		atomic_store_explicit(&percpu_priv_pcpu(u)->want, 0,
+		    memory_order_relaxed);
+	percpu_priv_atfork_release();
 }
+
 # endif /* PERCPU_MD_HOSTED */
 
 /* ---- Initialization ---- */
@@ -799,8 +949,10 @@ percpu_priv_init_once(void)
 	percpu_priv_g.backend = PERCPU_MD_NAME;
 # endif
 # if PERCPU_MD_HOSTED
+	percpu_priv_exit_key_ok = pthread_key_create(&percpu_priv_exit_key,
+				      percpu_priv_thread_exit) == 0;
 	(void)pthread_atfork(percpu_priv_atfork_prepare,
-	    percpu_priv_atfork_parent, percpu_priv_atfork_child);
+	    percpu_priv_atfork_release, percpu_priv_atfork_child);
 # endif
 	/* Release: the table before ready; pairs with percpu_priv_ready(). */
 	atomic_store_explicit(&percpu_priv_g.ready, 1, memory_order_release);
@@ -1096,6 +1248,39 @@ percpu_priv_foreign(unsigned *cpu)
 }
 
 /*
+ * percpu_priv_held_unit - the unit index + 1 of a CPU whose lock word
+ * holds @self, 0 if none.  Outside a section (state 0) that is a CPU
+ * the code a signal handler interrupted is taking or leaving (the windows
+ * described below), or one the fork prepare handler holds.
+ */
+static unsigned
+percpu_priv_held_unit(struct percpu_priv_td *td, uintptr_t self)
+{
+	unsigned u;
+
+	if (td->state != 0)
+		return ((td->state >> 16) + 1u);
+	if (self == 0)
+		return (0);
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		if (atomic_load_explicit(&percpu_priv_pcpu(u)->owner,
+			memory_order_relaxed) == self)
+			return (u + 1u);
+	return (0);
+}
+
+unsigned
+percpu_priv_held(void)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	unsigned u;
+
+	percpu_priv_ready();
+	u = percpu_priv_held_unit(td, td->token);
+	return (u != 0 ? percpu_priv_g.ci[u - 1].ci_index : PERCPU_NOCPU);
+}
+
+/*
  * percpu_priv_acquire_slow - take CPU @want (PERCPU_NOCPU: the current
  * one, re-read at every try so a migrated waiter follows its thread).
  *
@@ -1108,11 +1293,39 @@ percpu_priv_foreign(unsigned *cpu)
  * code's.  Order: state before borrowed here, borrowed before state in
  * percpu_leave(), so a deeper handler that sees depth 0 also sees
  * borrowed == 0.
+ *
+ * The interrupted code may hold another CPU than the one wanted (it
+ * migrated, or the handler asks for a given CPU): waiting could then
+ * deadlock with another thread's handler waiting for ours (ABBA).  So a
+ * waiter that has waited a while (past the pause phase of
+ * percpu_md_relax()) looks once for a CPU its thread holds: percpu_enter()
+ * borrows it (any CPU will do; the current one is only a locality hint);
+ * percpu_enter_cpu() gets PERCPU_NOCPU and reports it.
  */
+/*
+ * A counted waiter gives up without the CPU (percpu_enter_cpu() reports
+ * a CPU its thread holds): uncount, and take back a hand-off that may
+ * have been meant for it, so that no CPU stays handed to nobody (a
+ * waiter still counted takes a free CPU as well).
+ */
+static void
+percpu_priv_unwait(struct percpu_priv_pcpu *pc)
+{
+	uintptr_t h = PERCPU_PRIV_HANDOFF;
+
+	if (pc == NULL)
+		return;
+	atomic_fetch_sub_explicit(&pc->want, 1u, memory_order_relaxed);
+	/* Release: hands on what the last holder wrote; pairs with the
+	 * acquire CAS of the next holder. */
+	(void)atomic_compare_exchange_strong_explicit(&pc->owner, &h, 0,
+	    memory_order_release, memory_order_relaxed);
+}
+
 unsigned
 percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 {
-	uintptr_t self = (uintptr_t)td;
+	uintptr_t self = percpu_priv_token(td);
 	unsigned spins = 0;
 	struct percpu_priv_pcpu *waiting = NULL;
 
@@ -1149,6 +1362,26 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			atomic_signal_fence(memory_order_seq_cst);
 			td->borrowed = 1;
 			return (cpu);
+		}
+		if (spins == 100) {
+			unsigned held = percpu_priv_held_unit(td, self);
+
+			if (held != 0) {
+				if (want != PERCPU_NOCPU) {
+					percpu_priv_unwait(waiting);
+					percpu_priv_fail(
+					    "percpu_enter_cpu: already in a "
+					    "section on CPU %u",
+					    percpu_priv_g.ci[held - 1u]
+						.ci_index);
+					return (PERCPU_NOCPU);
+				}
+				idx = held - 1u;
+				td->state = (uint32_t)idx << 16 | 1u;
+				atomic_signal_fence(memory_order_seq_cst);
+				td->borrowed = 1;
+				return (percpu_priv_g.ci[idx].ci_index);
+			}
 		}
 		/* Handed to a waiter: let it run (as after a long spin). */
 		percpu_md_relax(

@@ -309,6 +309,31 @@ percpu_md_rseq_cpu_start(void)
 #    define PERCPU_MD_RSEQ_CLOBBER "memory",
 #   endif
 
+/*
+ * PERCPU_MD_RSEQ_CLEAR_CS (global, 0 or 1; default 1): every exit of a
+ * sequence stores 0 to rseq_cs (the commit in the assembly, a failed
+ * check or an abort at the C label), so the thread's rseq area never points at
+ * a descriptor of code that may be unmapped: a shared object that used the
+ * toolkit can be dlclose()d (the kernel reads rseq_cs at the thread's next
+ * preemption, and a descriptor in an unmapped object is a SIGSEGV).  It
+ * costs one store to a line the sequence already wrote (make bench: row
+ * counter_u64_add_keep_cs).  0 leaves rseq_cs set after a commit, as
+ * librseq does: only for code that is never unloaded (measurements).
+ */
+#   ifndef PERCPU_MD_RSEQ_CLEAR_CS
+#    define PERCPU_MD_RSEQ_CLEAR_CS 1
+#   endif
+/* clang-format off */
+#   if PERCPU_MD_RSEQ_CLEAR_CS
+#    define PERCPU_MD_RSEQ_X86_CLEAR \
+	"movq $0, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+#    define PERCPU_MD_RSEQ_A64_CLEAR \
+	"str xzr, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "]\n\t"
+#   else
+#    define PERCPU_MD_RSEQ_X86_CLEAR
+#    define PERCPU_MD_RSEQ_A64_CLEAR
+#   endif
+
 static inline int
 percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 {
@@ -317,29 +342,28 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
 	    ".balign 32\n\t"
 	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"	  /* version, flags */
-	    ".quad 1f, (2f - 1f), 4f\n\t" /* start, post-commit offset, abort */
+	    ".long 0x0, 0x0\n\t"		/* version, flags */
+	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
 	    ".popsection\n\t"
 	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(
-		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-				   "1:\n\t"
-				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
-				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-							      "jnz %l[abort]\n\t"
-							      "cmpl $1, %[adds]\n\t"
-							      "jnz %l[abort]\n\t"
-							      "addq %[v], %[word]\n\t" /* the commit: one instruction */
-							      "2:\n\t"
-							      ".pushsection __rseq_failure, \"ax\"\n\t"
-							      ".byte 0x0f, 0xb9, 0x3d\n\t" /* ud1 with the signature as disp32 */
-							      ".long 0x53053053\n\t"
-							      "4:\n\t"
-							      "jmp %l[abort]\n\t"
-							      ".popsection\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+	    "1:\n\t"
+	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "cmpl $1, %[adds]\n\t"
+	    "jnz %l[abort]\n\t"
+	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_X86_CLEAR
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"	/* ud1 with the signature as disp32 */
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp %l[abort]\n\t"
+	    ".popsection\n\t"
 	    : PERCPU_MD_RSEQ_OUT(p)
 	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [v] "r"(v),
-	    [adds] "m"(percpu_md_rseq_adds)PERCPU_MD_RSEQ_IN(p)
+	      [adds] "m"(percpu_md_rseq_adds) PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
@@ -354,33 +378,40 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    ".popsection\n\t"
 	    "adrp x9, 3b\n\t"
 	    "add x9, x9, :lo12:3b\n\t"
-	    "str x9, [%[rs], #" PERCPU_MD_STR(
-		PERCPU_MD_RSEQ_CS) "]\n\t"
-				   "1:\n\t"
-				   "ldr w9, [%[rs], #" PERCPU_MD_STR(
-				       PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
-							      "cmp w9, %w[cpu]\n\t"
-							      "b.ne %l[abort]\n\t"
-							      "ldr w9, [%[adds]]\n\t"
-							      "cmp w9, #1\n\t"
-							      "b.ne %l[abort]\n\t"
-							      "ldr x9, [%[p]]\n\t"
-							      "add x9, x9, %[v]\n\t"
-							      "str x9, [%[p]]\n\t" /* the commit */
-							      "2:\n\t"
-							      ".pushsection __rseq_failure, \"ax\"\n\t"
-							      ".inst 0xd428bc00\n\t" /* the signature, as a brk instruction */
-							      "4:\n\t"
-							      "b %l[abort]\n\t"
-							      ".popsection\n\t"
+	    "str x9, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "]\n\t"
+	    "1:\n\t"
+	    "ldr w9, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "]\n\t"
+	    "cmp w9, %w[cpu]\n\t"
+	    "b.ne %l[abort]\n\t"
+	    "ldr w9, [%[adds]]\n\t"
+	    "cmp w9, #1\n\t"
+	    "b.ne %l[abort]\n\t"
+	    "ldr x9, [%[p]]\n\t"
+	    "add x9, x9, %[v]\n\t"
+	    "str x9, [%[p]]\n\t"		/* the commit */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_A64_CLEAR
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".inst 0xd428bc00\n\t"		/* the signature, as a brk instruction */
+	    "4:\n\t"
+	    "b %l[abort]\n\t"
+	    ".popsection\n\t"
 	    :
 	    : [rs] "r"(rs), [cpu] "r"(cpu), [p] "r"(p), [v] "r"(v),
-	    [adds] "r"(&percpu_md_rseq_adds)
+	      [adds] "r"(&percpu_md_rseq_adds)
 	    : "memory", "cc", "x9"
 	    : abort);
 #   endif
+	/* clang-format on */
 	return (0);
 abort:
+	/* The kernel cleared rseq_cs if it aborted us; a failed check did
+	 * not.  Out of the sequence here: a preemption before this store
+	 * finds the descriptor mapped and clears it. */
+#   if PERCPU_MD_RSEQ_CLEAR_CS
+	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CS) = 0;
+#   endif
 	return (1);
 }
 #  endif

@@ -92,6 +92,32 @@ for bin in "$BUILD"/test-* "$BUILD"/xsuite-*; do
 	[ -x "$bin" ] || continue
 	suite "$bin"
 done
+# The torture suite (test/torture.mk): its scenarios add to the tally.
+tally() {
+	name=$1
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	line=$(tail -n 1 "$log")
+	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed, .*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* passed, \([0-9]*\) failed.*/\1/p')
+	if [ -z "$p" ] || [ -z "$f" ]; then
+		fail=$((fail + 1))
+		echo "FAIL   $name (no tally line, exit $rc)"
+		tail -n 60 "$log" | sed 's/^/       /'
+		return
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail=$((fail + 1))
+	if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "ok     $name: $line"
+	else
+		echo "FAIL   $name: $line"
+	fi
+	grep -v '^torture' "$log" | grep '^ok\|^skip\|^FAIL' | sed 's/^/       /'
+}
+tally "torture (make torture: rseq, getcpu, rseq-off, sim)" $MAKE -s torture
 # Inspection (test/inspect.mk): libFuzzer on the reader, time-bounded.
 step "fuzz kvm_pcpu.h open and parse (${FUZZ_TIME:-20} s, ASan+UBSan)" \
     $MAKE -s fuzz

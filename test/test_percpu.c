@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,9 +52,14 @@ Test(percpu, backend_is_reported)
 #elif LINUX
 	if (want == NULL)
 # if PERCPU_MD_RSEQ
-		/* glibc registered rseq for this process: adopt it. */
-		want = (&__rseq_size != NULL && __rseq_size != 0) ? "rseq" :
-								    "getcpu";
+		/* glibc registered rseq for this process: adopt it, where
+		 * membarrier(2) can stop its sequences (MEMBARRIER_CMD_QUERY:
+		 * bit 7 is PRIVATE_EXPEDITED_RSEQ). */
+		want = (&__rseq_size != NULL && __rseq_size != 0 &&
+			   syscall(SYS_membarrier, 0, 0, 0) > 0 &&
+			   (syscall(SYS_membarrier, 0, 0, 0) & (1 << 7))) ?
+		    "rseq" :
+		    "getcpu";
 # else
 		want = "getcpu";
 # endif
@@ -858,6 +864,18 @@ check_all(void *p, void *arg, struct cpu_info *ci)
 	cr_assert_eq(*(long *)p, *(long *)arg, "CPU %u", cpu_index(ci));
 }
 
+/* fork() waits for the sections of other threads: the holder leaves when
+ * fork begins (this prepare handler runs before the toolkit's, which was
+ * registered earlier). */
+static atomic_int *fork_holder;
+
+static void
+release_holder(void)
+{
+	if (fork_holder != NULL)
+		atomic_store(fork_holder, 2);
+}
+
 Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 {
 	percpu_t *pc = percpu_alloc(sizeof(long));
@@ -868,8 +886,10 @@ Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 	pid_t pid;
 
 	percpu_foreach(pc, set_all, &parent);
-	/* Another thread holds a CPU at fork time: the child must not
-	 * inherit that lock (the thread does not exist there). */
+	fork_holder = &state;
+	cr_assert_eq(pthread_atfork(release_holder, NULL, NULL), 0);
+	/* Another thread holds a CPU when fork is called: the child must
+	 * not inherit that lock (the thread does not exist there). */
 	cr_assert_eq(pthread_create(&th, NULL, hold_a_cpu, &state), 0);
 	while (atomic_load(&state) != 1)
 		sched_yield();

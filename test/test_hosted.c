@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_hosted.c - where real programs go: fork() while other threads are
+ * inside sections, threads that die inside a section, counters_zero()
+ * and sections from signal handlers that interrupted their thread's
+ * enter or leave (issue 10, items 1, 4 and 5).
+ *
+ * The windows inside percpu_enter()/percpu_leave() (the CPU's lock word
+ * holds the thread's token, its state says "not in a section") cannot be
+ * hit on purpose from C: the tests put the thread in that state through
+ * the core's internals, then raise a signal whose handler runs there.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include "cpumem.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if PERCPU_MP
+
+/* ---- Helpers ---- */
+
+/* The lock word of CPU @cpu. */
+static _Atomic(uintptr_t) *
+owner_of(unsigned cpu)
+{
+	return (&percpu_priv_pcpu(percpu_priv_g.cpu2idx[cpu])->owner);
+}
+
+/* The last possible CPU (the first is the boot CPU of boot memory). */
+static unsigned
+last_cpu(void)
+{
+	unsigned cpu, last = 0;
+
+	PERCPU_FOREACH_CPU(cpu)
+		last = cpu;
+	return (last);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait for child @pid for at most @secs seconds; a child still running
+ * then is killed (it hung) and reported as exit status 99.
+ */
+static int
+wait_child(pid_t pid, int secs)
+{
+	int status, i;
+
+	for (i = 0; i < secs * 100; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return (WIFEXITED(status) ? WEXITSTATUS(status) :
+						    100 + WTERMSIG(status));
+		sleep_ms(10);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &status, 0);
+	return (99);
+}
+
+/* ---- Fork ---- */
+
+/* Two words that every section writes together (percpu_getref slots). */
+struct pair {
+	uint64_t a;
+	uint64_t b;
+};
+
+/*
+ * The child's checks; the exit status names the first that failed:
+ *   1 a generation is odd   2 a CPU's counters disagree (bytes != 3 pkts)
+ *   3 a pair disagrees      4 a CPU cannot be entered
+ *   5 counters_pkt/getref do not work (wrong totals after one more)
+ * A hang (counters_read spinning, an enter waiting for a thread that
+ * does not exist here) is 99 (wait_child()) or SIGALRM.
+ */
+static int
+child_checks(struct cpumem *cm, percpu_t *pc)
+{
+	uint64_t before[2], after[2], c[2];
+	unsigned cpu;
+	struct pair *p;
+
+	(void)alarm(20);
+	PERCPU_FOREACH_CPU(cpu) {
+		uint64_t *set = (uint64_t *)percpu_ptr(cm, cpu);
+
+		if ((atomic_load((_Atomic(uint64_t) *)(void *)set) & 1u) != 0)
+			return (1);
+	}
+	PERCPU_FOREACH_CPU(cpu) {
+		if (counters_read_cpu(cm, cpu, c, 2) != 0 || c[1] != 3 * c[0])
+			return (2);
+		p = (struct pair *)percpu_ptr(pc->pc_base, cpu);
+		if (p->a != p->b)
+			return (3);
+	}
+	PERCPU_FOREACH_CPU(cpu) {
+		if (percpu_enter_cpu(cpu) != cpu)
+			return (4);
+		percpu_leave();
+	}
+	counters_read(cm, before, 2, NULL);
+	counters_pkt(cm, 0, 1, 3);
+	p = percpu_getref(pc);
+	p->a++;
+	p->b++;
+	percpu_putref(pc);
+	counters_read(cm, after, 2, NULL);
+	if (after[0] != before[0] + 1 || after[1] != before[1] + 3)
+		return (5);
+	return (0);
+}
+
+struct mid_update {
+	struct cpumem *cm;
+	percpu_t *pc;
+	atomic_int inside; /* 1: in the section, halfway */
+	atomic_int forking;
+};
+
+static struct mid_update *mid_arg;
+
+/* Registered after the toolkit's: runs before its prepare handler. */
+static void
+mid_prepare(void)
+{
+	if (mid_arg != NULL)
+		atomic_store(&mid_arg->forking, 1);
+}
+
+static void *
+mid_writer(void *arg)
+{
+	struct mid_update *m = arg;
+	struct counters_ref ref;
+	uint64_t *c = counters_enter(&ref, m->cm);
+	struct pair *p = percpu_getref(m->pc);
+
+	/* Half of each update, then fork begins, then the other half. */
+	c[0] += 1;
+	p->a += 1;
+	atomic_store(&m->inside, 1);
+	while (atomic_load(&m->forking) == 0)
+		sched_yield();
+	sleep_ms(50);
+	c[1] += 3;
+	p->b += 1;
+	percpu_putref(m->pc);
+	counters_leave(&ref, m->cm);
+	return (NULL);
+}
+
+Test(fork, child_of_a_fork_during_a_half_done_section_is_consistent,
+    .timeout = 60)
+{
+	struct mid_update m;
+	uint64_t c[2];
+	pthread_t th;
+	pid_t pid;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.cm = counters_alloc(2);
+	m.pc = percpu_alloc(sizeof(struct pair));
+	mid_arg = &m;
+	cr_assert_eq(pthread_atfork(mid_prepare, NULL, NULL), 0);
+	cr_assert_eq(pthread_create(&th, NULL, mid_writer, &m), 0);
+	while (atomic_load(&m.inside) == 0)
+		sched_yield();
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0)
+		_exit(child_checks(m.cm, m.pc));
+	rc = wait_child(pid, 30);
+	cr_assert_eq(rc, 0, "child check %d failed", rc);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	counters_read(m.cm, c, 2, NULL);
+	cr_assert_eq(c[0], 1);
+	cr_assert_eq(c[1], 3);
+	mid_arg = NULL;
+}
+
+/* Hammer counters_pkt, getref pairs and plain cpumem sections. */
+struct hammer {
+	struct cpumem *cm;
+	percpu_t *pc;
+	struct cpumem *mem; /* one uint64_t per CPU, cpumem_enter() */
+	atomic_int stop;
+	atomic_ullong ops;
+};
+
+static void *
+hammer_thread(void *arg)
+{
+	struct harness_ctx *ctx = arg;
+	struct hammer *h = ctx->arg;
+	uint32_t seed = ctx->index * 7919u + 1u;
+	unsigned long long n = 0;
+
+	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
+		struct pair *p;
+		uint64_t *w;
+
+		counters_pkt(h->cm, 0, 1, 3);
+		p = percpu_getref(h->pc);
+		p->a++;
+		harness_jiggle(&seed);
+		p->b++;
+		percpu_putref(h->pc);
+		w = cpumem_enter(h->mem);
+		(*w)++;
+		cpumem_leave(h->mem, w);
+		harness_migrate((unsigned)n, &seed);
+		n++;
+	}
+	atomic_fetch_add(&h->ops, n);
+	return (NULL);
+}
+
+struct forker {
+	struct hammer *h;
+	atomic_int bad;
+	unsigned forks;
+};
+
+static void *
+fork_loop(void *arg)
+{
+	struct forker *f = arg;
+	unsigned i;
+
+	for (i = 0; i < f->forks; i++) {
+		pid_t pid;
+		int rc;
+
+		sleep_ms(5);
+		pid = fork();
+		if (pid == -1) {
+			atomic_store(&f->bad, 200);
+			break;
+		}
+		if (pid == 0)
+			_exit(child_checks(f->h->cm, f->h->pc));
+		rc = wait_child(pid, 30);
+		if (rc != 0) {
+			atomic_store(&f->bad, rc);
+			break;
+		}
+	}
+	atomic_store(&f->h->stop, 1);
+	return (NULL);
+}
+
+static void *
+hammer_or_fork(void *arg)
+{
+	struct harness_ctx *ctx = arg;
+	struct forker *f = ctx->arg;
+
+	if (ctx->index == 0)
+		return (fork_loop(f));
+	ctx->arg = f->h;
+	return (hammer_thread(ctx));
+}
+
+static void
+sum_pair(void *p, void *arg, struct cpu_info *ci)
+{
+	struct pair *s = p, *t = arg;
+
+	(void)ci;
+	t->a += s->a;
+	t->b += s->b;
+}
+
+Test(fork, forks_while_threads_hammer_sections_keep_child_consistent,
+    .timeout = 120)
+{
+	struct hammer h;
+	struct forker f;
+	struct pair tot = {0, 0};
+	struct cpumem_iter it;
+	uint64_t c[2], *w, words = 0;
+	unsigned long long ops;
+
+	memset(&h, 0, sizeof(h));
+	memset(&f, 0, sizeof(f));
+	h.cm = counters_alloc(2);
+	h.pc = percpu_alloc(sizeof(struct pair));
+	h.mem = cpumem_malloc(sizeof(uint64_t), 0);
+	f.h = &h;
+	f.forks = 20;
+	harness_run(1 + (harness_threads() < 8 ? harness_threads() : 8),
+	    hammer_or_fork, &f);
+	cr_assert_eq(atomic_load(&f.bad), 0, "child check %d failed",
+	    atomic_load(&f.bad));
+	ops = atomic_load(&h.ops);
+	cr_assert_gt(ops, 0);
+	counters_read(h.cm, c, 2, NULL);
+	cr_assert_eq(c[0], ops);
+	cr_assert_eq(c[1], 3 * ops);
+	percpu_foreach(h.pc, sum_pair, &tot);
+	cr_assert_eq(tot.a, ops);
+	cr_assert_eq(tot.b, ops);
+	CPUMEM_FOREACH(w, &it, h.mem)
+		words += *w;
+	cr_assert_eq(words, ops);
+}
+
+/* A thread that forks from inside its own section: the child keeps it. */
+Test(fork, forking_thread_keeps_its_own_section_in_both_processes,
+    .timeout = 60)
+{
+	struct cpumem *cm = counters_alloc(2);
+	struct counters_ref ref;
+	uint64_t *c = counters_enter(&ref, cm), out[2];
+	unsigned held = percpu_curcpu();
+	pid_t pid;
+	int rc;
+
+	c[0] += 1;
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		(void)alarm(20);
+		if (percpu_in_section() != 1 || percpu_curcpu() != held)
+			_exit(1);
+		c[1] += 3;
+		counters_leave(&ref, cm);
+		if (percpu_in_section() != 0)
+			_exit(2);
+		counters_read(cm, out, 2, NULL);
+		_exit(out[0] == 1 && out[1] == 3 ? 0 : 3);
+	}
+	c[1] += 3;
+	counters_leave(&ref, cm);
+	rc = wait_child(pid, 30);
+	cr_assert_eq(rc, 0, "child check %d failed", rc);
+	counters_read(cm, out, 2, NULL);
+	cr_assert_eq(out[0], 1);
+	cr_assert_eq(out[1], 3);
+}
+
+/* ---- Threads that die inside a section ---- */
+
+# define DEAD_MSG                                         \
+  "thread exited inside a section on CPU %u; the CPU is " \
+  "released, its data may be half-updated"
+
+struct dying {
+	unsigned cpu;
+	uintptr_t token;
+	const void *td;
+	atomic_int ready;
+	int cancel;
+};
+
+static void *
+die_inside(void *arg)
+{
+	struct dying *d = arg;
+
+	if (percpu_enter_cpu(d->cpu) != d->cpu)
+		return (NULL);
+	d->token = PERCPU_PRIV_TD.token;
+	d->td = &PERCPU_PRIV_TD;
+	atomic_store(&d->ready, 1);
+	if (d->cancel)
+		for (;;) {
+			pthread_testcancel();
+			sleep_ms(1);
+		}
+	pthread_exit(NULL);
+}
+
+static void
+expect_dead_owner_reported(unsigned cpu)
+{
+	char want[200];
+
+	(void)snprintf(want, sizeof(want), DEAD_MSG, cpu);
+	cr_assert_eq(harness_errors(), 1);
+	cr_assert_str_eq(harness_last_error(), want);
+	cr_assert_eq(atomic_load(owner_of(cpu)), 0, "CPU %u still held", cpu);
+}
+
+Test(dead_owner, pthread_exit_inside_a_section_is_reported_and_frees_the_cpu,
+    .timeout = 30)
+{
+	struct dying d;
+	pthread_t th;
+
+	memset(&d, 0, sizeof(d));
+	d.cpu = last_cpu();
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_inside, &d), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(atomic_load(&d.ready), 1);
+	expect_dead_owner_reported(d.cpu);
+	cr_assert_eq(percpu_enter_cpu(d.cpu), d.cpu);
+	percpu_leave();
+}
+
+Test(dead_owner, cancel_inside_a_section_is_reported_and_frees_the_cpu,
+    .timeout = 30)
+{
+	struct dying d;
+	pthread_t th;
+	void *ret;
+
+	memset(&d, 0, sizeof(d));
+	d.cpu = last_cpu();
+	d.cancel = 1;
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_inside, &d), 0);
+	while (atomic_load(&d.ready) == 0)
+		sched_yield();
+	cr_assert_eq(pthread_cancel(th), 0);
+	cr_assert_eq(pthread_join(th, &ret), 0);
+	cr_assert_eq(ret, PTHREAD_CANCELED);
+	expect_dead_owner_reported(d.cpu);
+	cr_assert_eq(percpu_enter_cpu(d.cpu), d.cpu);
+	percpu_leave();
+}
+
+struct heir {
+	unsigned cpu;
+	unsigned got;
+	uint32_t borrowed;
+	uintptr_t token, owner;
+	const void *td;
+};
+
+static void *
+enter_as_heir(void *arg)
+{
+	struct heir *h = arg;
+
+	h->got = percpu_enter_cpu(h->cpu);
+	h->borrowed = PERCPU_PRIV_TD.borrowed;
+	h->token = PERCPU_PRIV_TD.token;
+	h->td = &PERCPU_PRIV_TD;
+	h->owner = atomic_load(owner_of(h->cpu));
+	percpu_leave();
+	return (NULL);
+}
+
+/*
+ * The next thread (glibc usually gives it the dead one's stack and TLS)
+ * takes the CPU as a new owner: not the borrow path of a signal handler
+ * of the owner, whose token it does not have.
+ */
+Test(dead_owner, a_new_thread_never_inherits_a_dead_threads_section,
+    .timeout = 30)
+{
+	struct dying d;
+	struct heir h;
+	pthread_t th;
+
+	memset(&d, 0, sizeof(d));
+	memset(&h, 0, sizeof(h));
+	d.cpu = h.cpu = last_cpu();
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_inside, &d), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(pthread_create(&th, NULL, enter_as_heir, &h), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(h.got, h.cpu);
+	cr_assert_eq(h.borrowed, 0,
+	    "the new thread borrowed the dead one's "
+	    "section (same TLS address: %d)",
+	    h.td == d.td);
+	cr_assert_neq(h.token, d.token);
+	cr_assert_eq(h.owner, h.token);
+	cr_assert_eq(atomic_load(owner_of(h.cpu)), 0);
+}
+
+/* Tokens are unique per thread lifetime, whatever the TLS address. */
+static void *
+report_token(void *arg)
+{
+	uintptr_t *t = arg;
+
+	(void)percpu_enter();
+	*t = PERCPU_PRIV_TD.token;
+	percpu_leave();
+	return (NULL);
+}
+
+Test(dead_owner, tokens_are_never_reused_by_later_threads)
+{
+	uintptr_t t[16];
+	pthread_t th;
+	unsigned i, j;
+
+	for (i = 0; i < 16; i++) {
+		cr_assert_eq(pthread_create(&th, NULL, report_token, &t[i]), 0);
+		cr_assert_eq(pthread_join(th, NULL), 0);
+		cr_assert_neq(t[i], 0);
+		for (j = 0; j < i; j++)
+			cr_assert_neq(t[i], t[j], "threads %u and %u", i, j);
+	}
+}
+
+/* Counters a dead thread left open: readers and writers go on. */
+static void *
+die_in_counters(void *arg)
+{
+	struct cpumem *cm = arg;
+	struct counters_ref ref;
+	uint64_t *c;
+
+	if (percpu_enter_cpu(last_cpu()) == PERCPU_NOCPU)
+		return (NULL);
+	c = counters_enter(&ref, cm);
+	c[0] += 1; /* c[1] never gets its 3: the thread dies first */
+	pthread_exit(NULL);
+}
+
+Test(dead_owner, counters_left_open_by_a_dead_thread_are_closed, .timeout = 30)
+{
+	struct cpumem *cm = counters_alloc(2);
+	unsigned cpu = last_cpu();
+	uint64_t c[2];
+	pthread_t th;
+
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_in_counters, cm), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	expect_dead_owner_reported(cpu);
+	/* A reader does not wait forever for the dead writer. */
+	cr_assert_eq(counters_read_cpu(cm, cpu, c, 2), 0);
+	cr_assert_eq(c[0], 1);
+	cr_assert_eq(c[1], 0);
+	/* A writer on that CPU is not told it nested. */
+	cr_assert_eq(percpu_enter_cpu(cpu), cpu);
+	counters_add(cm, 1, 3);
+	percpu_leave();
+	cr_assert_eq(harness_errors(), 1, "%s", harness_last_error());
+	counters_read(cm, c, 2, NULL);
+	cr_assert_eq(c[0], 1);
+	cr_assert_eq(c[1], 3);
+	cr_assert_eq(*(uint64_t *)percpu_ptr(cm, cpu) & 1u, 0);
+}
+
+/* ---- Signal handlers inside the lock windows ---- */
+
+/*
+ * Each of two threads holds one CPU's lock word as if interrupted between
+ * the CAS and the state store of percpu_enter(), then raises a signal
+ * whose handler runs @fn; both handlers run at the same time.
+ */
+struct window {
+	unsigned cpu[2];
+	unsigned to[2]; /* sim: where each thread "migrates" first */
+	void (*fn)(unsigned who);
+	pthread_barrier_t both;
+	unsigned got[2];
+};
+
+static struct window *win;
+static _Thread_local unsigned win_who;
+
+static void
+on_window_signal(int sig)
+{
+	(void)sig;
+	win->fn(win_who);
+}
+
+static void *
+window_thread(void *arg)
+{
+	struct harness_ctx *ctx = arg;
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	unsigned who = ctx->index;
+	uintptr_t tok = percpu_priv_token(td);
+	uintptr_t expect = 0;
+
+	win_who = who;
+	/* The CAS of percpu_enter(), without its state store. */
+	while (!atomic_compare_exchange_strong(owner_of(win->cpu[who]), &expect,
+	    tok))
+		expect = 0;
+# if PERCPU_MD == PERCPU_MD_SIM
+	percpu_sim_migrate(win->to[who]);
+# endif
+	(void)pthread_barrier_wait(&win->both);
+	(void)pthread_kill(pthread_self(), SIGUSR1);
+	/* Both handlers are done before either window closes. */
+	(void)pthread_barrier_wait(&win->both);
+	cr_assert_eq(td->state, 0);
+	cr_assert_eq(td->borrowed, 0);
+	cr_assert_eq(atomic_load(owner_of(win->cpu[who])), tok);
+	/* The rest of the window: the state store; then leave. */
+	td->state = (uint32_t)percpu_priv_g.cpu2idx[win->cpu[who]] << 16 | 1u;
+	percpu_leave();
+	return (NULL);
+}
+
+static void
+run_windows(struct window *w)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_window_signal;
+	cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	win = w;
+	cr_assert_eq(pthread_barrier_init(&w->both, NULL, 2), 0);
+	harness_run(2, window_thread, w);
+	(void)pthread_barrier_destroy(&w->both);
+	cr_assert_eq(atomic_load(owner_of(w->cpu[0])), 0);
+	cr_assert_eq(atomic_load(owner_of(w->cpu[1])), 0);
+}
+
+static struct cpumem *zero_cm;
+
+static void
+zero_in_handler(unsigned who)
+{
+	counters_zero(zero_cm, 2);
+	win->got[who] = 1;
+}
+
+Test(counters, zero_from_handlers_in_two_threads_lock_windows_returns,
+    .timeout = 60)
+{
+	struct window w;
+	unsigned cpu;
+	uint64_t c[2];
+
+	if (percpu_ncpus() < 2)
+		cr_skip_test("one possible CPU: no second lock window");
+	memset(&w, 0, sizeof(w));
+	zero_cm = counters_alloc(2);
+	PERCPU_FOREACH_CPU(cpu) {
+		cr_assert_eq(percpu_enter_cpu(cpu), cpu);
+		counters_pkt(zero_cm, 0, 1, 3);
+		percpu_leave();
+	}
+	w.cpu[0] = percpu_cpu_first();
+	w.cpu[1] = last_cpu();
+	w.to[0] = w.cpu[0];
+	w.to[1] = w.cpu[1];
+	w.fn = zero_in_handler;
+	run_windows(&w);
+	cr_assert_eq(w.got[0], 1);
+	cr_assert_eq(w.got[1], 1);
+	counters_read(zero_cm, c, 2, NULL);
+	cr_assert_eq(c[0], 0);
+	cr_assert_eq(c[1], 0);
+	PERCPU_FOREACH_CPU(cpu) {
+		cr_assert_eq(*(uint64_t *)percpu_ptr(zero_cm, cpu) & 1u, 0);
+		cr_assert_eq(percpu_enter_cpu(cpu), cpu);
+		percpu_leave();
+	}
+	/* From thread context again: serialized, every CPU. */
+	counters_pkt(zero_cm, 0, 1, 3);
+	counters_zero(zero_cm, 2);
+	counters_read(zero_cm, c, 2, NULL);
+	cr_assert_eq(c[0], 0);
+	cr_assert_eq(c[1], 0);
+}
+
+# if PERCPU_MD == PERCPU_MD_SIM
+static void
+enter_in_handler(unsigned who)
+{
+	win->got[who] = percpu_enter();
+	percpu_leave();
+}
+
+/*
+ * The windows' threads then "migrate" onto each other's CPU, so each
+ * handler's enter finds the other thread's CPU: it must use the one its
+ * own interrupted code holds, not wait (ABBA).
+ */
+Test(sections, handlers_in_crossed_lock_windows_take_their_threads_cpu,
+    .timeout = 60)
+{
+	struct window w;
+
+	memset(&w, 0, sizeof(w));
+	w.cpu[0] = percpu_cpu_first();
+	w.cpu[1] = last_cpu();
+	w.to[0] = w.cpu[1];
+	w.to[1] = w.cpu[0];
+	w.fn = enter_in_handler;
+	run_windows(&w);
+	cr_assert_eq(w.got[0], w.cpu[0]);
+	cr_assert_eq(w.got[1], w.cpu[1]);
+}
+
+static void
+enter_cpu_in_handler(unsigned who)
+{
+	win->got[who] = percpu_enter_cpu(win->cpu[1 - who]);
+	if (win->got[who] != PERCPU_NOCPU)
+		percpu_leave();
+}
+
+/* As CPU x from such a handler: a detected error, never a deadlock. */
+Test(sections, enter_cpu_from_handlers_in_crossed_windows_is_detected,
+    .timeout = 60)
+{
+	struct window w;
+
+	memset(&w, 0, sizeof(w));
+	w.cpu[0] = percpu_cpu_first();
+	w.cpu[1] = last_cpu();
+	w.to[0] = w.cpu[0];
+	w.to[1] = w.cpu[1];
+	w.fn = enter_cpu_in_handler;
+	harness_capture_errors();
+	run_windows(&w);
+	cr_assert_eq(w.got[0], PERCPU_NOCPU);
+	cr_assert_eq(w.got[1], PERCPU_NOCPU);
+	cr_assert_eq(harness_errors(), 2);
+}
+# endif /* PERCPU_MD_SIM */
+
+#endif /* PERCPU_MP */
