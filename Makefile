@@ -147,8 +147,15 @@ $(BUILD)/bench/ratio: bench/ratio.c bench/shim.h $(BUILD)/bench/shim-mp.o
 	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/ratio.c \
 	  $(BUILD)/bench/shim-mp.o -pthread
 
-bench-ratio: $(BUILD)/bench/ratio
+$(BUILD)/bench/ratio-sim: bench/ratio.c bench/shim.h $(BUILD)/bench/shim-sim.o
+	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/ratio.c \
+	  $(BUILD)/bench/shim-sim.o -pthread
+
+bench-ratio: $(BUILD)/bench/ratio $(BUILD)/bench/ratio-sim
 	@$(BUILD)/bench/ratio | tee $(BUILD)/bench/ratio.txt
+	@echo "fetch side, 256 simulated CPUs:"
+	@PERCPU_SIM_CPUS=0-255 $(BUILD)/bench/ratio-sim | \
+	  grep -E '^(backend|counter_u64_fetch|counters_read)' | tee -a $(BUILD)/bench/ratio.txt
 
 bench-icount: bench-deps $(BUILD)/bench/icount
 	@cd $(BUILD)/bench && valgrind --tool=callgrind \

@@ -7,8 +7,10 @@
  * kept (other processes only ever add time, so the minimum is the
  * operation's own cost); each operation's time is divided by the floor's
  * (shim_base_rseq_add: one restartable add on a static per-CPU array) of
- * the same round.  Printed: the median of the per-round ratios, and the
- * median of the per-round minimum times.  `make bench-ratio` runs it.
+ * the same round.  Built on the simulated port too (ratio-sim, run with
+ * 256 possible CPUs: the fetch side; there the "floor" is an atomic).  Printed:
+ * the median of the per-round ratios, and the median of the per-round minimum
+ * times.  `make bench-ratio` runs it.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -40,6 +42,8 @@ static struct op ops[] = {
     {"counters_inc", shim_counters_inc, {0}, {0}},
     {"counters_pkt", shim_counters_pkt, {0}, {0}},
     {"dpcpu_critical_inc", shim_dpcpu_critical_inc, {0}, {0}},
+    {"counter_u64_fetch", shim_counter_u64_fetch, {0}, {0}},
+    {"counters_read (4 counters)", shim_counters_read, {0}, {0}},
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -111,9 +115,9 @@ main(void)
 
 	shim_setup();
 	measure(ops, NOPS);
-	printf("backend %s; %d rounds, fastest of %d tries of %d ops each; "
-	       "medians\n",
-	    shim_backend(), ROUNDS, TRIES, N);
+	printf("backend %s, %u possible CPUs; %d rounds, fastest of %d tries "
+	       "of %d ops each; medians\n",
+	    shim_backend(), shim_ncpus(), ROUNDS, TRIES, N);
 	printf("%-28s %10s %12s\n", "operation", "ns/op", "/ floor");
 	for (i = 0; i < NOPS; i++)
 		printf("%-28s %10.2f %12.2f\n", ops[i].name, median(ops[i].ns),
