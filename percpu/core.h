@@ -23,7 +23,8 @@
  *	and the copy of unit i is handle + i * PERCPU_UNIT_SIZE.  So a CPU's
  *	objects share its cache lines, no line is shared between CPUs, and 8
  *	bytes cost 8 bytes per CPU.  Storage never moves.  Allocations are
- *	zero on every possible CPU.
+ *	zero on every possible CPU.  Space is kept in 8-byte grains, first
+ *	fit; an allocation scans bitmap words, never the live objects.
  *
  * EXCLUSIVE SECTIONS
  *	percpu_enter() gives the calling thread one CPU: the one it runs on.
@@ -32,7 +33,10 @@
  *	the owner: correctness holds, only locality is lost.  Sections nest
  *	(a nested enter returns the CPU the thread already holds).  The
  *	mechanism is a lock word in the CPU's own unit (its first cache
- *	line), taken by compare-and-swap.
+ *	line), taken by compare-and-swap.  A thread that asks for a given
+ *	CPU (percpu_enter_cpu(): an xcall, counters_zero()) counts itself
+ *	as waiting there, and the next leave hands the CPU to it: threads
+ *	that leave and enter again in a loop on that CPU cannot starve it.
  *
  *	Signals: a handler that enters while the interrupted code holds a
  *	section nests on the same CPU and so shares its slots, as an
