@@ -576,17 +576,16 @@ percpu_leave(void)
 	if (PERCPU_LIKELY((s & PERCPU_PRIV_DEPTH) == 1)) {
 # if PERCPU_MD_HAS_IRQ
 		percpu_md_irq_t irq = td->irq;
-
-		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(s >> 16);
+		struct percpu_priv_pcpu *held = percpu_priv_pcpu(s >> 16);
 
 		td->state = 0;
-		if (PERCPU_UNLIKELY(atomic_load_explicit(&pc->want,
+		if (PERCPU_UNLIKELY(atomic_load_explicit(&held->want,
 					memory_order_relaxed) != 0))
-			percpu_priv_release_slow(pc);
+			percpu_priv_release_slow(held);
 		else
 			/* Release: pairs with the acquire CAS in
 			 * percpu_enter(). */
-			atomic_store_explicit(&pc->owner, 0,
+			atomic_store_explicit(&held->owner, 0,
 			    memory_order_release);
 		/* Unmask last: no handler ran inside the section. */
 		percpu_md_irq_restore(irq);

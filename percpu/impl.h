@@ -221,7 +221,7 @@ static int percpu_priv_rseq_usable(void);
 # endif
 
 /*
- * The arena's bookkeeping.  A unit is cut in grains of PERCPU_PRIV_GRAIN
+ * The arena's bookkeeping.  A unit is cut in grains of PERCPU_PRIV_AGRAIN
  * bytes; an allocation is a run of whole grains at one offset in every
  * unit of a chunk.  Per chunk, five bitmaps of one bit per grain (planes
  * of PERCPU_PRIV_WORDS words each, in one malloc'ed block):
@@ -236,8 +236,8 @@ static int percpu_priv_rseq_usable(void);
  * without a look at their bitmaps.  So an allocation costs the scan of
  * the words it needs, not of the live objects.
  */
-# define PERCPU_PRIV_GRAIN 8u
-# define PERCPU_PRIV_NGRAIN (PERCPU_PRIV_STRIDE / PERCPU_PRIV_GRAIN)
+# define PERCPU_PRIV_AGRAIN 8u
+# define PERCPU_PRIV_NGRAIN (PERCPU_PRIV_STRIDE / PERCPU_PRIV_AGRAIN)
 # define PERCPU_PRIV_WORDS ((PERCPU_PRIV_NGRAIN + 63) / 64)
 enum {
 	PERCPU_PRIV_USED,
@@ -543,9 +543,9 @@ static size_t
 percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 {
 	uint64_t *used = percpu_priv_plane(c, PERCPU_PRIV_USED);
-	size_t g = (size + PERCPU_PRIV_GRAIN - 1) / PERCPU_PRIV_GRAIN;
-	size_t ag = align > PERCPU_PRIV_GRAIN ? align / PERCPU_PRIV_GRAIN : 1;
-	size_t pos = c->hint * 64, pad = g * PERCPU_PRIV_GRAIN - size;
+	size_t g = (size + PERCPU_PRIV_AGRAIN - 1) / PERCPU_PRIV_AGRAIN;
+	size_t ag = align > PERCPU_PRIV_AGRAIN ? align / PERCPU_PRIV_AGRAIN : 1;
+	size_t pos = c->hint * 64, pad = g * PERCPU_PRIV_AGRAIN - size;
 	unsigned k;
 
 	if (c->nfree < g)
@@ -572,7 +572,7 @@ percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 	c->nfree -= g;
 	while (c->hint < PERCPU_PRIV_WORDS && used[c->hint] == ~(uint64_t)0)
 		c->hint++;
-	return (pos * PERCPU_PRIV_GRAIN);
+	return (pos * PERCPU_PRIV_AGRAIN);
 }
 
 void *
@@ -650,16 +650,16 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	if (c == NULL)
 		goto out;
 	off = (size_t)(p - c->base);
-	pos = off / PERCPU_PRIV_GRAIN;
+	pos = off / PERCPU_PRIV_AGRAIN;
 	used = percpu_priv_plane(c, PERCPU_PRIV_USED);
 	start = percpu_priv_plane(c, PERCPU_PRIV_START);
-	if (off % PERCPU_PRIV_GRAIN != 0 ||
+	if (off % PERCPU_PRIV_AGRAIN != 0 ||
 	    !(start[pos / 64] >> (pos % 64) & 1) ||
 	    (c == percpu_priv_arena.chunks && off == 0))
 		goto out;
 	/* Its grains: up to the next allocation or free grain. */
 	g = percpu_priv_scan(start, used, pos + 1, PERCPU_PRIV_NGRAIN) - pos;
-	have = g * PERCPU_PRIV_GRAIN;
+	have = g * PERCPU_PRIV_AGRAIN;
 	for (k = 0; k < 3; k++)
 		if (percpu_priv_plane(c, PERCPU_PRIV_PAD0 + k)[pos / 64] >>
 			(pos % 64) &
