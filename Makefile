@@ -42,6 +42,8 @@ VARIANT_mp  = -DPERCPU_MP=1
 VARIANT_sim = -DPERCPU_MP=1 -DPERCPU_MD=PERCPU_MD_SIM
 VARIANT_up  = -DPERCPU_MP=0
 VARIANTS    = mp sim up
+# The UP build with PERCPU_DEBUG=1 (tracked sections), one compiler.
+VARIANT_updebug = -DPERCPU_MP=0 -DPERCPU_DEBUG=1
 
 # Debian packages `make test` needs; installed when missing.
 DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
@@ -72,6 +74,7 @@ $(BUILD)/test-$(1)-$(2): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
 SUITES += $(BUILD)/test-$(1)-$(2)
 endef
 $(foreach v,$(VARIANTS),$(foreach c,$(CC_LIST),$(eval $(call suite_rule,$(v),$(c)))))
+$(eval $(call suite_rule,updebug,$(firstword $(CC_LIST))))
 
 define asan_rule
 $(BUILD)/test-$(1)-asan: $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)

@@ -95,6 +95,13 @@
  *	signal handler or interrupt that adds to the same counter (FreeBSD:
  *	"any non-interrupt context"): mask the signal (interrupt) around
  *	the thread's adds in that case.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  *
  * WORDS AND RULES (MP)
  *	Each CPU's copy of a counter is two 64-bit words (16 bytes per CPU):
@@ -470,7 +477,9 @@ counter_u64_zero(counter_u64_t c)
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
+	percpu_priv_up_enter(); /* nothing unless PERCPU_DEBUG=1 */
 	c->cs_count += (uint64_t)v;
+	percpu_priv_up_leave();
 }
 
 static inline void
@@ -488,7 +497,9 @@ counter_u64_fetch(counter_u64_t c)
 static inline void
 counter_u64_zero(counter_u64_t c)
 {
+	percpu_priv_up_enter();
 	c->cs_base = c->cs_count;
+	percpu_priv_up_leave();
 }
 
 #endif /* PERCPU_MP */

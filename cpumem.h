@@ -127,7 +127,10 @@
  *	counters_free: thread context, outside sections.  counters_read may
  *	call PERCPU_MALLOC (@scratch NULL) and waits for a CPU whose set is
  *	being updated.  enter, leave, first, next, FOREACH, counters_read_cpu
- *	and counters_zero: any context.
+ *	and counters_zero: any context (counters_zero from a signal handler
+ *	whose thread holds a section zeroes unserialized, see MEMORY
+ *	ORDERING).  Sections must not wait for other threads: fork() waits
+ *	for them (see percpu/core.h, FORK).
  *
  * SIGNALS (OpenBSD's splnet())
  *	A handler that runs while its thread is inside a section nests on the
@@ -223,8 +226,14 @@
  *	counters_zero enters each CPU's section in turn and zeroes its set
  *	with the same protocol, so it loses no update and readers never see
  *	half a zero (stronger than OpenBSD, whose zero is unserialized);
- *	called inside a section it cannot take other CPUs and falls back to
- *	OpenBSD's unserialized zero.  The generation word is never zeroed.
+ *	called inside a section (or from a signal handler whose thread is in
+ *	one, or inside percpu_enter()/percpu_leave()) it cannot take other
+ *	CPUs and falls back to OpenBSD's unserialized zero.  The generation
+ *	word is never zeroed.  A set left open by a thread that exited inside
+ *	its section (the core reports it) is closed by the next reader that
+ *	waits on it (it takes the CPU's section once, to tell a dead writer
+ *	from a slow one) or by the CPU's next outermost counters section;
+ *	its counters stay as the dead thread left them.
  *
  * BOOT MEMORY (MP)
  *	A boot handle names one static buffer, the boot CPU's (the first
@@ -255,6 +264,13 @@
  *	the instructions of code using a plain struct; `make check-up`
  *	checks it (test/up/).  Sections do not exclude real parallel threads
  *	there: a UP program runs on one core.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  */
 #ifndef CPUMEM_H
 #define CPUMEM_H
@@ -528,7 +544,8 @@ cpumem_enter(struct cpumem *cm)
 static inline void *
 cpumem_enter(struct cpumem *cm)
 {
-	return ((void *)cm); /* UP: the handle is the memory */
+	percpu_priv_up_enter(); /* nothing unless PERCPU_DEBUG=1 */
+	return ((void *)cm);	/* UP: the handle is the memory */
 }
 #endif /* PERCPU_MP */
 
@@ -553,6 +570,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 
@@ -1241,6 +1259,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 static inline uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
+	percpu_priv_up_enter();		 /* nothing unless PERCPU_DEBUG=1 */
 	ref->c = (uint64_t *)(void *)cm; /* UP: no generation word */
 	return (ref->c);
 }
@@ -1268,6 +1287,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
 	(void)cm;
+	percpu_priv_up_leave();
 }
 #endif /* PERCPU_MP */
 
@@ -1441,7 +1461,10 @@ counters_read_cpu(struct cpumem *cm, unsigned int cpu, uint64_t *out,
  * Context: any.  Outside a section it enters each CPU's section in turn
  *          (waiting for its current holder); inside one it cannot take
  *          other CPUs and zeroes unserialized, as OpenBSD does (updates
- *          that run meanwhile may survive or be half-zeroed).
+ *          that run meanwhile may survive or be half-zeroed).  So does a
+ *          signal handler whose thread is inside a section or inside
+ *          percpu_enter()/percpu_leave(): waiting for other CPUs there
+ *          could deadlock with another such handler (it never hangs).
  * Ordering: outside a section, each CPU's zero is a generation like an
  *           update: readers see the set before or after it.
  * UP: plain stores inside percpu_enter()/percpu_leave() (splhigh()).

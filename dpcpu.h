@@ -102,6 +102,13 @@
  *	the id accessors check that id is 0 and use the same variable,
  *	critical sections are compiler barriers, curcpu is 0, mp_maxid 0,
  *	mp_ncpus 1.  No section, no linker set, no table, no ELF needed.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
  *
  * HOW IT WORKS (MP)
  *	As in FreeBSD: DPCPU_DEFINE places pcpu_entry_<name> in the ELF

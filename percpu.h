@@ -84,6 +84,16 @@
  *	foreach_xcall must not sleep or call the toolkit's allocators;
  *	foreach_xcall must not be called inside a section.
  *
+ * UP (PERCPU_MP=0)
+ *	Sections are compiler barriers and a handle is the memory.
+ *	UP assumes one thread of control per core, plus the handlers the
+ *	port masks (or the program blocks around sections): two threads that
+ *	use the toolkit at the same time lose updates silently, even on a
+ *	single-core machine.  A multithreaded program uses the MP build there
+ *	too.  -DPERCPU_DEBUG=1 tracks UP sections: a second thread inside one
+ *	is reported through the error handler, and percpu_in_section() gives
+ *	the calling thread's depth (README, "What UP assumes").
+ *
  * MEMORY ORDERING
  *	getref has acquire and putref release semantics on the CPU's
  *	section: what one thread wrote in a CPU's slot is visible to the next

@@ -22,6 +22,12 @@
  *                     A multiple of 4096 on hosted ports (mmap'd), of
  *                     PERCPU_CACHELINE on firmware ports.
  *   PERCPU_MD         global.  The port (see percpu/md.h).
+ *   PERCPU_DEBUG      global.  0 (default) or 1: checks that cost time.
+ *                     UP build: sections are tracked, so a second thread
+ *                     inside a section while another thread is in one is
+ *                     reported through the error handler (UP assumes one
+ *                     thread of control per core), and percpu_in_section()
+ *                     gives the calling thread's depth.  MP: no effect.
  *   PERCPU_ASSERT(x)  global.  Internal consistency checks; default
  *                     assert(3).
  *   PERCPU_MALLOC(n) / PERCPU_FREE(p)
@@ -54,6 +60,13 @@
 #endif
 #if PERCPU_MP != 0 && PERCPU_MP != 1
 # error "percpu: PERCPU_MP must be 0 (uniprocessor) or 1 (multiprocessor)"
+#endif
+
+#ifndef PERCPU_DEBUG
+# define PERCPU_DEBUG 0
+#endif
+#if PERCPU_DEBUG != 0 && PERCPU_DEBUG != 1
+# error "percpu: PERCPU_DEBUG must be 0 or 1"
 #endif
 
 #ifndef PERCPU_MAXCPU

@@ -43,11 +43,34 @@
  *	interrupt shares a CPU's data in the kernel (NetBSD percpu_getref()
  *	does not block interrupts either).  It never deadlocks, including in
  *	the windows inside enter and leave.  Code that updates the same data
- *	from a handler blocks the signal around its section.
+ *	from a handler blocks the signal around its section.  A handler that
+ *	interrupted its thread inside enter or leave, and finds the current
+ *	CPU taken, uses the CPU its thread holds (after a short wait, once):
+ *	two such handlers never wait for each other's CPU.
+ *
+ * FORK
+ *	A fork child starts from consistent per-CPU data: the prepare
+ *	handler (percpu/impl.h) waits for every other thread's section to
+ *	end and holds every CPU, then the arena lock, until fork() returns
+ *	in both processes.  So sections must be short and never wait for
+ *	another thread (a lock, a condition): fork() would wait for them.
+ *	The forking thread keeps its own section in both processes.
+ *
+ * DEAD OWNERS
+ *	A thread holds CPUs under a token unique for its lifetime (not its
+ *	TLS address, which a later thread may get).  A thread that exits or
+ *	is cancelled inside a section is reported through the error handler
+ *	("thread exited inside a section on CPU %u; ..."); if the handler
+ *	returns, the CPU is released (robust-mutex style: its data stays as
+ *	the dead thread left it).  No later thread inherits the section.
  *
  * UP (PERCPU_MP=0)
  *	One CPU, id 0.  Sections are compiler barriers, a handle is the
- *	memory itself, iteration yields one CPU.  Same signatures.
+ *	memory itself, iteration yields one CPU.  Same signatures.  UP
+ *	assumes one thread of control per core plus the handlers the port
+ *	masks; a multithreaded program uses the MP build.  PERCPU_DEBUG=1
+ *	tracks sections: a second thread inside one is reported, and
+ *	percpu_in_section() gives the depth.
  *
  * ONE DEFINITION
  *	The CPU table, the arena and the error handler exist once per
@@ -456,7 +479,8 @@ percpu_priv_cpu_id(void)
  * percpu_enter - begin an exclusive section on the current CPU.
  *
  * Context: any thread, no registration; signal handlers (see SIGNALS
- *          above).  Not across fork() in the child for other threads.
+ *          above).  The section must not wait for another thread (see
+ *          FORK).
  * Ordering: acquire: everything the previous owner of the CPU did inside
  *           its section is visible; pairs with the release store in
  *           percpu_leave().
@@ -653,7 +677,7 @@ percpu_curcpu(void)
 /*
  * percpu_in_section - the section depth of the calling thread.
  *
- * UP: always 0 (sections are not tracked).
+ * UP: 0 (sections are not tracked); with PERCPU_DEBUG=1 the depth too.
  */
 static inline unsigned
 percpu_in_section(void)
@@ -824,6 +848,10 @@ percpu_local_add64(void *h, uint64_t v)
 				       (size_t)cpu * PERCPU_PRIV_STRIDE),
 		    v, cpu) == 0))
 		return;
+	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
+	 * after its membarrier) sends the add to the atomic path below,
+	 * which is control-dependent on this load, so its write cannot be
+	 * performed before the 0 is read. */
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
 		percpu_priv_local_add_slow(h, v);
 		return;
@@ -889,6 +917,39 @@ percpu_leave(void)
 	if (--percpu_priv_up.depth == 0)
 		percpu_md_irq_restore(percpu_priv_up.irq);
 }
+# elif PERCPU_DEBUG
+/*
+ * UP, PERCPU_DEBUG=1: sections are tracked (percpu/impl.h): the calling
+ * thread's depth (percpu_in_section()), and on hosted builds the thread
+ * inside, so that a second thread entering while another one is inside is
+ * reported through the error handler (UP assumes one thread of control
+ * per core).  Not instruction-for-instruction plain code any more.
+ */
+void percpu_priv_up_dbg_enter(void);
+void percpu_priv_up_dbg_leave(void);
+unsigned percpu_priv_up_dbg_depth(void);
+
+static inline unsigned
+percpu_enter(void)
+{
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline unsigned
+percpu_enter_cpu(unsigned cpu)
+{
+	if (cpu != 0)
+		return (PERCPU_NOCPU);
+	percpu_priv_up_dbg_enter();
+	return (0);
+}
+
+static inline void
+percpu_leave(void)
+{
+	percpu_priv_up_dbg_leave();
+}
 # else
 static inline unsigned
 percpu_enter(void)
@@ -917,10 +978,44 @@ percpu_curcpu(void)
 	return (0);
 }
 
+/*
+ * UP: 0 (sections are not tracked), except with PERCPU_DEBUG=1: the
+ * calling thread's depth (the interrupt-masking depth on firmware), so
+ * that KASSERT(kpreempt_disabled())-style checks work.
+ */
 static inline unsigned
 percpu_in_section(void)
 {
+# if PERCPU_DEBUG && PERCPU_MD_HAS_IRQ
+	return (percpu_priv_up.depth);
+# elif PERCPU_DEBUG
+	return (percpu_priv_up_dbg_depth());
+# else
 	return (0);
+# endif
+}
+
+/*
+ * percpu_priv_up_enter / percpu_priv_up_leave - the sections of the UP
+ * faces that are plain code (cpumem_enter, counters_enter, the word
+ * updates): nothing, except with PERCPU_DEBUG=1 where they are tracked
+ * as percpu_enter()/percpu_leave() are (firmware with an interrupt mask:
+ * not tracked, they do not mask).
+ */
+static inline void
+percpu_priv_up_enter(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_enter();
+# endif
+}
+
+static inline void
+percpu_priv_up_leave(void)
+{
+# if PERCPU_DEBUG && !PERCPU_MD_HAS_IRQ
+	percpu_priv_up_dbg_leave();
+# endif
 }
 
 static inline unsigned
@@ -981,7 +1076,9 @@ percpu_local_ptr(void *h)
 static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
+	percpu_priv_up_enter();
 	*(uint64_t *)h += v;
+	percpu_priv_up_leave();
 }
 
 static inline uint64_t

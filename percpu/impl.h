@@ -1473,6 +1473,106 @@ percpu_priv_sim_place(struct percpu_priv_td *td)
 struct cpu_info percpu_priv_ci0 = {0, 0};
 # if PERCPU_MD_HAS_IRQ
 struct percpu_priv_up percpu_priv_up;
+# elif PERCPU_DEBUG
+/*
+ * PERCPU_DEBUG=1: tracked sections.  depth is the calling thread's (a
+ * signal handler nests on it); on hosted builds owner is the token of the
+ * thread inside (0: none), taken by the thread's outermost section.
+ */
+#  if PERCPU_MD_LIBC
+static PERCPU_THREAD_LOCAL unsigned percpu_priv_up_depth;
+static PERCPU_THREAD_LOCAL uintptr_t percpu_priv_up_self;
+static _Atomic(uintptr_t) percpu_priv_up_owner;
+static _Atomic(uintptr_t) percpu_priv_up_serial;
+#   if defined(__unix__) || defined(__APPLE__)
+#    include <pthread.h>
+#    define PERCPU_PRIV_UP_ATFORK 1
+static atomic_int percpu_priv_up_atfork;
+
+/* A fork child has only the forking thread: another thread's section is
+ * not in it. */
+static void
+percpu_priv_up_fork_child(void)
+{
+	if (atomic_load_explicit(&percpu_priv_up_owner, memory_order_relaxed) !=
+	    percpu_priv_up_self)
+		atomic_store_explicit(&percpu_priv_up_owner, 0,
+		    memory_order_relaxed);
+}
+#   endif
+#  else
+/* Freestanding: no threads, one depth. */
+static unsigned percpu_priv_up_depth;
+#  endif
+
+void
+percpu_priv_up_dbg_enter(void)
+{
+	if (percpu_priv_up_depth++ != 0)
+		return;
+#  if PERCPU_MD_LIBC
+	{
+		uintptr_t me = percpu_priv_up_self, expect = 0;
+
+#   ifdef PERCPU_PRIV_UP_ATFORK
+		if (!atomic_exchange_explicit(&percpu_priv_up_atfork, 1,
+			memory_order_relaxed))
+			(void)pthread_atfork(NULL, NULL,
+			    percpu_priv_up_fork_child);
+#   endif
+		if (me == 0) {
+			do
+				me = atomic_fetch_add_explicit(
+					 &percpu_priv_up_serial, 1,
+					 memory_order_relaxed) +
+				    1;
+			while (me == 0);
+			percpu_priv_up_self = me;
+		}
+		/* expect == me: a handler that interrupted this thread's
+		 * leave after its depth went to 0.  Acquire: pairs with the
+		 * release CAS in percpu_priv_up_dbg_leave(). */
+		if (!atomic_compare_exchange_strong_explicit(
+			&percpu_priv_up_owner, &expect, me,
+			memory_order_acquire, memory_order_relaxed) &&
+		    expect != me)
+			percpu_priv_fail(
+			    "UP build: a second thread entered a section "
+			    "while another thread is in one; PERCPU_MP=0 "
+			    "assumes one thread of control per core (build a "
+			    "multithreaded program with PERCPU_MP=1)");
+	}
+#  endif
+}
+
+void
+percpu_priv_up_dbg_leave(void)
+{
+	if (PERCPU_UNLIKELY(percpu_priv_up_depth == 0)) {
+		percpu_priv_fail("percpu_leave: not in a section");
+		return;
+	}
+	if (--percpu_priv_up_depth != 0)
+		return;
+#  if PERCPU_MD_LIBC
+	{
+		uintptr_t me = percpu_priv_up_self;
+
+		/* Not ours if this thread was the second one (reported).
+		 * Release: pairs with the acquire CAS in
+		 * percpu_priv_up_dbg_enter(). */
+		(void)atomic_compare_exchange_strong_explicit(
+		    &percpu_priv_up_owner, &me, 0, memory_order_release,
+		    memory_order_relaxed);
+	}
+#  endif
+}
+
+unsigned
+percpu_priv_up_dbg_depth(void)
+{
+	return (percpu_priv_up_depth);
+}
 # endif
 
 /* Allocations: the static arena's heap, or PERCPU_MALLOC. */

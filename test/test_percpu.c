@@ -377,7 +377,7 @@ Test(percpu, getref_returns_current_cpu_slot)
 	unsigned cpu = percpu_curcpu();
 
 	cr_assert_eq(p, percpu_ptr(pc->pc_base, cpu));
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 1u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 1u : 0u);
 	percpu_putref(pc);
 	cr_assert_eq(percpu_in_section(), 0);
 	percpu_free(pc, sizeof(long));
@@ -704,7 +704,7 @@ Test(percpu, nested_sections_over_two_objects)
 
 	cr_assert_eq(pa, percpu_ptr(a->pc_base, cpu));
 	cr_assert_eq(pb, percpu_ptr(b->pc_base, cpu), "same CPU when nested");
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 2u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 2u : 0u);
 	*pa = 7;
 	pb[63] = 9;
 	percpu_putref(b);
@@ -744,8 +744,8 @@ Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
 	p = percpu_getref(sig_pc);
 	cr_assert_eq(raise(SIGUSR1), 0); /* delivered before raise returns */
 	cr_assert_eq(sig_slot, p, "the handler shares the held CPU's slot");
-	cr_assert_eq(sig_depth, PERCPU_MP ? 2u : 0u);
-	cr_assert_eq(percpu_in_section(), PERCPU_MP ? 1u : 0u);
+	cr_assert_eq(sig_depth, PERCPU_MP || PERCPU_DEBUG ? 2u : 0u);
+	cr_assert_eq(percpu_in_section(), PERCPU_MP || PERCPU_DEBUG ? 1u : 0u);
 	percpu_putref(sig_pc);
 	cr_assert_eq(percpu_in_section(), 0);
 	percpu_free(sig_pc, sizeof(long));
@@ -845,9 +845,13 @@ hold_a_cpu(void *arg)
 
 	(void)percpu_enter();
 	atomic_store(state, 1);
-	while (atomic_load(state) != 2)
+	while (atomic_load(state) < 2)
 		sched_yield();
 	percpu_leave();
+	/* Still running at fork: ThreadSanitizer reports a thread that
+	 * ended unjoined before fork() as leaked in the child. */
+	while (atomic_load(state) != 3)
+		sched_yield();
 	return (NULL);
 }
 
@@ -904,10 +908,10 @@ Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
 			bad += *(long *)percpu_ptr(pc->pc_base, cpu) != child;
 		_exit(bad == 0 ? 0 : 1);
 	}
+	atomic_store(&state, 3);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	percpu_foreach(pc, check_all, &parent);
-	atomic_store(&state, 2);
 	cr_assert_eq(pthread_join(th, NULL), 0);
 	percpu_free(pc, sizeof(long));
 }
