@@ -33,10 +33,15 @@
  *	the owner: correctness holds, only locality is lost.  Sections nest
  *	(a nested enter returns the CPU the thread already holds).  The
  *	mechanism is a lock word in the CPU's own unit (its first cache
- *	line), taken by compare-and-swap.  A thread that asks for a given
- *	CPU (percpu_enter_cpu(): an xcall, counters_zero()) counts itself
- *	as waiting there, and the next leave hands the CPU to it: threads
- *	that leave and enter again in a loop on that CPU cannot starve it.
+ *	line).  With the "rseq" backend on x86-64 a thread running on the
+ *	CPU takes it by restartable sequence (a plain store); everyone else
+ *	(another CPU's thread, a waiter) counts itself as waiting there,
+ *	restarts the CPU's sequences with membarrier, then takes it by
+ *	compare-and-swap.  Other backends: compare-and-swap for all.  A
+ *	thread that asks for a given CPU (percpu_enter_cpu(): an xcall,
+ *	counters_zero()) is served before the CPU's own threads: the next
+ *	leave hands the CPU to it, so threads that leave and enter again in
+ *	a loop on that CPU cannot starve it.
  *
  *	Signals: a handler that enters while the interrupted code holds a
  *	section nests on the same CPU and so shares its slots, as an
@@ -283,15 +288,24 @@ unsigned percpu_backend_cost(void);
 /*
  * The core words of one CPU, at offset 0 of its unit in chunk 0.
  * owner: the token of the thread in a section on this CPU, 0 if none.
- *   Rule: atomic-from-everyone.  Taken with CAS (acquire) from whatever
- *   CPU the thread runs on, released with a store (release); never a
- *   plain or restartable-sequence store.  PERCPU_PRIV_HANDOFF: released
- *   to a remote acquirer; only a thread counted in want may take it.
- * want: the number of remote acquirers (percpu_enter_cpu()) waiting for
- *   this CPU.  Rule: atomic-from-everyone; a waiter counts itself before
- *   its first try and uncounts after it took the CPU.  percpu_leave()
- *   reads it: nonzero, it releases to PERCPU_PRIV_HANDOFF instead of 0,
- *   so that a local thread looping on enter/leave cannot starve them.
+ *   Rule: taken with CAS (acquire) by a counted waiter (below) from
+ *   whatever CPU it runs on, or, when percpu_priv_g.rseq_lock is set, by
+ *   a restartable sequence running on this CPU that commits with a plain
+ *   store only if owner and want are both 0 (percpu_md_rseq_lock());
+ *   released with a store (release).  A CAS never races a plain commit:
+ *   with rseq_lock every CAS taker counts itself in want, then restarts
+ *   this CPU's sequences (membarrier) before its first CAS.
+ *   PERCPU_PRIV_HANDOFF: released to a counted waiter; only such a
+ *   thread may take it.
+ * want: the waiters for this CPU: PERCPU_PRIV_WANT_REMOTE for each remote
+ *   acquirer (percpu_enter_cpu(), fork), 1 for each local one that could
+ *   not take the CPU by sequence (rseq_lock only).  Rule:
+ *   atomic-from-everyone; a waiter counts itself before its first try
+ *   and uncounts after it took the CPU (or gave up, taking back a
+ *   hand-off).  percpu_leave() reads it: nonzero, it releases to
+ *   PERCPU_PRIV_HANDOFF instead of 0, so that a local thread looping on
+ *   enter/leave cannot starve them; a local waiter takes a hand-off only
+ *   when no remote one waits.
  */
 struct percpu_priv_pcpu {
 	_Atomic(uintptr_t) owner;
@@ -301,6 +315,19 @@ struct percpu_priv_pcpu {
 /* An owner word released to a waiting remote acquirer: no thread's token
  * (tokens are addresses or serials counted up from 1). */
 # define PERCPU_PRIV_HANDOFF (~(uintptr_t)0)
+/* A remote acquirer's weight in want; local waiters (restartable
+ * sections) count 1 and take a hand-off only when no remote one waits. */
+# define PERCPU_PRIV_WANT_REMOTE 0x10000u
+
+/* percpu_enter() with the restartable lock: its sequence, the CAS path
+ * and the slow call are too much for the compiler's inlining budget, and
+ * a call costs as much as the lock. */
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK)
+#  define PERCPU_PRIV_ENTER_INLINE PERCPU_ALWAYS_INLINE
+# else
+#  define PERCPU_PRIV_ENTER_INLINE
+# endif
 
 struct percpu_priv_global {
 	atomic_int ready; /* 1 once the fields below are set */
@@ -318,6 +345,11 @@ struct percpu_priv_global {
 	 * the possible ids: ncpu when dense): a thread's rlim when it may
 	 * take percpu_local_add64()'s inline restartable add. */
 	unsigned rseq_lim;
+	/* Sections take the lock word by restartable sequence (rseq on
+	 * x86-64): every other acquirer counts itself in want and restarts
+	 * the CPU's sequences with membarrier before its CAS.  Set once at
+	 * init. */
+	int rseq_lock;
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
 };
 
@@ -347,6 +379,10 @@ struct percpu_priv_td {
 	 * true when written. */
 	uint32_t rbase;
 	uint32_t rlim;
+	/* percpu_enter()'s restartable lock takes [rbase, rbase + llim): as
+	 * rlim, but kept when rseq adds stop (sections never race an add),
+	 * and only with a token. */
+	uint32_t llim;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
 # endif
@@ -489,7 +525,7 @@ percpu_priv_cpu_id(void)
  * interrupts first (before any state changes) until the matching leave.
  * Return: the CPU id now held (the same one for a nested call).
  */
-static inline unsigned
+static inline PERCPU_PRIV_ENTER_INLINE unsigned
 percpu_enter(void)
 {
 # if PERCPU_MD_HAS_IRQ
@@ -510,6 +546,27 @@ percpu_enter(void)
 		td->state = s + 1;
 		return (percpu_priv_g.ci[s >> 16].ci_index);
 	}
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
+	/* The restartable lock: a thread whose range [rbase, rbase + rlim)
+	 * holds its CPU (rseq on, its own unit, a token: see
+	 * percpu_priv_local_add_slow()) takes the lock word with one plain
+	 * commit; everything else waits in the slow path, which counts
+	 * itself and restarts the CPU's sequences before its CAS. */
+	cpu = percpu_md_rseq_cpu_start();
+	if (PERCPU_LIKELY(cpu - td->rbase < td->llim)) {
+		pc = percpu_priv_pcpu(cpu);
+		if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, &pc->want,
+				      tok, cpu) == 0)) {
+			td->state = (uint32_t)cpu << 16 | 1u;
+			return (cpu);
+		}
+		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+	}
+	percpu_priv_ready(); /* then rseq_lock is final */
+	if (percpu_priv_g.rseq_lock)
+		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+# endif
 	percpu_priv_ready();
 	cpu = percpu_priv_cpu_id();
 	idx = percpu_priv_map(&cpu);

@@ -737,7 +737,9 @@ percpu_priv_thread_exit(void *arg)
 			    memory_order_release, memory_order_relaxed);
 	}
 	/* A later destructor that enters again gets a new token and a new
-	 * round of this check. */
+	 * round of this check (no inline lock without a token). */
+	td->llim = 0;
+	td->rlim = 0;
 	td->token = 0;
 }
 
@@ -815,6 +817,10 @@ static unsigned char percpu_priv_fork_took[(PERCPU_MAXCPU + 7) / 8];
  * the windows of percpu_enter().  Context: sections must not wait for a
  * thread that may fork (they must not sleep at all).
  */
+#  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+static void percpu_priv_rseq_fence(unsigned cpu);
+#  endif
+
 static void
 percpu_priv_atfork_prepare(void)
 {
@@ -827,6 +833,14 @@ percpu_priv_atfork_prepare(void)
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
 		unsigned spins = 0;
 
+		/* A counted waiter (restartable sections: after the fence;
+		 * and so a hand-off may come to us). */
+		atomic_fetch_add_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
+		    memory_order_seq_cst);
+#  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+		if (percpu_priv_g.rseq_lock)
+			percpu_priv_rseq_fence(percpu_priv_g.ci[u].ci_index);
+#  endif
 		for (;;) {
 			uintptr_t expect = 0;
 
@@ -834,7 +848,12 @@ percpu_priv_atfork_prepare(void)
 			 * percpu_leave() of the holder we waited for. */
 			if (atomic_compare_exchange_strong_explicit(&pc->owner,
 				&expect, self, memory_order_acquire,
-				memory_order_relaxed)) {
+				memory_order_relaxed) ||
+			    (expect == PERCPU_PRIV_HANDOFF &&
+				atomic_compare_exchange_strong_explicit(
+				    &pc->owner, &expect, self,
+				    memory_order_acquire,
+				    memory_order_relaxed))) {
 				percpu_priv_fork_took[u / 8] |=
 				    (unsigned char)(1u << (u % 8));
 				break;
@@ -845,6 +864,8 @@ percpu_priv_atfork_prepare(void)
 			if (spins < 1000)
 				spins++;
 		}
+		atomic_fetch_sub_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
+		    memory_order_relaxed);
 	}
 	percpu_priv_arena_lock();
 }
@@ -939,6 +960,9 @@ percpu_priv_init_once(void)
 			percpu_md_rseq_on = 1;
 			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
+#   if defined(PERCPU_MD_RSEQ_LOCK)
+			percpu_priv_g.rseq_lock = 1;
+#   endif
 			percpu_priv_g.backend = "rseq";
 		}
 	}
@@ -1115,6 +1139,7 @@ percpu_pin(unsigned cpu)
 # endif
 	PERCPU_PRIV_TD.pin1 = cpu + 1;
 	PERCPU_PRIV_TD.rlim = 0; /* set again, to this CPU, by the next add */
+	PERCPU_PRIV_TD.llim = 0;
 	return (0);
 }
 
@@ -1125,6 +1150,7 @@ percpu_unpin(void)
 		return;
 	PERCPU_PRIV_TD.pin1 = 0;
 	PERCPU_PRIV_TD.rlim = 0; /* set again by the next add */
+	PERCPU_PRIV_TD.llim = 0;
 # if PERCPU_MD == PERCPU_MD_LINUX
 	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
 	    percpu_priv_saved_mask);
@@ -1171,6 +1197,58 @@ percpu_priv_pin_lost(void)
 	return (0);
 }
 
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+/*
+ * percpu_priv_rseq_refresh - set the calling thread's inline ranges
+ * (rbase, rlim for adds, llim for the section lock) from the process's
+ * state and its pin.  Context: any, signal handlers included (the
+ * thread's own fields only; a token is taken if the lock range is set).
+ */
+static void
+percpu_priv_rseq_refresh(struct percpu_priv_td *td)
+{
+	uint32_t base = 0, lim = 0;
+
+	if (percpu_md_rseq_on) {
+		if (td->pin1 == 0)
+			lim = percpu_priv_g.rseq_lim;
+		else if (td->pin1 - 1 < percpu_priv_g.rseq_lim) {
+			base = td->pin1 - 1;
+			lim = 1;
+		}
+	}
+	td->rlim = 0;
+	td->llim = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	td->rbase = base;
+	if (percpu_priv_g.rseq_lock && lim != 0 && percpu_priv_token(td) != 0)
+		td->llim = lim;
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1)
+		td->rlim = lim;
+}
+
+/*
+ * percpu_priv_rseq_fence - a remote acquirer of CPU @cpu counted itself
+ * in its want word: restart every restartable sequence in flight on that
+ * CPU, so that none that read want == 0 commits after this returns
+ * (MEMBARRIER_CMD_FLAG_CPU, Linux 5.10; else every CPU).
+ */
+static void
+percpu_priv_rseq_fence(unsigned cpu)
+{
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 1 /* FLAG_CPU */,
+		(int)cpu) == 0)
+		return;
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) == 0)
+		return;
+	/* A child of fork() may need to register again. */
+	(void)syscall(SYS_membarrier, PERCPU_PRIV_MB_REGISTER_RSEQ, 0, 0);
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0)
+		percpu_priv_die("membarrier(RSEQ) failed: cannot take a CPU "
+				"from another one");
+}
+# endif
+
 /*
  * percpu_priv_local_add_slow - percpu_local_add64() when its inline
  * restartable add does not apply: the thread's first add, a pinned
@@ -1185,16 +1263,7 @@ percpu_priv_local_add_slow(void *h, uint64_t v)
 
 	percpu_priv_ready();
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	td->rlim = 0;
-	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1) {
-		if (td->pin1 == 0) {
-			td->rbase = 0;
-			td->rlim = percpu_priv_g.rseq_lim;
-		} else if (td->pin1 - 1 < percpu_priv_g.rseq_lim) {
-			td->rbase = td->pin1 - 1;
-			td->rlim = 1;
-		}
-	}
+	percpu_priv_rseq_refresh(td);
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
 		uint32_t pin1 = td->pin1;
 
@@ -1309,13 +1378,13 @@ percpu_priv_held(void)
  * waiter still counted takes a free CPU as well).
  */
 static void
-percpu_priv_unwait(struct percpu_priv_pcpu *pc)
+percpu_priv_unwait(struct percpu_priv_pcpu *pc, unsigned one)
 {
 	uintptr_t h = PERCPU_PRIV_HANDOFF;
 
 	if (pc == NULL)
 		return;
-	atomic_fetch_sub_explicit(&pc->want, 1u, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&pc->want, one, memory_order_relaxed);
 	/* Release: hands on what the last holder wrote; pairs with the
 	 * acquire CAS of the next holder. */
 	(void)atomic_compare_exchange_strong_explicit(&pc->owner, &h, 0,
@@ -1328,7 +1397,19 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 	uintptr_t self = percpu_priv_token(td);
 	unsigned spins = 0;
 	struct percpu_priv_pcpu *waiting = NULL;
+	/* Counted: every waiter when sections are restartable (it must
+	 * restart the CPU's sequences before its CAS), else the remote
+	 * acquirers (hand-off, see percpu_leave()). */
+	int count = want != PERCPU_NOCPU;
+	/* A remote acquirer counts in the high half: it goes first. */
+	unsigned one = want != PERCPU_NOCPU ? PERCPU_PRIV_WANT_REMOTE : 1u;
 
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	if (percpu_priv_g.rseq_lock) {
+		count = 1;
+		percpu_priv_rseq_refresh(td);
+	}
+# endif
 	for (;;) {
 		unsigned cpu =
 		    want != PERCPU_NOCPU ? want : percpu_priv_cpu_id();
@@ -1336,28 +1417,44 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(idx);
 		uintptr_t expect = 0;
 
-		/* A remote acquirer counts itself once, before its first
-		 * try: percpu_leave() then hands the CPU over. */
-		if (want != PERCPU_NOCPU && waiting == NULL) {
+		/* Count once per CPU waited for (a local waiter follows its
+		 * thread): percpu_leave() then hands the CPU over. */
+		if (count && waiting != pc) {
+			percpu_priv_unwait(waiting, one);
 			waiting = pc;
-			atomic_fetch_add_explicit(&pc->want, 1u,
-			    memory_order_relaxed);
+			/* Before the fence: sequences that start after it
+			 * see the count and leave the word alone. */
+			atomic_fetch_add_explicit(&pc->want, one,
+			    memory_order_seq_cst);
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+			if (percpu_priv_g.rseq_lock)
+				percpu_priv_rseq_fence(cpu);
+# endif
 		}
 		/* Acquire: pairs with the release store in percpu_leave()
 		 * and percpu_priv_release_slow(). */
 		if (atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
 			self, memory_order_acquire, memory_order_relaxed) ||
 		    (waiting != NULL && expect == PERCPU_PRIV_HANDOFF &&
+			(one == PERCPU_PRIV_WANT_REMOTE ||
+			    atomic_load_explicit(&pc->want,
+				memory_order_relaxed) <
+				PERCPU_PRIV_WANT_REMOTE) &&
 			atomic_compare_exchange_strong_explicit(&pc->owner,
 			    &expect, self, memory_order_acquire,
 			    memory_order_relaxed))) {
 			if (waiting != NULL)
-				atomic_fetch_sub_explicit(&waiting->want, 1u,
+				atomic_fetch_sub_explicit(&waiting->want, one,
 				    memory_order_relaxed);
 			td->state = (uint32_t)idx << 16 | 1u;
 			return (cpu);
 		}
 		if (expect == self) {
+			/* Our own word (a handler in its thread's window):
+			 * nothing can be handed to us here. */
+			if (waiting != NULL)
+				atomic_fetch_sub_explicit(&waiting->want, one,
+				    memory_order_relaxed);
 			td->state = (uint32_t)idx << 16 | 1u;
 			atomic_signal_fence(memory_order_seq_cst);
 			td->borrowed = 1;
@@ -1367,8 +1464,8 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			unsigned held = percpu_priv_held_unit(td, self);
 
 			if (held != 0) {
+				percpu_priv_unwait(waiting, one);
 				if (want != PERCPU_NOCPU) {
-					percpu_priv_unwait(waiting);
 					percpu_priv_fail(
 					    "percpu_enter_cpu: already in a "
 					    "section on CPU %u",

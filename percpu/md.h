@@ -414,6 +414,66 @@ abort:
 #   endif
 	return (1);
 }
+#   if defined(__x86_64__)
+/*
+ * percpu_md_rseq_lock - take the section lock word *@owner of CPU @cpu
+ * for @tok as one restartable sequence: publish the descriptor, check
+ * that the thread still runs on @cpu, that *@owner is 0 and that no
+ * remote acquirer waits (*@want is 0), then commit with one plain store.
+ * Remote acquirers count themselves in *@want, then restart every
+ * sequence on @cpu with membarrier(PRIVATE_EXPEDITED_RSEQ) before their
+ * compare-and-swap, so no plain commit ever races it (percpu/impl.h).
+ * Context: a thread of a process with percpu_md_rseq_on.
+ * Ordering: acquire (x86 loads are ordered; the memory clobber keeps the
+ *           section's accesses after it); pairs with the release store
+ *           of percpu_leave().
+ * Return: 0 if committed (the lock is @tok's); 1 otherwise.
+ */
+#    define PERCPU_MD_RSEQ_LOCK 1
+static inline int
+percpu_md_rseq_lock(const void *owner, const void *want, uintptr_t tok,
+    uint32_t cpu)
+{
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".popsection\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(
+		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+				   "1:\n\t"
+				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
+				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "cmpq $0, (%[owner])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "cmpl $0, (%[want])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "movq %[tok], (%[owner])\n\t" /* the commit */
+							      "2:\n\t" PERCPU_MD_RSEQ_X86_CLEAR
+							      ".pushsection __rseq_failure, \"ax\"\n\t"
+							      ".byte 0x0f, 0xb9, 0x3d\n\t"
+							      ".long 0x53053053\n\t"
+							      "4:\n\t"
+							      "jmp %l[abort]\n\t"
+							      ".popsection\n\t"
+	    :
+	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [owner] "r"(owner),
+	    [want] "r"(want), [tok] "r"(tok)
+	    : "memory", "cc", "rax"
+	    : abort);
+	return (0);
+abort:
+#    if PERCPU_MD_RSEQ_CLEAR_CS
+	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CS) = 0;
+#    endif
+	return (1);
+}
+#   endif
 #  endif
 
 /*

@@ -56,7 +56,8 @@ Test(fair, a_waiting_remote_acquirer_gets_the_cpu_at_the_next_leave,
 	pc = percpu_priv_pcpu(percpu_priv_g.cpu2idx[fair_cpu]);
 	cr_assert_eq(percpu_enter(), fair_cpu);
 	cr_assert_eq(pthread_create(&t, NULL, fair_remote, NULL), 0);
-	cr_assert(fair_wait(&pc->want, 1), "the remote acquirer never waited");
+	cr_assert(fair_wait(&pc->want, PERCPU_PRIV_WANT_REMOTE),
+	    "the remote acquirer never waited");
 	percpu_leave();
 	/* Local again at once: the waiter goes first. */
 	cr_assert_eq(percpu_enter(), fair_cpu);
@@ -80,5 +81,33 @@ Test(fair, a_leave_without_waiters_releases_to_zero)
 	percpu_leave();
 	cr_assert_eq(atomic_load(&pc->owner), 0);
 	cr_assert_eq(atomic_load(&pc->want), 0);
+}
+
+/*
+ * A remote acquirer that finds its own token in the word (a signal
+ * handler inside its thread's enter/leave window) borrows the CPU, and
+ * must not stay counted as waiting: the next leaves would hand the CPU to
+ * nobody.  The window is made by hand: the word holds our token while
+ * our state says "not in a section".
+ */
+Test(fair, a_borrowing_remote_acquirer_is_no_longer_counted, .timeout = 30)
+{
+	unsigned cpu = percpu_cpu_first();
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	struct percpu_priv_pcpu *pc =
+	    percpu_priv_pcpu(percpu_priv_g.cpu2idx[cpu]);
+	uintptr_t tok = percpu_priv_token(td);
+
+	atomic_store(&pc->owner, tok);
+	cr_assert_eq(percpu_enter_cpu(cpu), cpu, "borrowed");
+	cr_assert_eq(td->borrowed, 1u);
+	percpu_leave();
+	cr_assert_eq(atomic_load(&pc->want), 0, "still counted as waiting");
+	cr_assert_eq(atomic_load(&pc->owner), tok, "the window's word");
+	atomic_store(&pc->owner, 0);
+	/* And the CPU is free for everyone again. */
+	cr_assert_eq(percpu_enter_cpu(cpu), cpu);
+	percpu_leave();
+	cr_assert_eq(atomic_load(&pc->owner), 0);
 }
 #endif
