@@ -221,8 +221,11 @@ percpu_error_handler_t percpu_set_error_handler(percpu_error_handler_t fn);
  *
  * Return: "rseq" (Linux: the CPU from glibc's rseq area, one load),
  *         "getcpu" (Linux: sched_getcpu()), "sim" (test port) or "up"
- *         (uniprocessor build).  Sections and shared words use C11
- *         atomics in every MP backend.  Fixed for the process lifetime,
+ *         (uniprocessor build).  Shared words use C11 atomics in every
+ *         MP backend, and so do sections, except that with "rseq" on
+ *         x86-64 a thread running on the CPU takes its lock word by
+ *         restartable sequence (EXCLUSIVE SECTIONS above; kept if rseq
+ *         adds stop).  Fixed for the process lifetime,
  *         except that "rseq" becomes "getcpu" for good when an add meets
  *         a CPU id outside the table (see percpu_local_add64()).  "rseq"
  *         is only chosen where membarrier(2) can stop restartable
