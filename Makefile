@@ -50,7 +50,7 @@ DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps check check-compile check-link bench bench-deps \
-        bench-icount \
+        bench-icount bench-ratio \
         format format-check clean examples suites check-up
 
 all: examples suites
@@ -147,6 +147,22 @@ $(BUILD)/bench/icount: bench/icount.c bench/shim.h $(BUILD)/bench/shim-mp.o
 	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/icount.c \
 	  $(BUILD)/bench/shim-mp.o -pthread
 
+# Hot paths against the floor (a bare restartable add), one thread:
+# fastest of many tries per round, medians of per-round ratios.
+$(BUILD)/bench/ratio: bench/ratio.c bench/shim.h $(BUILD)/bench/shim-mp.o
+	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/ratio.c \
+	  $(BUILD)/bench/shim-mp.o -pthread
+
+$(BUILD)/bench/ratio-sim: bench/ratio.c bench/shim.h $(BUILD)/bench/shim-sim.o
+	gcc $(WARN) -O2 $(CPPFLAGS) -o $@ bench/ratio.c \
+	  $(BUILD)/bench/shim-sim.o -pthread
+
+bench-ratio: $(BUILD)/bench/ratio $(BUILD)/bench/ratio-sim
+	@$(BUILD)/bench/ratio | tee $(BUILD)/bench/ratio.txt
+	@echo "fetch side, 256 simulated CPUs:"
+	@PERCPU_SIM_CPUS=0-255 $(BUILD)/bench/ratio-sim | \
+	  grep -E '^(backend|counter_u64_fetch|counters_read)' | tee -a $(BUILD)/bench/ratio.txt
+
 bench-icount: bench-deps $(BUILD)/bench/icount
 	@cd $(BUILD)/bench && valgrind --tool=callgrind \
 	  --callgrind-out-file=callgrind.out ./icount >/dev/null 2>&1 && \
@@ -164,7 +180,7 @@ bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
 	  --benchmark_out=$(BENCH_OUT)/getcpu.json --benchmark_out_format=json
 	for n in 2 64 256 1024; do \
 	  PERCPU_SIM_CPUS=0-$$((n - 1)) $(BUILD)/bench/bench-sim \
-	    $(BENCH_ARGS) --benchmark_filter=fetch \
+	    $(BENCH_ARGS) --benchmark_filter='fetch|counters_read' \
 	    --benchmark_out=$(BENCH_OUT)/sim-$$n.json \
 	    --benchmark_out_format=json >/dev/null || exit 1; done
 	python3 bench/report.py $(BENCH_OUT) $(BENCH_OUT)/default.json \

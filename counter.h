@@ -437,15 +437,21 @@ counter_priv_dead(const void *c, const char *fn)
 static inline void
 counter_u64_add(counter_u64_t c, int64_t v)
 {
-	struct counter_priv_slot *s =
-	    (struct counter_priv_slot *)counter_priv_resolve(c);
-
 	if (COUNTER_PRIV_DEAD(c, "counter_u64_add"))
 		return;
-
-	/* The core's local add: an rseq commit or a relaxed atomic.
-	 * cs_count is the slot's first word (asserted below the struct). */
-	percpu_local_add64((void *)s, (uint64_t)v);
+		/* The core's local add: an rseq commit or a relaxed atomic.
+	 * cs_count is the slot's first word (asserted below the struct).
+	 * With rseq, two calls, so that the usual one adds through @c
+	 * itself; elsewhere one (firmware code size). */
+# if defined(PERCPU_MD_RSEQ) && PERCPU_MD_RSEQ
+	if (PERCPU_LIKELY(!counter_priv_is_early(c)))
+		percpu_local_add64((void *)c, (uint64_t)v);
+	else
+		percpu_local_add64((void *)counter_priv_resolve(c),
+		    (uint64_t)v);
+# else
+	percpu_local_add64((void *)counter_priv_resolve(c), (uint64_t)v);
+# endif
 }
 
 /*

@@ -106,6 +106,65 @@ BM_counter_u64_fetch(benchmark::State &state)
 }
 
 void
+BM_counters_read(benchmark::State &state)
+{
+	run<shim_counters_read>(state);
+	state.counters["cpus"] = benchmark::Counter(
+	    static_cast<double>(shim_ncpus()), benchmark::Counter::kAvgThreads);
+}
+
+void
+BM_percpu_local_add64(benchmark::State &state)
+{
+	run<shim_percpu_local_add64>(state);
+	bytes(state, g_bytes_percpu8);
+}
+
+// One allocation and its free, with state.range(0) other counters live.
+void
+BM_counter_alloc_free(benchmark::State &state)
+{
+	shim_alloc_live(static_cast<unsigned>(state.range(0)));
+	for (auto _ : state)
+		shim_counter_alloc_free(kBatch);
+	state.SetItemsProcessed(
+	    static_cast<int64_t>(state.iterations() * kBatch));
+	shim_alloc_live(0);
+}
+
+// 10^6 counters allocated, then freed: the time of the whole.
+void
+BM_counter_alloc_free_1e6(benchmark::State &state)
+{
+	for (auto _ : state) {
+		shim_alloc_live(1000000);
+		shim_alloc_live(0);
+	}
+	state.SetItemsProcessed(
+	    static_cast<int64_t>(state.iterations() * 1000000));
+}
+
+// percpu_foreach_xcall while 4 threads loop on getref/putref: the mean
+// and largest time of one xcall (ms), as counters.
+void
+BM_xcall_under_getref_load(benchmark::State &state)
+{
+	double mean = 0, max = 0;
+
+	for (auto _ : state)
+		shim_xcall_under_load(static_cast<unsigned>(state.range(0)), 50,
+		    &mean, &max);
+	state.counters["xcall_mean_ms"] = mean;
+	state.counters["xcall_max_ms"] = max;
+}
+
+void
+BM_base_rseq_add(benchmark::State &state)
+{
+	run<shim_base_rseq_add>(state);
+}
+
+void
 BM_base_tls_add(benchmark::State &state)
 {
 	run<shim_base_tls_add>(state);
@@ -151,6 +210,7 @@ BM_base_getcpu_private_lock_add(benchmark::State &state)
 
 #define THREADS ->Threads(1)->Threads(2)->Threads(4)->UseRealTime()
 
+BENCHMARK(BM_base_rseq_add) THREADS;
 BENCHMARK(BM_base_tls_add) THREADS;
 BENCHMARK(BM_base_indexed_add) THREADS;
 BENCHMARK(BM_base_shared_atomic) THREADS;
@@ -166,7 +226,25 @@ BENCHMARK(BM_counters_pkt) THREADS;
 BENCHMARK(BM_percpu_getref_putref) THREADS;
 BENCHMARK(BM_cpumem_enter_leave) THREADS;
 BENCHMARK(BM_dpcpu_critical_inc) THREADS;
+BENCHMARK(BM_percpu_local_add64) THREADS;
 BENCHMARK(BM_counter_u64_fetch) THREADS;
+BENCHMARK(BM_counters_read) THREADS;
+BENCHMARK(BM_counter_alloc_free)
+    ->ArgName("live")
+    ->Arg(1000)
+    ->Arg(100000)
+    ->UseRealTime();
+BENCHMARK(BM_counter_alloc_free_1e6)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_xcall_under_getref_load)
+    ->ArgName("loopers")
+    ->Arg(4)
+    ->Arg(6)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int
 main(int argc, char **argv)

@@ -12,8 +12,11 @@
 #include "counter.h"
 #include "dpcpu.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "shim.h"
 
@@ -37,6 +40,11 @@ static struct {
 	uint64_t v;
 	char pad[64 - sizeof(uint64_t)];
 } bench_plain[64];
+/* The floor: a static per-CPU array, one line per possible CPU id. */
+static struct {
+	uint64_t v;
+	char pad[64 - sizeof(uint64_t)];
+} bench_floor[PERCPU_MAXCPU];
 static _Thread_local uint64_t bench_tls;
 static _Thread_local struct bench_line bench_private;
 static _Thread_local unsigned bench_stripe;
@@ -75,13 +83,16 @@ shim_thread_end(void)
 	percpu_unpin();
 }
 
+/* The handle in a local, as a loop over one object keeps it (the floor's
+ * array is a constant). */
 void
 shim_counter_u64_add(uint64_t n)
 {
+	counter_u64_t c = bench_ctr;
 	uint64_t i;
 
 	for (i = 0; i < n; i++)
-		counter_u64_add(bench_ctr, 1);
+		counter_u64_add(c, 1);
 }
 
 void *
@@ -154,6 +165,190 @@ shim_counter_u64_fetch(uint64_t n)
 	for (i = 0; i < n; i++)
 		sum += counter_u64_fetch(bench_ctr);
 	__asm__ __volatile__("" : : "r"(sum) : "memory");
+}
+
+void
+shim_counters_read(uint64_t n)
+{
+	uint64_t i, out[4], sum = 0;
+
+	for (i = 0; i < n; i++) {
+		counters_read(bench_ctrs, out, 4, NULL);
+		sum += out[0];
+	}
+	__asm__ __volatile__("" : : "r"(sum) : "memory");
+}
+
+void
+shim_percpu_local_add64(uint64_t n)
+{
+	void *h = bench_pc->pc_base;
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		percpu_local_add64(h, 1);
+}
+
+/* ---- Allocation ---- */
+
+static counter_u64_t *bench_live;
+static unsigned bench_nlive;
+
+void
+shim_alloc_live(unsigned live)
+{
+	if (bench_live == NULL)
+		bench_live = calloc(1000000, sizeof(*bench_live));
+	if (live > 1000000)
+		live = 1000000;
+	while (bench_nlive > live)
+		counter_u64_free(bench_live[--bench_nlive]);
+	while (bench_nlive < live)
+		bench_live[bench_nlive++] = counter_u64_alloc(M_WAITOK);
+}
+
+void
+shim_counter_alloc_free(uint64_t n)
+{
+	counter_u64_t c[1000];
+	uint64_t i;
+
+	if (n > 1000)
+		n = 1000;
+	for (i = 0; i < n; i++)
+		c[i] = counter_u64_alloc(M_WAITOK);
+	for (i = 0; i < n; i++)
+		counter_u64_free(c[i]);
+}
+
+/* ---- Fairness of a remote acquirer ---- */
+
+static atomic_int bench_stop;
+
+static void *
+bench_getref_loop(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed))
+		shim_percpu_getref_putref(100);
+	return (NULL);
+}
+
+static void
+bench_xcall_cb(void *p, void *arg, struct cpu_info *ci)
+{
+	(void)ci;
+	*(uint64_t *)arg += *(uint64_t *)p;
+}
+
+static double
+bench_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
+}
+
+void
+shim_xcall_under_load(unsigned threads, unsigned rounds, double *mean_ms,
+    double *max_ms)
+{
+	pthread_t t[64];
+	double sum = 0, max = 0;
+	unsigned i;
+
+	if (threads > 64)
+		threads = 64;
+	atomic_store(&bench_stop, 0);
+	for (i = 0; i < threads; i++)
+		(void)pthread_create(&t[i], NULL, bench_getref_loop, NULL);
+	for (i = 0; i < rounds; i++) {
+		struct timespec gap = {0, 2000000};
+		uint64_t total = 0;
+		double t0 = bench_now_ms(), d;
+
+		percpu_foreach_xcall(bench_pc, 0, bench_xcall_cb, &total);
+		d = bench_now_ms() - t0;
+		__asm__ __volatile__("" : : "r"(total) : "memory");
+		sum += d;
+		if (d > max)
+			max = d;
+		(void)nanosleep(&gap, NULL);
+	}
+	atomic_store(&bench_stop, 1);
+	for (i = 0; i < threads; i++)
+		(void)pthread_join(t[i], NULL);
+	*mean_ms = rounds != 0 ? sum / rounds : 0;
+	*max_ms = max;
+}
+
+#if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+/*
+ * The floor, written out as librseq writes it (rseq_addv): publish the
+ * descriptor, compare cpu_id with the CPU the element was chosen by,
+ * add.  Nothing else: no mode word, no bounds, no stop word.
+ */
+static inline int
+bench_rseq_addv(uint64_t *p, uint64_t v, uint32_t cpu)
+{
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".popsection\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:8(%[off])\n\t"
+	    "1:\n\t"
+	    "cmpl %[cpu], %%fs:4(%[off])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "addq %[v], (%[p])\n\t"
+	    "2:\n\t"
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp %l[abort]\n\t"
+	    ".popsection\n\t"
+	    :
+	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v), [p] "r"(p)
+	    : "memory", "cc", "rax"
+	    : abort);
+	return (0);
+abort:
+	return (1);
+}
+#endif
+
+void
+shim_base_rseq_add(uint64_t n)
+{
+	uint64_t i;
+
+#if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+	/* librseq's shape: rseq checked once, then cpu_id_start and the
+	 * sequence on that CPU's element (every possible id is below
+	 * PERCPU_MAXCPU when the backend is rseq). */
+	if (percpu_md_rseq_on) {
+		for (i = 0; i < n; i++) {
+			for (;;) {
+				uint32_t cpu = percpu_md_rseq_cpu_start();
+
+				if (PERCPU_LIKELY(
+					bench_rseq_addv(&bench_floor[cpu].v, 1,
+					    cpu) == 0))
+					break;
+			}
+		}
+		return;
+	}
+#endif
+	for (i = 0; i < n; i++)
+		atomic_fetch_add_explicit(
+		    (_Atomic uint64_t *)&bench_floor[percpu_curcpu()].v, 1,
+		    memory_order_relaxed);
 }
 
 void

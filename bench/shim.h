@@ -32,13 +32,32 @@ void shim_percpu_getref_putref(uint64_t n); /* percpu(9) getref; ++; putref */
 void shim_cpumem_enter_leave(uint64_t n);   /* cpumem(9) enter; ++; leave */
 void shim_dpcpu_critical_inc(uint64_t n);   /* critical_enter; DPCPU ++; exit */
 void shim_counter_u64_fetch(uint64_t n);    /* counter(9) fetch */
+void shim_counters_read(uint64_t n);	    /* counters_alloc(9) read, 4 */
+void shim_percpu_local_add64(uint64_t n);   /* percpu_local_add64 */
+
+/* Allocation: @live counters stay allocated beside the loop's (set once
+ * per benchmark, single-threaded); shim_counter_alloc_free(n) allocates n
+ * counters (n <= 1000), then frees them. */
+void shim_alloc_live(unsigned live);
+void shim_counter_alloc_free(uint64_t n);
+
+/*
+ * Fairness: @threads threads loop on percpu_getref/putref while this one
+ * runs percpu_foreach_xcall @rounds times; the mean and the largest
+ * time of one xcall, in ms.
+ */
+void shim_xcall_under_load(unsigned threads, unsigned rounds, double *mean_ms,
+    double *max_ms);
 /* counter(9) add leaving rseq_cs set (not dlclose-safe): shim_keepcs.c */
 void shim_counter_u64_add_keep_cs(uint64_t n);
 void *shim_counter_handle(void); /* the counter both loops add to */
 
 /* Baselines. */
-void shim_base_tls_add(uint64_t n);	/* thread-local plain add: the limit */
-void shim_base_indexed_add(uint64_t n); /* plain add via a computed index */
+void shim_base_tls_add(uint64_t n); /* thread-local plain add: the limit */
+/* The floor of a per-CPU add: one restartable add on a static per-CPU
+ * array, librseq's shape (rseq backend; else an atomic on the slot). */
+void shim_base_rseq_add(uint64_t n);
+void shim_base_indexed_add(uint64_t n);	   /* plain add via a computed index */
 void shim_base_shared_atomic(uint64_t n);  /* one shared atomic counter */
 void shim_base_striped_atomic(uint64_t n); /* LongAdder-like stripes */
 void shim_base_getcpu_atomic(uint64_t n);  /* sched_getcpu + atomic on a slot */

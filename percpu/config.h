@@ -208,11 +208,13 @@
 # define PERCPU_LIKELY(x) __builtin_expect(!!(x), 1)
 # define PERCPU_UNLIKELY(x) __builtin_expect(!!(x), 0)
 # define PERCPU_NOINLINE __attribute__((noinline))
+# define PERCPU_ALWAYS_INLINE __attribute__((always_inline))
 # define PERCPU_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 # define PERCPU_LIKELY(x) (x)
 # define PERCPU_UNLIKELY(x) (x)
 # define PERCPU_NOINLINE
+# define PERCPU_ALWAYS_INLINE
 # define PERCPU_PRINTFLIKE(f, a)
 #endif
 

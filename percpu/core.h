@@ -23,7 +23,8 @@
  *	and the copy of unit i is handle + i * PERCPU_UNIT_SIZE.  So a CPU's
  *	objects share its cache lines, no line is shared between CPUs, and 8
  *	bytes cost 8 bytes per CPU.  Storage never moves.  Allocations are
- *	zero on every possible CPU.
+ *	zero on every possible CPU.  Space is kept in 8-byte grains, first
+ *	fit; an allocation scans bitmap words, never the live objects.
  *
  * EXCLUSIVE SECTIONS
  *	percpu_enter() gives the calling thread one CPU: the one it runs on.
@@ -32,7 +33,15 @@
  *	the owner: correctness holds, only locality is lost.  Sections nest
  *	(a nested enter returns the CPU the thread already holds).  The
  *	mechanism is a lock word in the CPU's own unit (its first cache
- *	line), taken by compare-and-swap.
+ *	line).  With the "rseq" backend on x86-64 a thread running on the
+ *	CPU takes it by restartable sequence (a plain store); everyone else
+ *	(another CPU's thread, a waiter) counts itself as waiting there,
+ *	restarts the CPU's sequences with membarrier, then takes it by
+ *	compare-and-swap.  Other backends: compare-and-swap for all.  A
+ *	thread that asks for a given CPU (percpu_enter_cpu(): an xcall,
+ *	counters_zero()) is served before the CPU's own threads: the next
+ *	leave hands the CPU to it, so threads that leave and enter again in
+ *	a loop on that CPU cannot starve it.
  *
  *	Signals: a handler that enters while the interrupted code holds a
  *	section nests on the same CPU and so shares its slots, as an
@@ -232,8 +241,11 @@ void percpu_init(void);
  *
  * Return: "rseq" (Linux: the CPU from glibc's rseq area, one load),
  *         "getcpu" (Linux: sched_getcpu()), "sim" (test port) or "up"
- *         (uniprocessor build).  Sections and shared words use C11
- *         atomics in every MP backend.  Fixed for the process lifetime,
+ *         (uniprocessor build).  Shared words use C11 atomics in every
+ *         MP backend, and so do sections, except that with "rseq" on
+ *         x86-64 a thread running on the CPU takes its lock word by
+ *         restartable sequence (EXCLUSIVE SECTIONS above; kept if rseq
+ *         adds stop).  Fixed for the process lifetime,
  *         except that "rseq" becomes "getcpu" for good when an add meets
  *         a CPU id outside the table (see percpu_local_add64()).  "rseq"
  *         is only chosen where membarrier(2) can stop restartable
@@ -299,13 +311,46 @@ PERCPU_API unsigned percpu_backend_cost(void);
 /*
  * The core words of one CPU, at offset 0 of its unit in chunk 0.
  * owner: the token of the thread in a section on this CPU, 0 if none.
- *   Rule: atomic-from-everyone.  Taken with CAS (acquire) from whatever
- *   CPU the thread runs on, released with a store (release); never a
- *   plain or restartable-sequence store.
+ *   Rule: taken with CAS (acquire) by a counted waiter (below) from
+ *   whatever CPU it runs on, or, when percpu_priv_g.rseq_lock is set, by
+ *   a restartable sequence running on this CPU that commits with a plain
+ *   store only if owner and want are both 0 (percpu_md_rseq_lock());
+ *   released with a store (release).  A CAS never races a plain commit:
+ *   with rseq_lock every CAS taker counts itself in want, then restarts
+ *   this CPU's sequences (membarrier) before its first CAS.
+ *   PERCPU_PRIV_HANDOFF: released to a counted waiter; only such a
+ *   thread may take it.
+ * want: the waiters for this CPU: PERCPU_PRIV_WANT_REMOTE for each remote
+ *   acquirer (percpu_enter_cpu(), fork), 1 for each local one that could
+ *   not take the CPU by sequence (rseq_lock only).  Rule:
+ *   atomic-from-everyone; a waiter counts itself before its first try
+ *   and uncounts after it took the CPU (or gave up, taking back a
+ *   hand-off).  percpu_leave() reads it: nonzero, it releases to
+ *   PERCPU_PRIV_HANDOFF instead of 0, so that a local thread looping on
+ *   enter/leave cannot starve them; a local waiter takes a hand-off only
+ *   when no remote one waits.
  */
 struct percpu_priv_pcpu {
 	_Atomic(uintptr_t) owner;
+	atomic_uint want;
 };
+
+/* An owner word released to a waiting remote acquirer: no thread's token
+ * (tokens are addresses or serials counted up from 1). */
+# define PERCPU_PRIV_HANDOFF (~(uintptr_t)0)
+/* A remote acquirer's weight in want; local waiters (restartable
+ * sections) count 1 and take a hand-off only when no remote one waits. */
+# define PERCPU_PRIV_WANT_REMOTE 0x10000u
+
+/* percpu_enter() with the restartable lock: its sequence, the CAS path
+ * and the slow call are too much for the compiler's inlining budget, and
+ * a call costs as much as the lock. */
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK)
+#  define PERCPU_PRIV_ENTER_INLINE PERCPU_ALWAYS_INLINE
+# else
+#  define PERCPU_PRIV_ENTER_INLINE
+# endif
 
 struct percpu_priv_global {
 	atomic_int ready; /* 1 once the fields below are set */
@@ -319,6 +364,15 @@ struct percpu_priv_global {
 	atomic_uint sim_next; /* round-robin placement of threads */
 # endif
 	int dense; /* possible ids are 0..ncpu-1: unit index == id */
+	/* Ids below this one are their own unit index (the dense prefix of
+	 * the possible ids: ncpu when dense): a thread's rlim when it may
+	 * take percpu_local_add64()'s inline restartable add. */
+	unsigned rseq_lim;
+	/* Sections take the lock word by restartable sequence (rseq on
+	 * x86-64): every other acquirer counts itself in want and restarts
+	 * the CPU's sequences with membarrier before its CAS.  Set once at
+	 * init. */
+	int rseq_lock;
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
 };
 
@@ -340,6 +394,18 @@ struct percpu_priv_td {
 	 * the first slow-path acquire (percpu_priv_token()). */
 	uintptr_t token;
 	uint32_t pin1; /* pinned CPU id + 1 (percpu_pin()); 0 = not pinned */
+	/* percpu_local_add64()'s inline rseq add takes the CPU ids in
+	 * [rbase, rbase + rlim): [0, the dense prefix), or the pinned CPU
+	 * alone; rlim 0 (a new thread, rseq adds off or stopping): the out
+	 * of line path, which sets them again.  Only a cache: written by its
+	 * own thread (signal handlers included), always to values that were
+	 * true when written. */
+	uint32_t rbase;
+	uint32_t rlim;
+	/* percpu_enter()'s restartable lock takes [rbase, rbase + llim): as
+	 * rlim, but kept when rseq adds stop (sections never race an add),
+	 * and only with a token. */
+	uint32_t llim;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
 # endif
@@ -365,6 +431,7 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
+void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
 /*
  * percpu_priv_held - the CPU the calling thread holds: the one of its
  * section, else (a signal handler) one its interrupted code is taking or
@@ -380,6 +447,7 @@ unsigned percpu_priv_foreign(unsigned *cpu);
 void percpu_priv_rseq_stop(void);
 # endif
 uint32_t percpu_priv_pin_lost(void);
+void percpu_priv_local_add_slow(void *h, uint64_t v);
 # if PERCPU_MD == PERCPU_MD_SIM
 unsigned percpu_priv_sim_place(struct percpu_priv_td *td);
 # endif
@@ -485,7 +553,7 @@ percpu_priv_cpu_id(void)
  * interrupts first (before any state changes) until the matching leave.
  * Return: the CPU id now held (the same one for a nested call).
  */
-static inline unsigned
+static inline PERCPU_PRIV_ENTER_INLINE unsigned
 percpu_enter(void)
 {
 # if PERCPU_MD_HAS_IRQ
@@ -506,6 +574,27 @@ percpu_enter(void)
 		td->state = s + 1;
 		return (percpu_priv_g.ci[s >> 16].ci_index);
 	}
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
+	/* The restartable lock: a thread whose range [rbase, rbase + rlim)
+	 * holds its CPU (rseq on, its own unit, a token: see
+	 * percpu_priv_local_add_slow()) takes the lock word with one plain
+	 * commit; everything else waits in the slow path, which counts
+	 * itself and restarts the CPU's sequences before its CAS. */
+	cpu = percpu_md_rseq_cpu_start();
+	if (PERCPU_LIKELY(cpu - td->rbase < td->llim)) {
+		pc = percpu_priv_pcpu(cpu);
+		if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, &pc->want,
+				      tok, cpu) == 0)) {
+			td->state = (uint32_t)cpu << 16 | 1u;
+			return (cpu);
+		}
+		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+	}
+	percpu_priv_ready(); /* then rseq_lock is final */
+	if (percpu_priv_g.rseq_lock)
+		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
+# endif
 	percpu_priv_ready();
 	cpu = percpu_priv_cpu_id();
 	idx = percpu_priv_map(&cpu);
@@ -596,11 +685,17 @@ percpu_leave(void)
 	if (PERCPU_LIKELY((s & PERCPU_PRIV_DEPTH) == 1)) {
 # if PERCPU_MD_HAS_IRQ
 		percpu_md_irq_t irq = td->irq;
+		struct percpu_priv_pcpu *held = percpu_priv_pcpu(s >> 16);
 
 		td->state = 0;
-		/* Release: pairs with the acquire CAS in percpu_enter(). */
-		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
-		    memory_order_release);
+		if (PERCPU_UNLIKELY(atomic_load_explicit(&held->want,
+					memory_order_relaxed) != 0))
+			percpu_priv_release_slow(held);
+		else
+			/* Release: pairs with the acquire CAS in
+			 * percpu_enter(). */
+			atomic_store_explicit(&held->owner, 0,
+			    memory_order_release);
 		/* Unmask last: no handler ran inside the section. */
 		percpu_md_irq_restore(irq);
 		return;
@@ -618,9 +713,22 @@ percpu_leave(void)
 		/* state before the release: a handler that runs in between
 		 * finds itself the owner and borrows. */
 		atomic_signal_fence(memory_order_seq_cst);
-		/* Release: pairs with the acquire CAS in percpu_enter(). */
-		atomic_store_explicit(&percpu_priv_pcpu(s >> 16)->owner, 0,
-		    memory_order_release);
+		{
+			struct percpu_priv_pcpu *pc = percpu_priv_pcpu(s >> 16);
+
+			/* A remote acquirer waits: hand the CPU over
+			 * (percpu/impl.h).  A waiter that counts itself
+			 * after this load takes its turn at the next leave. */
+			if (PERCPU_UNLIKELY(atomic_load_explicit(&pc->want,
+						memory_order_relaxed) != 0)) {
+				percpu_priv_release_slow(pc);
+				return;
+			}
+			/* Release: pairs with the acquire CAS in
+			 * percpu_enter(). */
+			atomic_store_explicit(&pc->owner, 0,
+			    memory_order_release);
+		}
 		return;
 	}
 	if (PERCPU_UNLIKELY(s == 0)) {
@@ -810,47 +918,28 @@ static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	/* The inline add: cpu_id_start, one range check ([rbase, rbase +
+	 * rlim): rseq is on and these ids are their own unit, so a foreign
+	 * id is never an index; a pinned thread's range is its CPU alone, so
+	 * a thread moved off it goes out of line and is reported; rlim 0
+	 * otherwise, and then cpu is not even an id), one sequence (which
+	 * also checks that rseq adds are still on).  Anything else, an abort
+	 * included, is the out-of-line path. */
+	uint32_t cpu = percpu_md_rseq_cpu_start();
+
+	if (PERCPU_LIKELY(cpu - PERCPU_PRIV_TD.rbase < PERCPU_PRIV_TD.rlim) &&
+	    PERCPU_LIKELY(
+		percpu_md_rseq_add((uint64_t *)(void *)((char *)h +
+				       (size_t)cpu * PERCPU_PRIV_STRIDE),
+		    v, cpu) == 0))
+		return;
 	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
 	 * after its membarrier) sends the add to the atomic path below,
 	 * which is control-dependent on this load, so its write cannot be
 	 * performed before the 0 is read. */
-	if (PERCPU_LIKELY(
-		__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0)) {
-		uint32_t pin1 = PERCPU_PRIV_TD.pin1;
-
-		for (;;) {
-			uint32_t cpu =
-			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
-			uint32_t idx = PERCPU_PRIV_NOIDX;
-			uint64_t *p;
-
-			/* Dense ids (the usual 0..n-1): the unit is the id, so
-			 * no table load lengthens the chain to the commit.  An
-			 * id outside the table (a container's /sys, a later
-			 * cpuset) is never an index: rseq adds stop and this
-			 * add, like every later one, is a folded atomic. */
-			if (PERCPU_LIKELY(cpu < percpu_priv_g.maxcpu))
-				idx = percpu_priv_g.dense ?
-				    cpu :
-				    percpu_priv_g.cpu2idx[cpu];
-			if (PERCPU_UNLIKELY(idx == PERCPU_PRIV_NOIDX)) {
-				percpu_priv_rseq_stop();
-				break;
-			}
-			p = (uint64_t *)(void *)((char *)h +
-			    (size_t)idx * PERCPU_PRIV_STRIDE);
-			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
-				return;
-			/* Stopping or stopped: the atomic path, once no
-			 * sequence can commit (rseq_stop() returns then). */
-			if (__atomic_load_n(&percpu_md_rseq_adds,
-				__ATOMIC_RELAXED) != 1) {
-				percpu_priv_rseq_stop();
-				break;
-			}
-			if (pin1 != 0)
-				pin1 = percpu_priv_pin_lost();
-		}
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
+		percpu_priv_local_add_slow(h, v);
+		return;
 	}
 # endif
 # if !PERCPU_MD_HOSTED && !PERCPU_MD_HAS_POSSIBLE

@@ -233,21 +233,42 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 int percpu_md_rseq_on;
 int percpu_md_rseq_adds;
+ptrdiff_t percpu_md_rseq_off;
 static int percpu_priv_rseq_usable(void);
 # endif
 
-/* One allocation: [off, off + size) of every unit of a chunk. */
-struct percpu_priv_ext {
-	size_t off;
-	size_t size;
+/*
+ * The arena's bookkeeping.  A unit is cut in grains of PERCPU_PRIV_AGRAIN
+ * bytes; an allocation is a run of whole grains at one offset in every
+ * unit of a chunk.  Per chunk, five bitmaps of one bit per grain (planes
+ * of PERCPU_PRIV_WORDS words each, in one malloc'ed block):
+ *   used   the grain belongs to an allocation (bits past the last grain
+ *          are set, so no scan ever runs off the unit);
+ *   start  the grain is an allocation's first (its handle);
+ *   pad0..pad2  at a first grain: the bytes of its last grain the size
+ *          leaves unused, so a free checks the exact byte size.
+ * An allocation's grains run from its start bit to the next start bit or
+ * free grain.  First fit, from the chunk's first word with a free grain
+ * (hint); chunks whose free grains cannot hold the size are skipped
+ * without a look at their bitmaps.  So an allocation costs the scan of
+ * the words it needs, not of the live objects.
+ */
+# define PERCPU_PRIV_AGRAIN 8u
+# define PERCPU_PRIV_NGRAIN (PERCPU_PRIV_STRIDE / PERCPU_PRIV_AGRAIN)
+# define PERCPU_PRIV_WORDS ((PERCPU_PRIV_NGRAIN + 63) / 64)
+enum {
+	PERCPU_PRIV_USED,
+	PERCPU_PRIV_START,
+	PERCPU_PRIV_PAD0,
+	PERCPU_PRIV_NPLANE = PERCPU_PRIV_PAD0 + 3
 };
 
-/* A chunk: ncpu units of stride bytes; ext sorted by offset. */
+/* A chunk: ncpu units of stride bytes. */
 struct percpu_priv_chunk {
 	char *base;
-	struct percpu_priv_ext *ext;
-	size_t n;
-	size_t cap;
+	uint64_t *map; /* PERCPU_PRIV_NPLANE planes of PERCPU_PRIV_WORDS */
+	size_t nfree;  /* free grains */
+	size_t hint;   /* every word of used below this one is full */
 	struct percpu_priv_chunk *next;
 };
 
@@ -442,6 +463,72 @@ percpu_md_possible(unsigned char *mask, unsigned cap)
 
 /* ---- The arena ---- */
 
+/* Plane @k of chunk @c. */
+static uint64_t *
+percpu_priv_plane(struct percpu_priv_chunk *c, unsigned k)
+{
+	return (c->map + (size_t)k * PERCPU_PRIV_WORDS);
+}
+
+/*
+ * percpu_priv_ctz64 - the index of the lowest set bit of @x (x != 0).
+ * Shifts and masks only: no libgcc helper (__ctzdi2, __clzsi2), which a
+ * -nostdlib firmware link may lack or carry for another ABI.
+ */
+static unsigned
+percpu_priv_ctz64(uint64_t x)
+{
+	unsigned n = 0, k;
+
+	for (k = 32; k != 0; k /= 2)
+		if ((x & ((((uint64_t)1) << k) - 1)) == 0) {
+			n += k;
+			x >>= k;
+		}
+	return (n);
+}
+
+/*
+ * The first grain in [from, lim) whose bit is set in @set or clear in
+ * @clr (either may be NULL); lim if none.  Word at a time.
+ */
+static size_t
+percpu_priv_scan(const uint64_t *set, const uint64_t *clr, size_t from,
+    size_t lim)
+{
+	while (from < lim) {
+		size_t w = from / 64;
+		uint64_t x =
+		    (set != NULL ? set[w] : 0) | (clr != NULL ? ~clr[w] : 0);
+
+		x &= ~(uint64_t)0 << (from % 64);
+		if (x != 0) {
+			from = w * 64 + (size_t)percpu_priv_ctz64(x);
+			return (from < lim ? from : lim);
+		}
+		from = (w + 1) * 64;
+	}
+	return (lim);
+}
+
+/* Set (@on) or clear bits [from, from + n) of plane @m. */
+static void
+percpu_priv_bits(uint64_t *m, size_t from, size_t n, int on)
+{
+	while (n != 0) {
+		size_t b = from % 64, k = 64 - b < n ? 64 - b : n;
+		uint64_t x = (k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1)
+		    << b;
+
+		if (on)
+			m[from / 64] |= x;
+		else
+			m[from / 64] &= ~x;
+		from += k;
+		n -= k;
+	}
+}
+
 static struct percpu_priv_chunk *
 percpu_priv_chunk_new(void)
 {
@@ -450,15 +537,26 @@ percpu_priv_chunk_new(void)
 	c = (struct percpu_priv_chunk *)PERCPU_MALLOC(sizeof(*c));
 	if (c == NULL)
 		return (NULL);
-	c->base = (char *)percpu_priv_chunk_map(
-	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
-	if (c->base == NULL) {
+	c->map = (uint64_t *)PERCPU_MALLOC(
+	    PERCPU_PRIV_NPLANE * PERCPU_PRIV_WORDS * sizeof(uint64_t));
+	if (c->map == NULL) {
 		PERCPU_FREE(c);
 		return (NULL);
 	}
-	c->ext = NULL;
-	c->n = 0;
-	c->cap = 0;
+	c->base = (char *)percpu_priv_chunk_map(
+	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
+	if (c->base == NULL) {
+		PERCPU_FREE(c->map);
+		PERCPU_FREE(c);
+		return (NULL);
+	}
+	memset(c->map, 0,
+	    PERCPU_PRIV_NPLANE * PERCPU_PRIV_WORDS * sizeof(uint64_t));
+	/* Past the last grain: used, so scans stop there. */
+	percpu_priv_bits(percpu_priv_plane(c, PERCPU_PRIV_USED),
+	    PERCPU_PRIV_NGRAIN, PERCPU_PRIV_WORDS * 64 - PERCPU_PRIV_NGRAIN, 1);
+	c->nfree = PERCPU_PRIV_NGRAIN;
+	c->hint = 0;
 	c->next = NULL;
 	return (c);
 }
@@ -468,62 +566,55 @@ percpu_priv_chunk_delete(struct percpu_priv_chunk *c)
 {
 	percpu_priv_chunk_unmap(c->base,
 	    PERCPU_PRIV_STRIDE * percpu_priv_g.ncpu);
-	PERCPU_FREE(c->ext);
+	PERCPU_FREE(c->map);
 	PERCPU_FREE(c);
 }
 
-/* Insert [off, off + size) at position i of c's list; -1 if out of memory. */
-static int
-percpu_priv_ext_insert(struct percpu_priv_chunk *c, size_t i, size_t off,
-    size_t size)
-{
-	struct percpu_priv_ext *e;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap != 0 ? c->cap * 2 : 16;
-
-		e = (struct percpu_priv_ext *)PERCPU_MALLOC(cap * sizeof(*e));
-		if (e == NULL)
-			return (-1);
-		if (c->n != 0)
-			memcpy(e, c->ext, c->n * sizeof(*e));
-		PERCPU_FREE(c->ext);
-		c->ext = e;
-		c->cap = cap;
-	}
-	memmove(&c->ext[i + 1], &c->ext[i], (c->n - i) * sizeof(*c->ext));
-	c->ext[i].off = off;
-	c->ext[i].size = size;
-	c->n++;
-	return (0);
-}
-
-/* First fit in chunk c; the offset, or (size_t)-1. */
+/*
+ * First fit of @size bytes at @align in chunk @c: mark it and return its
+ * offset, or (size_t)-1 if no run of free grains holds it.
+ */
 static size_t
-percpu_priv_chunk_fit(struct percpu_priv_chunk *c, size_t size, size_t align,
-    size_t *pos)
+percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 {
-	size_t i, start = 0, off;
+	uint64_t *used = percpu_priv_plane(c, PERCPU_PRIV_USED);
+	size_t g = (size + PERCPU_PRIV_AGRAIN - 1) / PERCPU_PRIV_AGRAIN;
+	size_t ag = align > PERCPU_PRIV_AGRAIN ? align / PERCPU_PRIV_AGRAIN : 1;
+	size_t pos = c->hint * 64, pad = g * PERCPU_PRIV_AGRAIN - size;
+	unsigned k;
 
-	for (i = 0; i <= c->n; i++) {
-		size_t end = i < c->n ? c->ext[i].off : PERCPU_PRIV_STRIDE;
+	if (c->nfree < g)
+		return ((size_t)-1);
+	for (;;) {
+		size_t u;
 
-		off = (start + align - 1) & ~(align - 1);
-		if (off <= end && end - off >= size) {
-			*pos = i;
-			return (off);
-		}
-		if (i < c->n)
-			start = c->ext[i].off + c->ext[i].size;
+		pos = (pos + ag - 1) & ~(ag - 1);
+		if (pos + g > PERCPU_PRIV_NGRAIN)
+			return ((size_t)-1);
+		u = percpu_priv_scan(used, NULL, pos, pos + g);
+		if (u == pos + g)
+			break;
+		/* The next free grain after the used one. */
+		pos = percpu_priv_scan(NULL, used, u + 1, PERCPU_PRIV_NGRAIN);
 	}
-	return ((size_t)-1);
+	percpu_priv_bits(used, pos, g, 1);
+	percpu_priv_bits(percpu_priv_plane(c, PERCPU_PRIV_START), pos, 1, 1);
+	for (k = 0; k < 3; k++)
+		if (pad & (1u << k))
+			percpu_priv_bits(
+			    percpu_priv_plane(c, PERCPU_PRIV_PAD0 + k), pos, 1,
+			    1);
+	c->nfree -= g;
+	while (c->hint < PERCPU_PRIV_WORDS && used[c->hint] == ~(uint64_t)0)
+		c->hint++;
+	return (pos * PERCPU_PRIV_AGRAIN);
 }
 
 void *
 percpu_priv_zalloc(size_t size, size_t align)
 {
 	struct percpu_priv_chunk *c, **tail;
-	size_t off = (size_t)-1, pos = 0;
+	size_t off = (size_t)-1;
 	void *h = NULL;
 
 	percpu_priv_ready();
@@ -540,7 +631,7 @@ percpu_priv_zalloc(size_t size, size_t align)
 	percpu_priv_arena_lock();
 	tail = &percpu_priv_arena.chunks;
 	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
-		off = percpu_priv_chunk_fit(c, size, align, &pos);
+		off = percpu_priv_chunk_take(c, size, align);
 		if (off != (size_t)-1)
 			break;
 		tail = &c->next;
@@ -549,12 +640,11 @@ percpu_priv_zalloc(size_t size, size_t align)
 		c = percpu_priv_chunk_new();
 		if (c != NULL) {
 			*tail = c;
-			pos = 0;
-			off = 0;
+			off = percpu_priv_chunk_take(c, size, align);
 		}
 	}
 	/* Fresh and freed space is zero in every unit (see zfree). */
-	if (c != NULL && percpu_priv_ext_insert(c, pos, off, size) == 0)
+	if (c != NULL)
 		h = c->base + off;
 	percpu_priv_arena_unlock();
 	percpu_priv_freed_forget(h); /* a new object at a freed address */
@@ -580,7 +670,9 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 {
 	struct percpu_priv_chunk *c, **prev;
 	char *p = (char *)h;
-	size_t lo, hi, off, u;
+	uint64_t *used, *start;
+	size_t off, pos, g, have, u;
+	unsigned k;
 	int rc = PERCPU_PRIV_ENOENT;
 
 	percpu_priv_ready();
@@ -594,31 +686,36 @@ percpu_priv_zfree(void *h, size_t size, size_t *actual)
 	if (c == NULL)
 		goto out;
 	off = (size_t)(p - c->base);
-	lo = 0;
-	hi = c->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->ext[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == c->n || c->ext[lo].off != off ||
+	pos = off / PERCPU_PRIV_AGRAIN;
+	used = percpu_priv_plane(c, PERCPU_PRIV_USED);
+	start = percpu_priv_plane(c, PERCPU_PRIV_START);
+	if (off % PERCPU_PRIV_AGRAIN != 0 ||
+	    !(start[pos / 64] >> (pos % 64) & 1) ||
 	    (c == percpu_priv_arena.chunks && off == 0))
 		goto out;
-	if (c->ext[lo].size != size) {
+	/* Its grains: up to the next allocation or free grain. */
+	g = percpu_priv_scan(start, used, pos + 1, PERCPU_PRIV_NGRAIN) - pos;
+	have = g * PERCPU_PRIV_AGRAIN;
+	for (k = 0; k < 3; k++)
+		if (percpu_priv_plane(c, PERCPU_PRIV_PAD0 + k)[pos / 64] >>
+			(pos % 64) &
+		    1)
+			have -= (size_t)1 << k;
+	if (have != size) {
 		if (actual != NULL)
-			*actual = c->ext[lo].size;
+			*actual = have;
 		rc = PERCPU_PRIV_ESIZE;
 		goto out;
 	}
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
 		percpu_priv_clear(p + u * PERCPU_PRIV_STRIDE, size);
-	memmove(&c->ext[lo], &c->ext[lo + 1],
-	    (c->n - lo - 1) * sizeof(*c->ext));
-	c->n--;
-	if (c->n == 0 && c != percpu_priv_arena.chunks) {
+	percpu_priv_bits(used, pos, g, 0);
+	for (k = PERCPU_PRIV_START; k < PERCPU_PRIV_NPLANE; k++)
+		percpu_priv_bits(percpu_priv_plane(c, k), pos, 1, 0);
+	c->nfree += g;
+	if (c->hint > pos / 64)
+		c->hint = pos / 64;
+	if (c->nfree == PERCPU_PRIV_NGRAIN && c != percpu_priv_arena.chunks) {
 		*prev = c->next;
 		percpu_priv_chunk_delete(c);
 	}
@@ -679,7 +776,9 @@ percpu_priv_thread_exit(void *arg)
 			    memory_order_release, memory_order_relaxed);
 	}
 	/* A later destructor that enters again gets a new token and a new
-	 * round of this check. */
+	 * round of this check (no inline lock without a token). */
+	td->llim = 0;
+	td->rlim = 0;
 	td->token = 0;
 }
 
@@ -757,6 +856,10 @@ static unsigned char percpu_priv_fork_took[(PERCPU_MAXCPU + 7) / 8];
  * the windows of percpu_enter().  Context: sections must not wait for a
  * thread that may fork (they must not sleep at all).
  */
+#  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+static void percpu_priv_rseq_fence(unsigned cpu);
+#  endif
+
 static void
 percpu_priv_atfork_prepare(void)
 {
@@ -769,6 +872,14 @@ percpu_priv_atfork_prepare(void)
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
 		unsigned spins = 0;
 
+		/* A counted waiter (restartable sections: after the fence;
+		 * and so a hand-off may come to us). */
+		atomic_fetch_add_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
+		    memory_order_seq_cst);
+#  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+		if (percpu_priv_g.rseq_lock)
+			percpu_priv_rseq_fence(percpu_priv_g.ci[u].ci_index);
+#  endif
 		for (;;) {
 			uintptr_t expect = 0;
 
@@ -776,7 +887,12 @@ percpu_priv_atfork_prepare(void)
 			 * percpu_leave() of the holder we waited for. */
 			if (atomic_compare_exchange_strong_explicit(&pc->owner,
 				&expect, self, memory_order_acquire,
-				memory_order_relaxed)) {
+				memory_order_relaxed) ||
+			    (expect == PERCPU_PRIV_HANDOFF &&
+				atomic_compare_exchange_strong_explicit(
+				    &pc->owner, &expect, self,
+				    memory_order_acquire,
+				    memory_order_relaxed))) {
 				percpu_priv_fork_took[u / 8] |=
 				    (unsigned char)(1u << (u % 8));
 				break;
@@ -787,6 +903,8 @@ percpu_priv_atfork_prepare(void)
 			if (spins < 1000)
 				spins++;
 		}
+		atomic_fetch_sub_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
+		    memory_order_relaxed);
 	}
 	percpu_priv_arena_lock();
 }
@@ -804,6 +922,19 @@ percpu_priv_atfork_release(void)
 			 * holder (percpu_enter()). */
 			atomic_store_explicit(&percpu_priv_pcpu(u)->owner, 0,
 			    memory_order_release);
+}
+
+/* The child: also no waiter of another thread is left to take a
+ * hand-off (percpu_priv_release_slow()). */
+static void
+percpu_priv_atfork_child(void)
+{
+	unsigned u;
+
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		atomic_store_explicit(&percpu_priv_pcpu(u)->want, 0,
+		    memory_order_relaxed);
+	percpu_priv_atfork_release();
 }
 
 # endif /* PERCPU_MD_HOSTED */
@@ -840,8 +971,13 @@ percpu_priv_init_once(void)
 	}
 	percpu_priv_g.ncpu = n;
 	percpu_priv_g.dense = (percpu_priv_g.maxcpu == n);
+	while (percpu_priv_g.rseq_lim < n &&
+	    percpu_priv_g.cpu2idx[percpu_priv_g.rseq_lim] ==
+		percpu_priv_g.rseq_lim)
+		percpu_priv_g.rseq_lim++;
 	c = percpu_priv_chunk_new();
-	if (c == NULL || percpu_priv_ext_insert(c, 0, 0, PERCPU_CACHELINE))
+	if (c == NULL ||
+	    percpu_priv_chunk_take(c, PERCPU_CACHELINE, PERCPU_CACHELINE) != 0)
 		percpu_priv_die("cannot map the first chunk");
 	/* The first line of every unit of chunk 0: the CPU's core words. */
 	percpu_priv_arena.chunks = c;
@@ -861,7 +997,11 @@ percpu_priv_init_once(void)
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
 		    percpu_md_rseq_cpu_id() >= 0 && percpu_priv_rseq_usable()) {
 			percpu_md_rseq_on = 1;
+			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
+#   if defined(PERCPU_MD_RSEQ_LOCK)
+			percpu_priv_g.rseq_lock = 1;
+#   endif
 			percpu_priv_g.backend = "rseq";
 		}
 	}
@@ -876,7 +1016,7 @@ percpu_priv_init_once(void)
 	percpu_priv_exit_key_ok = pthread_key_create(&percpu_priv_exit_key,
 				      percpu_priv_thread_exit) == 0;
 	(void)pthread_atfork(percpu_priv_atfork_prepare,
-	    percpu_priv_atfork_release, percpu_priv_atfork_release);
+	    percpu_priv_atfork_release, percpu_priv_atfork_child);
 # endif
 	/* Release: the table before ready; pairs with percpu_priv_ready(). */
 	atomic_store_explicit(&percpu_priv_g.ready, 1, memory_order_release);
@@ -1045,6 +1185,8 @@ percpu_pin(unsigned cpu)
 		return (-1);
 # endif
 	PERCPU_PRIV_TD.pin1 = cpu + 1;
+	PERCPU_PRIV_TD.rlim = 0; /* set again, to this CPU, by the next add */
+	PERCPU_PRIV_TD.llim = 0;
 	return (0);
 }
 
@@ -1054,6 +1196,8 @@ percpu_unpin(void)
 	if (PERCPU_PRIV_TD.pin1 == 0)
 		return;
 	PERCPU_PRIV_TD.pin1 = 0;
+	PERCPU_PRIV_TD.rlim = 0; /* set again by the next add */
+	PERCPU_PRIV_TD.llim = 0;
 # if PERCPU_MD == PERCPU_MD_LINUX
 	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
 	    percpu_priv_saved_mask);
@@ -1098,6 +1242,114 @@ percpu_priv_pin_lost(void)
 	percpu_priv_fail("percpu_pin: thread pinned to CPU %u runs on CPU %u",
 	    (unsigned)(pin1 - 1), now);
 	return (0);
+}
+
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+/*
+ * percpu_priv_rseq_refresh - set the calling thread's inline ranges
+ * (rbase, rlim for adds, llim for the section lock) from the process's
+ * state and its pin.  Context: any, signal handlers included (the
+ * thread's own fields only; a token is taken if the lock range is set).
+ */
+static void
+percpu_priv_rseq_refresh(struct percpu_priv_td *td)
+{
+	uint32_t base = 0, lim = 0;
+
+	if (percpu_md_rseq_on) {
+		if (td->pin1 == 0)
+			lim = percpu_priv_g.rseq_lim;
+		else if (td->pin1 - 1 < percpu_priv_g.rseq_lim) {
+			base = td->pin1 - 1;
+			lim = 1;
+		}
+	}
+	td->rlim = 0;
+	td->llim = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	td->rbase = base;
+	if (percpu_priv_g.rseq_lock && lim != 0 && percpu_priv_token(td) != 0)
+		td->llim = lim;
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1)
+		td->rlim = lim;
+}
+
+/*
+ * percpu_priv_rseq_fence - a remote acquirer of CPU @cpu counted itself
+ * in its want word: restart every restartable sequence in flight on that
+ * CPU, so that none that read want == 0 commits after this returns
+ * (MEMBARRIER_CMD_FLAG_CPU, Linux 5.10; else every CPU).
+ */
+static void
+percpu_priv_rseq_fence(unsigned cpu)
+{
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 1 /* FLAG_CPU */,
+		(int)cpu) == 0)
+		return;
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) == 0)
+		return;
+	/* A child of fork() may need to register again. */
+	(void)syscall(SYS_membarrier, PERCPU_PRIV_MB_REGISTER_RSEQ, 0, 0);
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0)
+		percpu_priv_die("membarrier(RSEQ) failed: cannot take a CPU "
+				"from another one");
+}
+# endif
+
+/*
+ * percpu_priv_local_add_slow - percpu_local_add64() when its inline
+ * restartable add does not apply: the thread's first add, a pinned
+ * thread off its CPU, an id outside the dense prefix or the table, an
+ * aborted sequence, rseq adds stopping or stopped.  Sets the thread's rlim for
+ * the next adds, then adds as the contract of percpu_local_add64() says.
+ */
+void
+percpu_priv_local_add_slow(void *h, uint64_t v)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+
+	percpu_priv_ready();
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	percpu_priv_rseq_refresh(td);
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
+		uint32_t pin1 = td->pin1;
+
+		for (;;) {
+			uint32_t cpu =
+			    pin1 != 0 ? pin1 - 1 : percpu_md_rseq_cpu_start();
+			uint32_t idx = PERCPU_PRIV_NOIDX;
+			uint64_t *p;
+
+			/* An id outside the table (a container's /sys, a
+			 * later cpuset) is never an index: rseq adds stop
+			 * and this add, like every later one, is a folded
+			 * atomic. */
+			if (PERCPU_LIKELY(cpu < percpu_priv_g.maxcpu))
+				idx = percpu_priv_g.cpu2idx[cpu];
+			if (PERCPU_UNLIKELY(idx == PERCPU_PRIV_NOIDX)) {
+				percpu_priv_rseq_stop();
+				break;
+			}
+			p = (uint64_t *)(void *)((char *)h +
+			    (size_t)idx * PERCPU_PRIV_STRIDE);
+			if (PERCPU_LIKELY(percpu_md_rseq_add(p, v, cpu) == 0))
+				return;
+			if (__atomic_load_n(&percpu_md_rseq_adds,
+				__ATOMIC_RELAXED) != 1) {
+				percpu_priv_rseq_stop(); /* waits for the stop
+							  */
+				td->rlim = 0;
+				break;
+			}
+			if (pin1 != 0)
+				pin1 = percpu_priv_pin_lost();
+		}
+	}
+# else
+	(void)td;
+# endif
+	atomic_fetch_add_explicit((_Atomic(uint64_t) *)percpu_local_ptr(h), v,
+	    memory_order_relaxed);
 }
 
 /* ---- Sections: the slow path ---- */
@@ -1167,12 +1419,45 @@ percpu_priv_held(void)
  * borrows it (any CPU will do; the current one is only a locality hint);
  * percpu_enter_cpu() gets PERCPU_NOCPU and reports it.
  */
+/*
+ * A counted waiter gives up without the CPU (percpu_enter_cpu() reports
+ * a CPU its thread holds): uncount, and take back a hand-off that may
+ * have been meant for it, so that no CPU stays handed to nobody (a
+ * waiter still counted takes a free CPU as well).
+ */
+static void
+percpu_priv_unwait(struct percpu_priv_pcpu *pc, unsigned one)
+{
+	uintptr_t h = PERCPU_PRIV_HANDOFF;
+
+	if (pc == NULL)
+		return;
+	atomic_fetch_sub_explicit(&pc->want, one, memory_order_relaxed);
+	/* Release: hands on what the last holder wrote; pairs with the
+	 * acquire CAS of the next holder. */
+	(void)atomic_compare_exchange_strong_explicit(&pc->owner, &h, 0,
+	    memory_order_release, memory_order_relaxed);
+}
+
 unsigned
 percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 {
 	uintptr_t self = percpu_priv_token(td);
 	unsigned spins = 0;
+	struct percpu_priv_pcpu *waiting = NULL;
+	/* Counted: every waiter when sections are restartable (it must
+	 * restart the CPU's sequences before its CAS), else the remote
+	 * acquirers (hand-off, see percpu_leave()). */
+	int count = want != PERCPU_NOCPU;
+	/* A remote acquirer counts in the high half: it goes first. */
+	unsigned one = want != PERCPU_NOCPU ? PERCPU_PRIV_WANT_REMOTE : 1u;
 
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	if (percpu_priv_g.rseq_lock) {
+		count = 1;
+		percpu_priv_rseq_refresh(td);
+	}
+# endif
 	for (;;) {
 		unsigned cpu =
 		    want != PERCPU_NOCPU ? want : percpu_priv_cpu_id();
@@ -1180,13 +1465,44 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(idx);
 		uintptr_t expect = 0;
 
-		/* Acquire: pairs with the release store in percpu_leave(). */
+		/* Count once per CPU waited for (a local waiter follows its
+		 * thread): percpu_leave() then hands the CPU over. */
+		if (count && waiting != pc) {
+			percpu_priv_unwait(waiting, one);
+			waiting = pc;
+			/* Before the fence: sequences that start after it
+			 * see the count and leave the word alone. */
+			atomic_fetch_add_explicit(&pc->want, one,
+			    memory_order_seq_cst);
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+			if (percpu_priv_g.rseq_lock)
+				percpu_priv_rseq_fence(cpu);
+# endif
+		}
+		/* Acquire: pairs with the release store in percpu_leave()
+		 * and percpu_priv_release_slow(). */
 		if (atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
-			self, memory_order_acquire, memory_order_relaxed)) {
+			self, memory_order_acquire, memory_order_relaxed) ||
+		    (waiting != NULL && expect == PERCPU_PRIV_HANDOFF &&
+			(one == PERCPU_PRIV_WANT_REMOTE ||
+			    atomic_load_explicit(&pc->want,
+				memory_order_relaxed) <
+				PERCPU_PRIV_WANT_REMOTE) &&
+			atomic_compare_exchange_strong_explicit(&pc->owner,
+			    &expect, self, memory_order_acquire,
+			    memory_order_relaxed))) {
+			if (waiting != NULL)
+				atomic_fetch_sub_explicit(&waiting->want, one,
+				    memory_order_relaxed);
 			td->state = (uint32_t)idx << 16 | 1u;
 			return (cpu);
 		}
 		if (expect == self) {
+			/* Our own word (a handler in its thread's window):
+			 * nothing can be handed to us here. */
+			if (waiting != NULL)
+				atomic_fetch_sub_explicit(&waiting->want, one,
+				    memory_order_relaxed);
 			td->state = (uint32_t)idx << 16 | 1u;
 			atomic_signal_fence(memory_order_seq_cst);
 			td->borrowed = 1;
@@ -1196,6 +1512,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			unsigned held = percpu_priv_held_unit(td, self);
 
 			if (held != 0) {
+				percpu_priv_unwait(waiting, one);
 				if (want != PERCPU_NOCPU) {
 					percpu_priv_fail(
 					    "percpu_enter_cpu: already in a "
@@ -1211,10 +1528,26 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 				return (percpu_priv_g.ci[idx].ci_index);
 			}
 		}
-		percpu_md_relax(spins);
+		/* Handed to a waiter: let it run (as after a long spin). */
+		percpu_md_relax(
+		    expect == PERCPU_PRIV_HANDOFF && spins < 64 ? 64 : spins);
 		if (spins < 1000)
 			spins++;
 	}
+}
+
+/*
+ * percpu_priv_release_slow - percpu_leave() of a CPU that a remote
+ * acquirer waits for: release it to PERCPU_PRIV_HANDOFF, which only a
+ * counted waiter takes (percpu_priv_acquire_slow()).  Waiters uncount
+ * only once they hold the CPU, so a handed-off CPU is always taken.
+ */
+void
+percpu_priv_release_slow(struct percpu_priv_pcpu *pc)
+{
+	/* Release: pairs with the waiter's acquire CAS. */
+	atomic_store_explicit(&pc->owner, PERCPU_PRIV_HANDOFF,
+	    memory_order_release);
 }
 
 # if PERCPU_MD == PERCPU_MD_SIM

@@ -181,6 +181,17 @@ extern int percpu_md_rseq_on;
  */
 extern int percpu_md_rseq_adds;
 
+/*
+ * percpu_md_rseq_off - __rseq_offset, copied at init where glibc has it;
+ * else 0.  A plain global (no GOT load for a weak symbol), and 0 names
+ * the first word of the thread control block, which every thread may
+ * read: percpu_md_rseq_cpu_start() may run before knowing whether rseq is
+ * on, and its answer is then only compared with a bound of 0.
+ * Word rule: written once, at init, before ready; read plainly (a reader
+ * before init sees 0 or the value, and either is safe).
+ */
+extern ptrdiff_t percpu_md_rseq_off;
+
 /* The thread pointer, from which __rseq_offset counts. */
 static inline char *
 percpu_md_thread_pointer(void)
@@ -232,8 +243,9 @@ percpu_md_rseq_cpu_id(void)
 /*
  * percpu_md_rseq_cpu_start - the CPU to attempt a restartable sequence on.
  *
- * Context: a thread of a process with percpu_md_rseq_on.
- * Return: cpu_id_start: always a valid CPU id (the kernel keeps it so).
+ * Context: any thread.
+ * Return: with percpu_md_rseq_on, cpu_id_start: always a valid CPU id
+ *         (the kernel keeps it so); else a meaningless number.
  */
 static inline uint32_t
 percpu_md_rseq_cpu_start(void)
@@ -244,10 +256,10 @@ percpu_md_rseq_cpu_start(void)
 	/* %fs-relative: no separate load of the thread pointer. */
 	__asm__ __volatile__("movl %%fs:(%1), %0"
 			     : "=r"(cpu)
-			     : "r"(__rseq_offset));
+			     : "r"(percpu_md_rseq_off));
 #   else
-	cpu = *(const volatile uint32_t *)(void *)(percpu_md_rseq_area() +
-	    PERCPU_MD_RSEQ_CPU_ID_START);
+	cpu = *(const volatile uint32_t *)(void *)(percpu_md_thread_pointer() +
+	    percpu_md_rseq_off + PERCPU_MD_RSEQ_CPU_ID_START);
 #   endif
 	return (cpu);
 }
@@ -352,12 +364,12 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	    "jmp %l[abort]\n\t"
 	    ".popsection\n\t"
 	    : PERCPU_MD_RSEQ_OUT(p)
-	    : [off] "r"(__rseq_offset), [cpu] "r"(cpu), [v] "r"(v),
+	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [v] "r"(v),
 	      [adds] "m"(percpu_md_rseq_adds) PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 #   else /* AArch64, little endian */
-	char *rs = percpu_md_rseq_area();
+	char *rs = percpu_md_thread_pointer() + percpu_md_rseq_off;
 
 	__asm__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
@@ -404,6 +416,66 @@ abort:
 #   endif
 	return (1);
 }
+#   if defined(__x86_64__)
+/*
+ * percpu_md_rseq_lock - take the section lock word *@owner of CPU @cpu
+ * for @tok as one restartable sequence: publish the descriptor, check
+ * that the thread still runs on @cpu, that *@owner is 0 and that no
+ * remote acquirer waits (*@want is 0), then commit with one plain store.
+ * Remote acquirers count themselves in *@want, then restart every
+ * sequence on @cpu with membarrier(PRIVATE_EXPEDITED_RSEQ) before their
+ * compare-and-swap, so no plain commit ever races it (percpu/impl.h).
+ * Context: a thread of a process with percpu_md_rseq_on.
+ * Ordering: acquire (x86 loads are ordered; the memory clobber keeps the
+ *           section's accesses after it); pairs with the release store
+ *           of percpu_leave().
+ * Return: 0 if committed (the lock is @tok's); 1 otherwise.
+ */
+#    define PERCPU_MD_RSEQ_LOCK 1
+static inline int
+percpu_md_rseq_lock(const void *owner, const void *want, uintptr_t tok,
+    uint32_t cpu)
+{
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".popsection\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(
+		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+				   "1:\n\t"
+				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
+				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "cmpq $0, (%[owner])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "cmpl $0, (%[want])\n\t"
+							      "jnz %l[abort]\n\t"
+							      "movq %[tok], (%[owner])\n\t" /* the commit */
+							      "2:\n\t" PERCPU_MD_RSEQ_X86_CLEAR
+							      ".pushsection __rseq_failure, \"ax\"\n\t"
+							      ".byte 0x0f, 0xb9, 0x3d\n\t"
+							      ".long 0x53053053\n\t"
+							      "4:\n\t"
+							      "jmp %l[abort]\n\t"
+							      ".popsection\n\t"
+	    :
+	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [owner] "r"(owner),
+	    [want] "r"(want), [tok] "r"(tok)
+	    : "memory", "cc", "rax"
+	    : abort);
+	return (0);
+abort:
+#    if PERCPU_MD_RSEQ_CLEAR_CS
+	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
+	    PERCPU_MD_RSEQ_CS) = 0;
+#    endif
+	return (1);
+}
+#   endif
 #  endif
 
 /*
