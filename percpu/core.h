@@ -979,6 +979,11 @@ percpu_load64(void *h, unsigned cpu)
 /* UP: one CPU.  The descriptor of CPU 0 lives in the implementation. */
 extern struct cpu_info percpu_priv_ci0;
 
+/* PERCPU_DEBUG=1's tracked sections (implementation; see below). */
+void percpu_priv_up_dbg_enter(void);
+void percpu_priv_up_dbg_leave(void);
+unsigned percpu_priv_up_dbg_depth(void);
+
 # if PERCPU_MD_HAS_IRQ
 /*
  * UP firmware with an interrupt mask: sections mask interrupts, OpenBSD's
@@ -1024,9 +1029,6 @@ percpu_leave(void)
  * reported through the error handler (UP assumes one thread of control
  * per core).  Not instruction-for-instruction plain code any more.
  */
-void percpu_priv_up_dbg_enter(void);
-void percpu_priv_up_dbg_leave(void);
-unsigned percpu_priv_up_dbg_depth(void);
 
 static inline unsigned
 percpu_enter(void)

@@ -1625,9 +1625,13 @@ percpu_init(void)
 }
 # if PERCPU_MD_HAS_IRQ
 struct percpu_priv_up percpu_priv_up;
-# elif PERCPU_DEBUG
+# else
 /*
- * PERCPU_DEBUG=1: tracked sections.  depth is the calling thread's (a
+ * PERCPU_DEBUG=1: tracked sections.  Defined whatever this file's
+ * PERCPU_DEBUG, so that a translation unit built with PERCPU_DEBUG=1
+ * links against an implementation built without it (--gc-sections drops
+ * them from firmware images that never call them).  depth is the calling
+ * thread's (a
  * signal handler nests on it); on hosted builds owner is the token of the
  * thread inside (0: none), taken by the thread's outermost section.
  */

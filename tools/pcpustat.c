@@ -553,8 +553,9 @@ seg_init(struct seg *s)
 		free(p);
 	}
 	if ((opt.percpu || opt.prom) && !opt.json) {
-		s->cpuv =
-		    calloc((size_t)s->ncpu * SHOW_TEXT + 1, sizeof(*s->cpuv));
+		s->cpuv = calloc(
+		    (size_t)s->ncpu * (opt.prom ? SHOW_JSON : SHOW_TEXT) + 1,
+		    sizeof(*s->cpuv));
 		if (s->cpuv == NULL) {
 			warnmsg("out of memory");
 			return (1);
@@ -592,7 +593,7 @@ scan_objs(struct seg *s)
 	for (; s->scanned < n && !stop; s->scanned++) {
 		struct kvm_pcpu_entry e;
 		struct obj *o;
-		unsigned max = opt.json ? SHOW_JSON : SHOW_TEXT;
+		unsigned max = opt.json || opt.prom ? SHOW_JSON : SHOW_TEXT;
 		int rc = kvm_pcpu_entry(s->kd, s->scanned, &e);
 
 		if (rc < 0) {
@@ -943,13 +944,43 @@ prom_sample(const char *metric, const struct seg *s, int cpu, int index,
 }
 
 /*
+ * prom_claim - the metric name @m for this sample: 1 if it was free (now
+ * taken), 0 if another object already took it (two names that map to one
+ * metric name: "a.b" and "a_b").  @tab has @cap slots (a power of two),
+ * open addressing; @m is copied.  Out of memory: taken (no check).
+ */
+static int
+prom_claim(char **tab, size_t cap, const char *m)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+	const char *p;
+	size_t i;
+
+	for (p = m; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	for (i = (size_t)h & (cap - 1); tab[i] != NULL; i = (i + 1) & (cap - 1))
+		if (strcmp(tab[i], m) == 0)
+			return (0);
+	tab[i] = strdup(m);
+	return (1);
+}
+
+/*
  * print_prom - one sample of every object of @s in the Prometheus text
  * format: each object read in turn (its shown elements, each CPU's too).
+ * An object whose metric names another object already took is skipped
+ * with a comment (Prometheus rejects a file with a family twice).
  */
 static void
 print_prom(struct seg *s)
 {
 	unsigned j, k, c;
+	size_t cap = 16, i;
+	char **tab;
+
+	while (cap < (size_t)s->nobjs * 4 + 8)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
 
 	for (j = 0; j < s->nobjs && !stop; j++) {
 		struct obj *o = &s->objs[j];
@@ -972,6 +1003,15 @@ print_prom(struct seg *s)
 			continue;
 		}
 		snprintf(metric, sizeof(metric), "%s%s", name, sfx);
+		snprintf(msg, sizeof(msg), "%s_per_cpu%s", name, sfx);
+		if (tab != NULL &&
+		    (!prom_claim(tab, cap, metric) ||
+			!prom_claim(tab, cap, msg))) {
+			printf("# %s skipped (%s: its metric name is another "
+			       "object's)\n",
+			    name, text_esc(msg, sizeof(msg), o->e.name));
+			continue;
+		}
 		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
 		prom_escape(o->e.name, 0);
 		printf(", summed over every possible CPU\n");
@@ -993,6 +1033,9 @@ print_prom(struct seg *s)
 			printf("# %s: %u more elements not shown\n", name,
 			    o->n - o->shown);
 	}
+	for (i = 0; tab != NULL && i < cap; i++)
+		free(tab[i]);
+	free(tab);
 }
 
 /*
@@ -1263,9 +1306,10 @@ main(int argc, char **argv)
 				what = p;
 			}
 			break;
-		case 'o':
+		case 'o': /* the last -o wins */
+			opt.json = opt.prom = 0;
 			if (strcmp(optarg, "prom") == 0)
-				opt.prom = opt.percpu = 1;
+				opt.prom = 1;
 			else if (strcmp(optarg, "json") == 0)
 				opt.json = 1;
 			else if (strcmp(optarg, "text") != 0) {

@@ -7,7 +7,8 @@ import sys
 from prometheus_client.parser import text_string_to_metric_families
 
 ncpu, segment = int(sys.argv[1]), sys.argv[2]
-fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+text = sys.stdin.read()
+fams = {f.name: f for f in text_string_to_metric_families(text)}
 errors = []
 
 
@@ -47,6 +48,15 @@ def check(fam, typ, want_sum, per_index=None):
 check("pcpu_net_rx", "counter", 3000)
 check("pcpu_if_stats", "counter", None, [100, 200, 300])
 check("pcpu_pcpu_entry_quota", "gauge", 7 * ncpu)
+# Every element of a set, not the text display's first 16.
+check("pcpu_ipstat", "counter", None, list(range(1, 41)))
+# net_rx maps to net.rx's metric name: skipped with a comment, never a
+# second family of that name (Prometheus rejects the file).
+if "# pcpu_net_rx skipped (net_rx: its metric name is another object's)" \
+        not in text.splitlines():
+    errors.append("the name clash of net_rx is not reported")
+if text.count("# TYPE pcpu_net_rx_total ") != 1:
+    errors.append("pcpu_net_rx_total declared more than once")
 if errors:
     print("\n".join(errors))
     sys.exit(1)

@@ -30,8 +30,8 @@ int
 main(int argc, char **argv)
 {
 	char name[64];
-	counter_u64_t rx;
-	struct cpumem *st;
+	counter_u64_t rx, rx2;
+	struct cpumem *st, *ip;
 	pthread_t t[2];
 	int i;
 
@@ -51,8 +51,17 @@ main(int argc, char **argv)
 	counters_add(st, 0, 100);
 	counters_add(st, 1, 200);
 	counters_add(st, 2, 300);
+	/* 40 counters (more than pcpustat's text display shows), and a
+	 * counter whose metric name is net.rx's (net_rx). */
+	ip = counters_alloc(40);
+	for (i = 0; i < 40; i++)
+		counters_add(ip, (unsigned)i, (uint64_t)i + 1);
+	rx2 = counter_u64_alloc(M_WAITOK);
+	counter_u64_add(rx2, 5);
 	if (percpu_export_counter_u64("net.rx", rx) != 0 ||
 	    percpu_export_counters("if-stats", st, 3) != 0 ||
+	    percpu_export_counters("ipstat", ip, 40) != 0 ||
+	    percpu_export_counter_u64("net_rx", rx2) != 0 ||
 	    PERCPU_EXPORT_DPCPU(quota) != 0 ||
 	    percpu_export_snapshot(argv[1]) != 0) {
 		fprintf(stderr, "prom_writer: %s\n", percpu_export_error());
