@@ -589,7 +589,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
 	(void)m;
-	percpu_priv_up_leave();
+	percpu_priv_up_leave_as("cpumem_leave");
 }
 #endif /* PERCPU_MP */
 
@@ -1382,7 +1382,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
 	(void)cm;
-	percpu_priv_up_leave();
+	percpu_priv_up_leave_as("counters_leave");
 }
 #endif /* PERCPU_MP */
 

@@ -1213,11 +1213,34 @@ percpu_priv_leave_as(const char *fn)
 		percpu_priv_fail("%s: not in a section", fn);
 		return;
 	}
+#elif PERCPU_DEBUG
+	if (PERCPU_UNLIKELY(percpu_priv_up_dbg_depth() == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
 #else
 	(void)fn;
 #endif
 	percpu_leave();
 }
+
+#if !PERCPU_MP
+/*
+ * percpu_priv_up_leave_as - percpu_priv_up_leave() for the UP face
+ * function @fn (cpumem_leave, counters_leave): a leave without an enter
+ * names @fn where the build tracks sections (a port's mask, or
+ * PERCPU_DEBUG=1); plain code otherwise.
+ */
+static inline void
+percpu_priv_up_leave_as(const char *fn)
+{
+# if PERCPU_MD_HAS_IRQ || PERCPU_DEBUG
+	percpu_priv_leave_as(fn);
+# else
+	(void)fn;
+# endif
+}
+#endif
 
 /*
  * percpu_priv_limit_hint - the advice that ends a "cannot reserve @size

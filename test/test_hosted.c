@@ -15,6 +15,7 @@
 
 #include "counter.h"
 #include "cpumem.h"
+#include "dpcpu.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -931,5 +932,30 @@ Test(up_debug, in_section_reports_the_depth_of_every_faces_section)
 	cr_assert_eq(harness_errors(), 1);
 	cr_assert_str_eq(harness_last_error(),
 	    "percpu_leave: not in a section");
+}
+
+/* issue 14: a leave without an enter names the function called, in UP. */
+Test(up_debug, a_leave_without_enter_names_the_function_called)
+{
+	struct cpumem *cm = counters_alloc(1);
+	struct cpumem *mem = cpumem_malloc(8, 0);
+	percpu_t *pc = percpu_alloc(8);
+	struct counters_ref ref;
+
+	harness_capture_errors();
+	cpumem_leave(mem, NULL);
+	cr_assert_str_eq(harness_last_error(),
+	    "cpumem_leave: not in a section");
+	counters_leave(&ref, cm);
+	cr_assert_str_eq(harness_last_error(),
+	    "counters_leave: not in a section");
+	percpu_putref(pc);
+	cr_assert_str_eq(harness_last_error(),
+	    "percpu_putref: not in a section");
+	critical_exit();
+	cr_assert_str_eq(harness_last_error(),
+	    "critical_exit: not in a section");
+	cr_assert_eq(harness_errors(), 4);
+	cr_assert_eq(percpu_in_section(), 0);
 }
 #endif /* !PERCPU_MP && PERCPU_DEBUG */
