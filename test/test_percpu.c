@@ -748,7 +748,9 @@ Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
 /*
  * Signals land anywhere, the windows inside enter and leave included: no
  * deadlock, and the handler's and the interrupted code's fields (disjoint)
- * both total exactly.
+ * both total exactly.  The target loops until it has done its share and
+ * a handler ran (up to HARNESS_WAIT_S: when the sender runs is the
+ * scheduler's choice).
  */
 struct sig_slot2 {
 	uint64_t main_adds;
@@ -772,21 +774,35 @@ on_usr2(int sig)
 struct sig_run {
 	unsigned iters;
 	atomic_int done;
+	uint64_t adds; /* the target's, published by done */
+	int starved;   /* no handler ran within the bound */
 };
 
 static void *
 sig_target(void *arg)
 {
 	struct sig_run *r = arg;
-	unsigned i;
+	uint64_t i, since = 0;
 
-	for (i = 0; i < r->iters; i++) {
+	for (i = 0; i < r->iters || atomic_load(&handler_runs) == 0; i++) {
 		struct sig_slot2 *s = percpu_getref(sig_pc);
 
 		s->main_adds++;
 		percpu_putref(sig_pc);
+		if (i + 1 >= r->iters && atomic_load(&handler_runs) == 0) {
+			/* Share done, no handler yet: let the sender run. */
+			if (since == 0)
+				since = harness_now_ms();
+			else if (harness_waited_too_long(since)) {
+				r->starved = 1;
+				i++;
+				break;
+			}
+			(void)sched_yield();
+		}
 	}
-	atomic_store(&r->done, 1);
+	r->adds = i;
+	atomic_store(&r->done, 1); /* release: adds, starved */
 	return (NULL);
 }
 
@@ -801,9 +817,9 @@ sum_sig(void *p, void *arg, struct cpu_info *ci)
 	t[1] += s->handler_adds;
 }
 
-Test(percpu, signals_anywhere_never_deadlock, .timeout = 20)
+Test(percpu, signals_anywhere_never_deadlock, .timeout = 150)
 {
-	struct sig_run r = {2000000, 0};
+	struct sig_run r = {2000000, 0, 0, 0};
 	struct sigaction sa;
 	uint64_t t[2] = {0, 0};
 	unsigned long sent = 0;
@@ -823,8 +839,12 @@ Test(percpu, signals_anywhere_never_deadlock, .timeout = 20)
 			sent++;
 	}
 	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(r.starved, 0,
+	    HARNESS_ENV "no signal handler ran within %d s (%lu sent)",
+	    HARNESS_WAIT_S, sent);
 	percpu_foreach(sig_pc, sum_sig, t);
-	cr_assert_eq(t[0], r.iters);
+	cr_assert_geq(r.adds, r.iters);
+	cr_assert_eq(t[0], r.adds);
 	cr_assert_eq(t[1], atomic_load(&handler_runs));
 	cr_assert_gt(atomic_load(&handler_runs), 0);
 	percpu_free(sig_pc, sizeof(struct sig_slot2));
