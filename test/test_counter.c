@@ -238,7 +238,7 @@ protected_worker(void *arg)
 	return (NULL);
 }
 
-Test(counter, protected_adds_lose_nothing, .timeout = 30)
+Test(counter, protected_adds_lose_nothing, .timeout = 120)
 {
 	counter_u64_t c = counter_u64_alloc(M_WAITOK);
 	unsigned n = harness_threads();
@@ -495,7 +495,7 @@ zero_thread(void *arg)
 	return (NULL);
 }
 
-Test(counter, zero_counts_exactly_the_adds_that_begin_after_it, .timeout = 30)
+Test(counter, zero_counts_exactly_the_adds_that_begin_after_it, .timeout = 120)
 {
 	static struct zero_run z;
 
@@ -585,7 +585,7 @@ zrand_thread(void *arg)
 	return (NULL);
 }
 
-Test(counter, zero_while_adds_run_stays_within_bounds, .timeout = 30)
+Test(counter, zero_while_adds_run_stays_within_bounds, .timeout = 120)
 {
 	static struct zrand_run z;
 	uint64_t total;
@@ -664,7 +664,7 @@ early_worker(void *arg)
 }
 
 /* Many threads race the first use: one allocation wins, nothing lost. */
-Test(counter, define_early_first_use_race_loses_nothing, .timeout = 30)
+Test(counter, define_early_first_use_race_loses_nothing, .timeout = 120)
 {
 	unsigned n = harness_threads();
 

@@ -280,7 +280,7 @@ stamp_worker(void *arg)
 	return (NULL);
 }
 
-Test(cpumem, sections_are_exclusive_and_totals_exact, .timeout = 60)
+Test(cpumem, sections_are_exclusive_and_totals_exact, .timeout = 120)
 {
 	struct stamp_run run = {cpumem_malloc(sizeof(struct stamp), 0), 20000,
 	    0};
@@ -502,7 +502,7 @@ boot_worker(void *arg)
 }
 
 Test(cpumem, boot_memory_loses_nothing_across_a_concurrent_upgrade,
-    .timeout = 60)
+    .timeout = 120)
 {
 	struct boot_run run = {t_bootcm, NULL, 5000};
 	unsigned n = harness_threads();
@@ -839,7 +839,7 @@ gen_stress(struct gen_run *run)
 }
 
 Test(counters, readers_never_see_half_a_packet_and_totals_are_exact,
-    .timeout = 60)
+    .timeout = 120)
 {
 	struct gen_run run = {.iters = 20000};
 
@@ -851,7 +851,7 @@ Test(counters, readers_never_see_half_a_packet_and_totals_are_exact,
 }
 
 #if SIM
-Test(counters, generation_protocol_under_chaos_migration, .timeout = 60)
+Test(counters, generation_protocol_under_chaos_migration, .timeout = 120)
 {
 	struct gen_run run = {.iters = 5000};
 
@@ -865,7 +865,7 @@ Test(counters, generation_protocol_under_chaos_migration, .timeout = 60)
 }
 #endif
 
-Test(counters, zero_is_serialized_with_updates_and_readers, .timeout = 60)
+Test(counters, zero_is_serialized_with_updates_and_readers, .timeout = 120)
 {
 	struct gen_run run = {.iters = 10000, .zeroer = 1};
 	unsigned i;
@@ -897,7 +897,7 @@ wait_reader(void *arg)
 	return (NULL);
 }
 
-Test(counters, a_reader_waits_for_an_open_set, .timeout = 10)
+Test(counters, a_reader_waits_for_an_open_set, .timeout = 60)
 {
 	struct wait_run w = {counters_alloc(2), 0, {0, 0}};
 	struct timespec ms50 = {0, 50 * 1000000L};

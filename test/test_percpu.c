@@ -477,7 +477,7 @@ sum_count(void *p, void *arg, struct cpu_info *ci)
 	*(uint64_t *)arg += ((struct stamp_slot *)p)->count;
 }
 
-Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 60)
+Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 120)
 {
 	struct stamp_run run = {percpu_alloc(sizeof(struct stamp_slot)), 20000,
 	    0};
@@ -492,7 +492,7 @@ Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 60)
 }
 
 #if SIM
-Test(percpu, sections_exclusive_under_chaos_migration, .timeout = 60)
+Test(percpu, sections_exclusive_under_chaos_migration, .timeout = 120)
 {
 	struct stamp_run run = {percpu_alloc(sizeof(struct stamp_slot)), 20000,
 	    0};
@@ -657,7 +657,7 @@ sum_pair(void *p, void *arg, struct cpu_info *ci)
 	*(uint64_t *)arg += ((struct pair *)p)->b;
 }
 
-Test(percpu, foreach_xcall_never_sees_torn_or_decreasing, .timeout = 60)
+Test(percpu, foreach_xcall_never_sees_torn_or_decreasing, .timeout = 120)
 {
 	struct xcall_run run = {percpu_alloc(sizeof(struct pair)), 20000, 0};
 	unsigned n = harness_threads();
@@ -726,7 +726,7 @@ on_usr1(int sig)
 	percpu_putref(sig_pc);
 }
 
-Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
+Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 60)
 {
 	struct sigaction sa;
 	void *p;
@@ -878,7 +878,7 @@ check_all(void *p, void *arg, struct cpu_info *ci)
 	cr_assert_eq(*(long *)p, *(long *)arg, "CPU %u", cpu_index(ci));
 }
 
-Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
+Test(percpu, fork_child_has_its_own_copy, .timeout = 120)
 {
 	percpu_t *pc = percpu_alloc(sizeof(long));
 	long parent = 1, child = 2;
