@@ -12,10 +12,12 @@
 #   make check-fw-link    full -nostdlib links of every row of the
 #                         firmware table (with firmware/rp2040_atomic.c
 #                         on Cortex-M), no TLS in any image, image sizes
-#   make xsuites          the test suites for i386 (gcc -m32, Criterion)
-#                         and AArch64 (run under qemu-user, with the
-#                         Criterion-compatible runner of test/cross/):
-#                         $(BUILD)/xsuite-* run them
+#   make xsuites          the test suites for i386 (gcc -m32, Criterion;
+#                         under qemu-i386 with the Criterion-compatible
+#                         runner of test/cross/ where the kernel cannot
+#                         run 32-bit programs) and AArch64 (under
+#                         qemu-user, with that runner): $(BUILD)/xsuite-*
+#                         run them
 #   make check-baremetal  the 4-core AArch64 bare-metal self-test under
 #                         qemu-system-aarch64 (fails on FAIL or timeout)
 #   make irqmask-suites   Criterion suites: every section of every face
@@ -83,6 +85,28 @@ $(BUILD)/cross/i386-inc/asm:
 	@mkdir -p $(BUILD)/cross/i386-inc
 	ln -sfn /usr/include/x86_64-linux-gnu/asm $@
 
+# Where the kernel cannot run 32-bit programs (no IA32 emulation: "Exec
+# format error"), the i386 suites run under qemu-i386 instead, linked with
+# the Criterion-compatible runner (Criterion's workers re-execute the
+# binary, which such a kernel refuses), less the tests that re-execute
+# their own binary (XCR_EXCLUDE_QEMU, below); qemu-user has no rseq: the
+# MP suite runs the getcpu backend.  The kernel is asked once per make
+# through the i386 loader (libc6-i386, of CROSS_DEBS);
+# PERCPU_TEST_NO_I386=1 in the environment takes that path on any kernel
+# (to test it).  $(BUILD)/cross/i386/mode records the answer: the
+# wrappers follow it.
+I386_MODE := $(if $(PERCPU_TEST_NO_I386),qemu,$(shell \
+               /lib/ld-linux.so.2 --version >/dev/null 2>&1 && echo native || \
+               echo qemu))
+I386_NOTE  = the kernel cannot run 32-bit programs$(if \
+             $(PERCPU_TEST_NO_I386), (PERCPU_TEST_NO_I386 set)): under \
+             qemu-i386 (no rseq), with the Criterion-compatible runner
+
+.PHONY: i386-mode
+$(BUILD)/cross/i386/mode: i386-mode
+	@mkdir -p $(@D)
+	@echo $(I386_MODE) | cmp -s - $@ || echo $(I386_MODE) > $@
+
 define i386_rule
 $(BUILD)/cross/i386/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
     $(INTERNALS) $(XROOT)/i386/.done $(BUILD)/cross/i386-inc/asm
@@ -92,10 +116,30 @@ $(BUILD)/cross/i386/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
 	  $(XTEST_SRCS) $(I386_LIB)/libcriterion.so.3 \
 	  -Wl,-rpath-link,$(I386_LIBS) -pthread -latomic
 
-$(BUILD)/xsuite-i386-$(1): $(BUILD)/cross/i386/test-$(1) test/firmware.mk
+$(BUILD)/cross/i386/xcr-test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
+    $(INTERNALS) $(XCR_HDRS) test/cross/criterion/runner.c \
+    $(BUILD)/cross/i386-inc/asm
+	@mkdir -p $(BUILD)/cross/i386
+	gcc -m32 $(WARN) -Wno-psabi $(OPT) $(CPPFLAGS) \
+	  -idirafter $(BUILD)/cross/i386-inc -isystem test/cross/criterion \
+	  $(VARIANT_$(1)) -o $$@ $(XTEST_SRCS) test/cross/criterion/runner.c \
+	  -pthread -latomic
+
+ifeq ($(I386_MODE),native)
+$(BUILD)/xsuite-i386-$(1): $(BUILD)/cross/i386/test-$(1) test/firmware.mk \
+    $(BUILD)/cross/i386/mode
 	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$$$$@"\n' \
 	  '$(I386_LIBS)' '$(abspath $(BUILD)/cross/i386/test-$(1))' > $$@
 	chmod +x $$@
+else
+$(BUILD)/xsuite-i386-$(1): $(BUILD)/cross/i386/xcr-test-$(1) test/firmware.mk \
+    $(BUILD)/cross/i386/mode test/cross/qemu-suite.sh
+	printf '#!/bin/sh\nXSUITE_NOTE="%s" XCR_TIMEOUT_SCALE=4 XCR_EXCLUDE="%s" exec sh %s qemu-i386 %s "$$$$@"\n' \
+	  '$(strip $(I386_NOTE))' '$$(XCR_EXCLUDE_QEMU)' \
+	  '$(abspath test/cross/qemu-suite.sh)' \
+	  '$(abspath $(BUILD)/cross/i386/xcr-test-$(1))' > $$@
+	chmod +x $$@
+endif
 XSUITES += $(BUILD)/xsuite-i386-$(1)
 endef
 $(foreach v,mp sim up,$(eval $(call i386_rule,$(v))))
@@ -112,6 +156,8 @@ $(foreach v,mp sim up,$(eval $(call i386_rule,$(v))))
 XCR_EXCLUDE_AARCH64 = forced/atomic_backend_passes_the_fast_path_suites \
                       percpu/getcpu_backend_when_glibc_rseq_is_off \
                       kvm_live/*
+# The same under qemu-i386 (above).
+XCR_EXCLUDE_QEMU = $(XCR_EXCLUDE_AARCH64)
 
 define aarch64_rule
 $(BUILD)/cross/aarch64/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
@@ -121,9 +167,10 @@ $(BUILD)/cross/aarch64/test-$(1): $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) \
 	  -isystem test/cross/criterion $(VARIANT_$(1)) -o $$@ \
 	  $(XTEST_SRCS) test/cross/criterion/runner.c -pthread
 
-$(BUILD)/xsuite-aarch64-$(1): $(BUILD)/cross/aarch64/test-$(1) test/firmware.mk
-	printf '#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu XCR_TIMEOUT_SCALE=4 XCR_EXCLUDE="%s" exec qemu-aarch64 %s "$$$$@"\n' \
-	  '$(XCR_EXCLUDE_AARCH64)' \
+$(BUILD)/xsuite-aarch64-$(1): $(BUILD)/cross/aarch64/test-$(1) test/firmware.mk \
+    test/cross/qemu-suite.sh
+	printf '#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu XCR_TIMEOUT_SCALE=4 XCR_EXCLUDE="%s" exec sh %s qemu-aarch64 %s "$$$$@"\n' \
+	  '$(XCR_EXCLUDE_AARCH64)' '$(abspath test/cross/qemu-suite.sh)' \
 	  '$(abspath $(BUILD)/cross/aarch64/test-$(1))' > $$@
 	chmod +x $$@
 XSUITES += $(BUILD)/xsuite-aarch64-$(1)
@@ -149,8 +196,12 @@ $(BUILD)/baremetal/selftest.elf: $(BM_SRCS) test/baremetal/link.ld \
 	aarch64-linux-gnu-gcc $(WARN) $(OPT) $(CPPFLAGS) $(BM_FLAGS) \
 	  -T test/baremetal/link.ld -o $@ $(BM_SRCS) -lgcc
 
+# A host without qemu-system-aarch64 (qemu-system-arm) skips it, saying so.
 check-baremetal: $(BUILD)/baremetal/selftest.elf
-	@timeout 120 $(BM_QEMU) -kernel $< > $(BUILD)/baremetal/uart.log 2>&1; \
+	@if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then \
+	  echo "check-baremetal: skipped: qemu-system-aarch64 is not installed (Debian package qemu-system-arm)"; \
+	  exit 0; fi; \
+	timeout 120 $(BM_QEMU) -kernel $< > $(BUILD)/baremetal/uart.log 2>&1; \
 	rc=$$?; cat $(BUILD)/baremetal/uart.log; \
 	if [ $$rc -eq 124 ]; then echo "check-baremetal: timed out (120 s)"; exit 1; fi; \
 	grep -q '^baremetal: PASS' $(BUILD)/baremetal/uart.log

@@ -26,6 +26,15 @@
  *                          write the owner stamp @me, widen the race,
  *                          then check it and clear it: 1 if another
  *                          thread wrote it meanwhile (exclusivity broken).
+ *   harness_now_ms()       a monotonic clock, in milliseconds.
+ *   harness_waited_too_long(since_ms)
+ *                          1 once HARNESS_WAIT_S seconds have passed since
+ *                          @since_ms: the bound on waiting for an event
+ *                          that the OS schedules when it likes (a thread
+ *                          running, a signal arriving).  A test that runs
+ *                          out of it fails with a message that begins
+ *                          HARNESS_ENV: the machine, not the toolkit.
+ *                          The test's .timeout must exceed the bound.
  *   harness_capture_errors()
  *                          route the toolkit's detected errors into a
  *                          buffer instead of abort(); harness_errors()
@@ -41,6 +50,12 @@
 
 #include "percpu.h"
 
+/* Waits for what the OS promises only "eventually", and their verdict. */
+#ifndef HARNESS_WAIT_S
+# define HARNESS_WAIT_S 60
+#endif
+#define HARNESS_ENV "environment, not the toolkit: "
+
 struct harness_ctx {
 	unsigned index;
 	void *arg;
@@ -52,6 +67,8 @@ uint32_t harness_rand(uint32_t *seed);
 void harness_jiggle(uint32_t *seed);
 void harness_shuffle_affinity(uint32_t *seed);
 void harness_migrate(unsigned i, uint32_t *seed);
+uint64_t harness_now_ms(void);
+int harness_waited_too_long(uint64_t since_ms);
 int harness_stamp(volatile uintptr_t *owner, uintptr_t me, uint32_t *seed);
 void harness_capture_errors(void);
 unsigned harness_errors(void);

@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 unsigned
@@ -111,6 +112,21 @@ harness_migrate(unsigned i, uint32_t *seed)
 	(void)i;
 	(void)seed;
 #endif
+}
+
+uint64_t
+harness_now_ms(void)
+{
+	struct timespec ts = {0, 0};
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail here */
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+int
+harness_waited_too_long(uint64_t since_ms)
+{
+	return (harness_now_ms() - since_ms > (uint64_t)HARNESS_WAIT_S * 1000);
 }
 
 int

@@ -43,9 +43,13 @@ step_show() {
 	fi
 }
 
+# suite BIN: a Criterion suite (or one of the Criterion-compatible
+# runner's).  Its "[NOTE]" lines (how it ran) and skipped tests (with the
+# reason: a missing host capability is a skip, never a failure) are shown
+# under its line.
 suite() {
 	bin=$1
-	"$bin" --jobs 2 --short-filename >"$log" 2>&1
+	"$bin" --jobs 2 --short-filename --verbose >"$log" 2>&1
 	rc=$?
 	line=$(grep 'Synthesis:' "$log" | tail -n 1)
 	p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
@@ -62,9 +66,14 @@ suite() {
 	if [ "$rc" -ne 0 ] || [ $((f + c)) -ne 0 ]; then
 		[ $((f + c)) -eq 0 ] && fail=$((fail + 1))
 		echo "FAIL   $bin: $line"
-		grep -v '^\[----\]\|^\[====\]' "$log" | head -n 80 | sed 's/^/       /'
+		# The failures with their assertions' messages.
+		grep -v '^\[====\]\|^\[RUN \]\|^\[PASS\]\|^\[----\] Criterion v' \
+		    "$log" | grep -v '^\[----\] *$' | head -n 80 |
+		    sed 's/^/       /'
 	else
 		echo "ok     $bin: $line"
+		grep '^\[NOTE\]\|^\[SKIP\]\|: skipped: ' "$log" |
+		    grep -v 'Test is disabled' | sed 's/^/       /'
 	fi
 }
 

@@ -238,7 +238,7 @@ protected_worker(void *arg)
 	return (NULL);
 }
 
-Test(counter, protected_adds_lose_nothing, .timeout = 30)
+Test(counter, protected_adds_lose_nothing, .timeout = 120)
 {
 	counter_u64_t c = counter_u64_alloc(M_WAITOK);
 	unsigned n = harness_threads();
@@ -252,8 +252,11 @@ Test(counter, protected_adds_lose_nothing, .timeout = 30)
  * Adds from many threads, with real or forced migrations, while another
  * thread sends signals whose handler adds to the same counter.  Every
  * worker keeps adding until it has done its share and at least one
- * handler ran on it, so the handler path is always exercised.  At the
- * end the fetch is exactly the threads' sum plus the handlers' sum.
+ * handler ran on it (waiting for that, yielding, as long as it takes up
+ * to HARNESS_WAIT_S: when the sender runs is the scheduler's choice), so
+ * the handler path is always exercised.  The sender keeps sending, round
+ * robin, until every worker is done.  At the end the fetch is exactly
+ * the threads' sum plus the handlers' sum.
  */
 #define SIG_WORKERS_MAX 256
 
@@ -278,14 +281,15 @@ struct sig_run {
 	atomic_uint finished;
 	atomic_int stop;
 	atomic_ullong thread_sum;
-	atomic_uint starved; /* workers that never saw a handler run */
+	atomic_uint starved; /* workers that saw no handler run in time */
+	atomic_ulong sent;
 };
 
 static void
 sig_worker(struct sig_run *r, unsigned w)
 {
 	uint32_t seed = w * 2654435761u + 1;
-	uint64_t mine = 0;
+	uint64_t mine = 0, since = 0;
 	unsigned i;
 #if !PERCPU_MP
 	sigset_t usr1, old;
@@ -296,8 +300,7 @@ sig_worker(struct sig_run *r, unsigned w)
 
 	r->tid[w] = pthread_self();
 	atomic_fetch_add(&r->registered, 1);
-	for (i = 0; i < r->iters || (sig_runs_here == 0 && i < 100 * r->iters);
-	     i++) {
+	for (i = 0; i < r->iters || sig_runs_here == 0; i++) {
 		int64_t v = (i % 7 == 0) ? -2 : 5;
 
 #if !PERCPU_MP
@@ -316,10 +319,18 @@ sig_worker(struct sig_run *r, unsigned w)
 		if ((i & 15) == 0)
 			percpu_sim_migrate(harness_rand(&seed) % 256);
 #endif
+		if (i + 1 >= r->iters && sig_runs_here == 0) {
+			/* Share done, no handler yet: let the sender run. */
+			if (since == 0)
+				since = harness_now_ms();
+			else if (harness_waited_too_long(since)) {
+				atomic_fetch_add(&r->starved, 1);
+				break;
+			}
+			(void)sched_yield();
+		}
 	}
 	(void)seed;
-	if (sig_runs_here == 0)
-		atomic_fetch_add(&r->starved, 1);
 	atomic_fetch_add(&r->thread_sum, mine);
 	atomic_fetch_add(&r->finished, 1);
 	while (!atomic_load(&r->stop)) /* stay signalable until the end */
@@ -329,19 +340,17 @@ sig_worker(struct sig_run *r, unsigned w)
 static void
 sig_killer(struct sig_run *r)
 {
-	uint32_t seed = 12345;
 	unsigned long sent = 0;
 
 	while (atomic_load(&r->registered) < r->nworkers)
 		(void)sched_yield();
 	while (atomic_load(&r->finished) < r->nworkers) {
-		unsigned w = harness_rand(&seed) % r->nworkers;
-
-		if (pthread_kill(r->tid[w], SIGUSR1) == 0)
+		if (pthread_kill(r->tid[sent % r->nworkers], SIGUSR1) == 0)
 			sent++;
 		if ((sent & 31) == 0)
 			(void)sched_yield();
 	}
+	atomic_store(&r->sent, sent);
 	atomic_store(&r->stop, 1);
 }
 
@@ -358,7 +367,7 @@ sig_thread(void *arg)
 	return (NULL);
 }
 
-Test(counter, adds_never_lost_under_migration_and_signals, .timeout = 30)
+Test(counter, adds_never_lost_under_migration_and_signals, .timeout = 150)
 {
 	static struct sig_run r;
 	struct sigaction sa;
@@ -379,7 +388,11 @@ Test(counter, adds_never_lost_under_migration_and_signals, .timeout = 30)
 #if SIM
 	percpu_sim_chaos(0);
 #endif
-	cr_assert_eq(atomic_load(&r.starved), 0);
+	cr_assert_eq(atomic_load(&r.starved), 0,
+	    HARNESS_ENV "%u of %u workers saw no signal handler run within "
+			"%d s while %lu signals were sent",
+	    atomic_load(&r.starved), r.nworkers, HARNESS_WAIT_S,
+	    atomic_load(&r.sent));
 	cr_assert_gt(atomic_load(&sig_handler_sum), 0);
 	cr_assert_eq(counter_u64_fetch(sig_c),
 	    atomic_load(&r.thread_sum) + atomic_load(&sig_handler_sum));
@@ -482,7 +495,7 @@ zero_thread(void *arg)
 	return (NULL);
 }
 
-Test(counter, zero_counts_exactly_the_adds_that_begin_after_it, .timeout = 30)
+Test(counter, zero_counts_exactly_the_adds_that_begin_after_it, .timeout = 120)
 {
 	static struct zero_run z;
 
@@ -572,7 +585,7 @@ zrand_thread(void *arg)
 	return (NULL);
 }
 
-Test(counter, zero_while_adds_run_stays_within_bounds, .timeout = 30)
+Test(counter, zero_while_adds_run_stays_within_bounds, .timeout = 120)
 {
 	static struct zrand_run z;
 	uint64_t total;
@@ -651,7 +664,7 @@ early_worker(void *arg)
 }
 
 /* Many threads race the first use: one allocation wins, nothing lost. */
-Test(counter, define_early_first_use_race_loses_nothing, .timeout = 30)
+Test(counter, define_early_first_use_race_loses_nothing, .timeout = 120)
 {
 	unsigned n = harness_threads();
 

@@ -360,7 +360,7 @@ crit_worker(void *arg)
 	return (NULL);
 }
 
-Test(dpcpu, critical_sections_are_exclusive, .timeout = 30)
+Test(dpcpu, critical_sections_are_exclusive, .timeout = 120)
 {
 	struct crit_run run = {20000, 0};
 	unsigned n = harness_threads();
@@ -371,7 +371,7 @@ Test(dpcpu, critical_sections_are_exclusive, .timeout = 30)
 }
 
 #if SIM
-Test(dpcpu, critical_sections_exclusive_under_chaos, .timeout = 30)
+Test(dpcpu, critical_sections_exclusive_under_chaos, .timeout = 120)
 {
 	struct crit_run run = {20000, 0};
 	unsigned n = harness_threads();
@@ -420,7 +420,7 @@ pattern_worker(void *arg)
 	return (NULL);
 }
 
-Test(dpcpu, atomic_and_mutex_patterns_lose_nothing, .timeout = 30)
+Test(dpcpu, atomic_and_mutex_patterns_lose_nothing, .timeout = 120)
 {
 	unsigned iters = 20000, n = harness_threads(), cpu;
 	uint64_t hits = 0;

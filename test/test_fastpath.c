@@ -108,10 +108,14 @@ Test(fastpath, pinned_thread_moved_away_is_detected)
 /*
  * The local add under stress: 4x threads, some pinned, some migrating
  * (real affinity changes, or forced migrations on the simulated port),
- * and signal handlers adding to the same word.  Exact total.
+ * and signal handlers adding to the same word.  Exact total.  Each worker
+ * adds until it has done its share and a handler ran on it (up to
+ * HARNESS_WAIT_S: when the sending thread runs is the scheduler's
+ * choice), so the handler path is always exercised.
  */
 static percpu_t *fp_word;
 static atomic_ulong fp_handler_adds;
+static _Thread_local volatile unsigned fp_runs_here;
 
 static void
 fp_on_signal(int sig)
@@ -119,11 +123,14 @@ fp_on_signal(int sig)
 	(void)sig;
 	percpu_local_add64(fp_word->pc_base, 1000);
 	atomic_fetch_add(&fp_handler_adds, 1);
+	fp_runs_here++;
 }
 
 struct fp_run {
 	unsigned iters;
 	atomic_uint running;
+	atomic_ullong adds;  /* the workers' adds of 1 */
+	atomic_uint starved; /* workers that saw no handler run in time */
 };
 
 static void *
@@ -133,6 +140,7 @@ fp_worker(void *arg)
 	struct fp_run *run = ctx->arg;
 	uint32_t seed = ctx->index * 2654435761u + 1;
 	unsigned i, ncpu = percpu_ncpus(), k = 0, cpu;
+	uint64_t since = 0;
 
 	(void)seed; /* UP: no migrations to force */
 
@@ -144,7 +152,7 @@ fp_worker(void *arg)
 		}
 		cr_assert_eq(percpu_pin(cpu), 0);
 	}
-	for (i = 0; i < run->iters; i++) {
+	for (i = 0; i < run->iters || (PERCPU_MP && fp_runs_here == 0); i++) {
 		percpu_local_add64(fp_word->pc_base, 1);
 		if (ctx->index % 3 != 0 && (i & 1023) == 0) {
 #if LINUX
@@ -153,7 +161,19 @@ fp_worker(void *arg)
 			percpu_sim_migrate(harness_rand(&seed) % 256);
 #endif
 		}
+		if (PERCPU_MP && i + 1 >= run->iters && fp_runs_here == 0) {
+			/* Share done, no handler yet: let the sender run. */
+			if (since == 0)
+				since = harness_now_ms();
+			else if (harness_waited_too_long(since)) {
+				atomic_fetch_add(&run->starved, 1);
+				i++;
+				break;
+			}
+			(void)sched_yield();
+		}
 	}
+	atomic_fetch_add(&run->adds, i);
 	percpu_unpin();
 	atomic_fetch_sub(&run->running, 1);
 	return (NULL);
@@ -169,7 +189,7 @@ fp_sum(void *p, void *arg, struct cpu_info *ci)
 static void
 fp_stress(void)
 {
-	struct fp_run run = {200000, 0};
+	struct fp_run run = {200000, 0, 0, 0};
 	unsigned n = harness_threads();
 	struct sigaction sa;
 	uint64_t total = 0;
@@ -192,10 +212,13 @@ fp_stress(void)
 			cr_assert_eq(
 			    pthread_create(&t[i], NULL, fp_worker, &c[i]), 0);
 		}
-		/* Signals at the workers while they add. */
-		while (atomic_load(&run.running) != 0)
-			if (pthread_kill(t[k++ % n], SIGUSR1) != 0)
-				break;
+		/* Signals at the workers while they add, round robin, until
+		 * every one is done (one done may have exited already). */
+		while (atomic_load(&run.running) != 0) {
+			(void)pthread_kill(t[k++ % n], SIGUSR1);
+			if ((k & 31) == 0)
+				(void)sched_yield();
+		}
 		for (i = 0; i < n; i++)
 			cr_assert_eq(pthread_join(t[i], NULL), 0);
 		free(t);
@@ -210,14 +233,19 @@ fp_stress(void)
 	}
 #endif
 	percpu_foreach(fp_word, fp_sum, &total);
+	cr_assert_eq(atomic_load(&run.starved), 0,
+	    HARNESS_ENV "%u of %u workers saw no signal handler run within "
+			"%d s",
+	    atomic_load(&run.starved), n, HARNESS_WAIT_S);
 	cr_assert_gt(atomic_load(&fp_handler_adds), 0);
+	cr_assert_geq(atomic_load(&run.adds), (uint64_t)n * run.iters);
 	cr_assert_eq(total,
-	    (uint64_t)n * run.iters + 1000 * atomic_load(&fp_handler_adds),
+	    atomic_load(&run.adds) + 1000 * atomic_load(&fp_handler_adds),
 	    "backend %s", percpu_backend());
 	percpu_free(fp_word, sizeof(uint64_t));
 }
 
-Test(fastpath, local_add_exact_under_pins_migration_and_signals, .timeout = 60)
+Test(fastpath, local_add_exact_under_pins_migration_and_signals, .timeout = 150)
 {
 	fp_stress();
 }
@@ -239,7 +267,7 @@ rerun(const char *env, const char *filter)
 	return (system(cmd));
 }
 
-Test(forced, atomic_backend_passes_the_fast_path_suites, .timeout = 120)
+Test(forced, atomic_backend_passes_the_fast_path_suites, .timeout = 600)
 {
 	const char *env = "PERCPU_BACKEND=getcpu PERCPU_EXPECT_BACKEND=getcpu";
 

@@ -484,7 +484,7 @@ sum_count(void *p, void *arg, struct cpu_info *ci)
 	*(uint64_t *)arg += ((struct stamp_slot *)p)->count;
 }
 
-Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 60)
+Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 120)
 {
 	struct stamp_run run = {percpu_alloc(sizeof(struct stamp_slot)), 20000,
 	    0};
@@ -499,7 +499,7 @@ Test(percpu, sections_are_exclusive_and_totals_exact, .timeout = 60)
 }
 
 #if SIM
-Test(percpu, sections_exclusive_under_chaos_migration, .timeout = 60)
+Test(percpu, sections_exclusive_under_chaos_migration, .timeout = 120)
 {
 	struct stamp_run run = {percpu_alloc(sizeof(struct stamp_slot)), 20000,
 	    0};
@@ -664,7 +664,7 @@ sum_pair(void *p, void *arg, struct cpu_info *ci)
 	*(uint64_t *)arg += ((struct pair *)p)->b;
 }
 
-Test(percpu, foreach_xcall_never_sees_torn_or_decreasing, .timeout = 60)
+Test(percpu, foreach_xcall_never_sees_torn_or_decreasing, .timeout = 120)
 {
 	struct xcall_run run = {percpu_alloc(sizeof(struct pair)), 20000, 0};
 	unsigned n = harness_threads();
@@ -733,7 +733,7 @@ on_usr1(int sig)
 	percpu_putref(sig_pc);
 }
 
-Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
+Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 60)
 {
 	struct sigaction sa;
 	void *p;
@@ -755,7 +755,9 @@ Test(percpu, signal_handler_nests_on_the_held_cpu, .timeout = 10)
 /*
  * Signals land anywhere, the windows inside enter and leave included: no
  * deadlock, and the handler's and the interrupted code's fields (disjoint)
- * both total exactly.
+ * both total exactly.  The target loops until it has done its share and
+ * a handler ran (up to HARNESS_WAIT_S: when the sender runs is the
+ * scheduler's choice).
  */
 struct sig_slot2 {
 	uint64_t main_adds;
@@ -779,21 +781,35 @@ on_usr2(int sig)
 struct sig_run {
 	unsigned iters;
 	atomic_int done;
+	uint64_t adds; /* the target's, published by done */
+	int starved;   /* no handler ran within the bound */
 };
 
 static void *
 sig_target(void *arg)
 {
 	struct sig_run *r = arg;
-	unsigned i;
+	uint64_t i, since = 0;
 
-	for (i = 0; i < r->iters; i++) {
+	for (i = 0; i < r->iters || atomic_load(&handler_runs) == 0; i++) {
 		struct sig_slot2 *s = percpu_getref(sig_pc);
 
 		s->main_adds++;
 		percpu_putref(sig_pc);
+		if (i + 1 >= r->iters && atomic_load(&handler_runs) == 0) {
+			/* Share done, no handler yet: let the sender run. */
+			if (since == 0)
+				since = harness_now_ms();
+			else if (harness_waited_too_long(since)) {
+				r->starved = 1;
+				i++;
+				break;
+			}
+			(void)sched_yield();
+		}
 	}
-	atomic_store(&r->done, 1);
+	r->adds = i;
+	atomic_store(&r->done, 1); /* release: adds, starved */
 	return (NULL);
 }
 
@@ -808,9 +824,9 @@ sum_sig(void *p, void *arg, struct cpu_info *ci)
 	t[1] += s->handler_adds;
 }
 
-Test(percpu, signals_anywhere_never_deadlock, .timeout = 20)
+Test(percpu, signals_anywhere_never_deadlock, .timeout = 150)
 {
-	struct sig_run r = {2000000, 0};
+	struct sig_run r = {2000000, 0, 0, 0};
 	struct sigaction sa;
 	uint64_t t[2] = {0, 0};
 	unsigned long sent = 0;
@@ -830,8 +846,12 @@ Test(percpu, signals_anywhere_never_deadlock, .timeout = 20)
 			sent++;
 	}
 	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(r.starved, 0,
+	    HARNESS_ENV "no signal handler ran within %d s (%lu sent)",
+	    HARNESS_WAIT_S, sent);
 	percpu_foreach(sig_pc, sum_sig, t);
-	cr_assert_eq(t[0], r.iters);
+	cr_assert_geq(r.adds, r.iters);
+	cr_assert_eq(t[0], r.adds);
 	cr_assert_eq(t[1], atomic_load(&handler_runs));
 	cr_assert_gt(atomic_load(&handler_runs), 0);
 	percpu_free(sig_pc, sizeof(struct sig_slot2));
@@ -881,7 +901,7 @@ release_holder(void)
 		atomic_store(fork_holder, 2);
 }
 
-Test(percpu, fork_child_has_its_own_copy, .timeout = 30)
+Test(percpu, fork_child_has_its_own_copy, .timeout = 120)
 {
 	percpu_t *pc = percpu_alloc(sizeof(long));
 	long parent = 1, child = 2;
@@ -933,17 +953,23 @@ Test(percpu, free_with_wrong_size_is_detected_and_frees_nothing)
 	long *p;
 
 	harness_capture_errors();
+	/* Written and read back in one CPU's copy (nested in its section):
+	 * the thread may move between two sections of its own. */
+	cr_assert_eq(percpu_enter_cpu(percpu_cpu_first()), percpu_cpu_first());
 	p = percpu_getref(pc);
 	*p = 99;
 	percpu_putref(pc);
+	percpu_leave();
 	percpu_free(pc, 16);
 	cr_assert_eq(harness_errors(), 1);
 	cr_assert_str_eq(harness_last_error(),
 	    "percpu_free: size 16 does not match the allocated size 8");
 	/* Still allocated and intact. */
+	cr_assert_eq(percpu_enter_cpu(percpu_cpu_first()), percpu_cpu_first());
 	p = percpu_getref(pc);
 	cr_assert_eq(*p, 99);
 	percpu_putref(pc);
+	percpu_leave();
 	percpu_free(pc, 8);
 	cr_assert_eq(harness_errors(), 1);
 }
