@@ -186,7 +186,8 @@ BM_FLAGS = -ffreestanding -nostdlib -nostartfiles -static -fno-pie -no-pie \
            -DPERCPU_MD_NCPUS=4 -DPERCPU_UNIT_SIZE=4096 \
            -DPERCPU_STATIC_ARENA_SIZE=65536 \
            -Wl,--no-warn-rwx-segments -Wl,--build-id=none
-BM_SRCS  = test/baremetal/start.S test/baremetal/main.c
+BM_SRCS  = test/baremetal/start.S test/baremetal/main.c \
+           test/firmware/fw_libc.c
 BM_QEMU  = qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 4 -m 128M \
            -accel tcg,thread=multi -nographic -nic none
 
