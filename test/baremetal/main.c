@@ -144,7 +144,7 @@ static struct cpumem *bm_ctr;
 static counter_u64_t bm_c;
 static percpu_t *bm_pc;
 static atomic_uint bm_up, bm_done, bm_errors, bm_snaps;
-static atomic_uint bm_go, bm_rounds, bm_half, bm_mid;
+static atomic_uint bm_go, bm_rounds, bm_half, bm_mid, bm_mid_go;
 static const char *_Atomic bm_first_error;
 /* Timer interrupts taken, per core (written by its handler only). */
 static volatile uint64_t bm_ticks[BM_NCPU];
@@ -312,9 +312,13 @@ bm_work(unsigned core)
 		 * then inside their loops at once, whenever the host runs
 		 * the vCPUs.  The last to arrive records the rounds done. */
 		if (i == BM_ITERS / 2) {
-			if (atomic_fetch_add(&bm_half, 1) == BM_NCPU - 1)
+			/* The others go on only once the rounds are recorded
+			 * (bm_mid_go), so none can add to them before. */
+			if (atomic_fetch_add(&bm_half, 1) == BM_NCPU - 1) {
 				atomic_store(&bm_mid, atomic_load(&bm_rounds));
-			while (atomic_load(&bm_half) != BM_NCPU)
+				atomic_store(&bm_mid_go, 1);
+			}
+			while (atomic_load(&bm_mid_go) == 0)
 				;
 		}
 		s = (struct bm_slot *)cpumem_enter(bm_cm);

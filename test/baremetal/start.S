@@ -98,7 +98,8 @@ bm_vectors:
 	.endr
 
 bm_irq_entry:
-	stp	x29, x30, [sp, #-176]!
+	/* Frame: x29 x30 | x0..x17 | x18 ELR | SPSR, pad (192 bytes). */
+	stp	x29, x30, [sp, #-192]!
 	stp	x0, x1, [sp, #16]
 	stp	x2, x3, [sp, #32]
 	stp	x4, x5, [sp, #48]
@@ -111,9 +112,9 @@ bm_irq_entry:
 	mrs	x0, elr_el1
 	mrs	x1, spsr_el1
 	stp	x18, x0, [sp, #160]
-	str	x1, [sp, #8]
+	str	x1, [sp, #176]
 	bl	bm_irq
-	ldr	x1, [sp, #8]
+	ldr	x1, [sp, #176]
 	ldp	x18, x0, [sp, #160]
 	msr	elr_el1, x0
 	msr	spsr_el1, x1
@@ -126,7 +127,7 @@ bm_irq_entry:
 	ldp	x12, x13, [sp, #112]
 	ldp	x14, x15, [sp, #128]
 	ldp	x16, x17, [sp, #144]
-	ldp	x29, x30, [sp], #176
+	ldp	x29, x30, [sp], #192
 	eret
 
 /* The level-1 table: four 1 GiB blocks. */
