@@ -76,10 +76,13 @@ endef
 $(foreach v,$(VARIANTS),$(foreach c,$(CC_LIST),$(eval $(call suite_rule,$(v),$(c)))))
 $(eval $(call suite_rule,updebug,$(firstword $(CC_LIST))))
 
+# The MP ASan suite is also the MP PERCPU_DEBUG=1 suite (checks that cost
+# time: a pinned thread moved off its CPU caught by the inline add, ...).
+ASAN_mp = -DPERCPU_DEBUG=1
 define asan_rule
 $(BUILD)/test-$(1)-asan: $(TEST_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)
-	clang $(WARN) -O1 -g $(SAN) $(CPPFLAGS) $(VARIANT_$(1)) -o $$@ $(TEST_SRCS) $(LDLIBS_T)
+	clang $(WARN) -O1 -g $(SAN) $(CPPFLAGS) $(VARIANT_$(1)) $(ASAN_$(1)) -o $$@ $(TEST_SRCS) $(LDLIBS_T)
 SUITES += $(BUILD)/test-$(1)-asan
 endef
 $(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
@@ -88,15 +91,19 @@ $(foreach v,mp sim,$(eval $(call asan_rule,$(v))))
 include test/bsd.mk
 
 # The restartable sequences as compilers before gcc 11 / clang 11 build
-# them (no asm goto with outputs: PERCPU_MD_ASM_GOTO_OUTPUT=0), gcc and
-# clang: the suites of percpu_local_add64() and counter(9).
+# them (no asm goto with outputs: PERCPU_MD_ASM_GOTO_OUTPUT=0) against a C
+# library older than glibc 2.35 (no __rseq_offset in its headers:
+# PERCPU_MD_RSEQ_DIRECT=0, the toolkit's copy of the offset, tested before
+# each sequence), gcc and clang: the suites of percpu_local_add64() and
+# counter(9).
 OLDASM_SRCS = test/test_fastpath.c test/test_foreign.c test/test_counter.c \
               test/impl.c
 define oldasm_rule
 $(BUILD)/test-oldasm-$(1): $(OLDASM_SRCS) $(TEST_HDRS) $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)
 	$(1) $(WARN) $(OPT) $(CPPFLAGS) $(VARIANT_mp) \
-	  -DPERCPU_MD_ASM_GOTO_OUTPUT=0 -o $$@ $(OLDASM_SRCS) $(LDLIBS_T)
+	  -DPERCPU_MD_ASM_GOTO_OUTPUT=0 -DPERCPU_MD_RSEQ_DIRECT=0 \
+	  -o $$@ $(OLDASM_SRCS) $(LDLIBS_T)
 SUITES += $(BUILD)/test-oldasm-$(1)
 endef
 $(foreach c,$(CC_LIST),$(eval $(call oldasm_rule,$(c))))
@@ -128,15 +135,9 @@ $(BUILD)/bench/shim-%.o: bench/shim.c bench/shim.h $(HEADERS) $(INTERNALS)
 	@mkdir -p $(BUILD)/bench
 	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
 
-$(BUILD)/bench/shim_keepcs-%.o: bench/shim_keepcs.c bench/shim.h $(HEADERS) \
-    $(INTERNALS)
-	@mkdir -p $(BUILD)/bench
-	gcc $(WARN) -O2 $(CPPFLAGS) $(VARIANT_$*) -c -o $@ $<
-
-$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o \
-    $(BUILD)/bench/shim_keepcs-%.o
+$(BUILD)/bench/bench-%: bench/bench.cc bench/shim.h $(BUILD)/bench/shim-%.o
 	g++ -std=c++17 -O2 -Wall -Wextra -Werror -o $@ bench/bench.cc \
-	  $(BUILD)/bench/shim-$*.o $(BUILD)/bench/shim_keepcs-$*.o \
+	  $(BUILD)/bench/shim-$*.o \
 	  -lbenchmark -pthread
 
 bench-deps:

@@ -55,15 +55,6 @@ BM_counter_u64_add_pinned(benchmark::State &state)
 	bytes(state, g_bytes_counter_u64);
 }
 
-// The same add leaving rseq_cs set after the commit: the cost of the
-// store that makes dlclose() safe (percpu/md.h, PERCPU_MD_RSEQ_CLEAR_CS).
-void
-BM_counter_u64_add_keep_cs(benchmark::State &state)
-{
-	run<shim_counter_u64_add_keep_cs>(state);
-	bytes(state, g_bytes_counter_u64);
-}
-
 void
 BM_counters_inc(benchmark::State &state)
 {
@@ -220,7 +211,6 @@ BENCHMARK(BM_base_private_lock_add) THREADS;
 BENCHMARK(BM_base_getcpu_private_lock_add) THREADS;
 BENCHMARK(BM_counter_u64_add) THREADS;
 BENCHMARK(BM_counter_u64_add_pinned) THREADS;
-BENCHMARK(BM_counter_u64_add_keep_cs) THREADS;
 BENCHMARK(BM_counters_inc) THREADS;
 BENCHMARK(BM_counters_pkt) THREADS;
 BENCHMARK(BM_percpu_getref_putref) THREADS;

@@ -138,9 +138,6 @@ def main():
     ratio_line("counter_u64_add 2 threads: throughput / its 1-thread rate",
                get(m, "counter_u64_add", 2) / get(m, "counter_u64_add", 1),
                1.8, ">=")
-    print("%-62s %8.2f   (cost of the rseq_cs clear: dlclose-safe)" % (
-        "counter_u64_add 1 thread: time / add leaving rseq_cs set",
-        get(m, "counter_u64_add_keep_cs", 1) / get(m, "counter_u64_add", 1)))
     ratio_line("counters_inc 1 thread: time / thread-local add",
                tls1 / get(m, "counters_inc", 1), 5, "<=")
     ratio_line("percpu getref+putref 1 thread: time / thread-local add",

@@ -95,12 +95,6 @@ shim_counter_u64_add(uint64_t n)
 		counter_u64_add(c, 1);
 }
 
-void *
-shim_counter_handle(void)
-{
-	return ((void *)bench_ctr);
-}
-
 void
 shim_counters_inc(uint64_t n)
 {

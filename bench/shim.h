@@ -48,9 +48,6 @@ void shim_counter_alloc_free(uint64_t n);
  */
 void shim_xcall_under_load(unsigned threads, unsigned rounds, double *mean_ms,
     double *max_ms);
-/* counter(9) add leaving rseq_cs set (not dlclose-safe): shim_keepcs.c */
-void shim_counter_u64_add_keep_cs(uint64_t n);
-void *shim_counter_handle(void); /* the counter both loops add to */
 
 /* Baselines. */
 void shim_base_tls_add(uint64_t n); /* thread-local plain add: the limit */

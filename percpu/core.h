@@ -585,7 +585,7 @@ percpu_enter(void)
 	if (PERCPU_LIKELY(cpu - td->rbase < td->llim)) {
 		pc = percpu_priv_pcpu(cpu);
 		if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, &pc->want,
-				      tok, cpu) == 0)) {
+				      tok, cpu, percpu_md_rseq_off) == 0)) {
 			td->state = (uint32_t)cpu << 16 | 1u;
 			return (cpu);
 		}
@@ -917,14 +917,47 @@ percpu_local_ptr(void *h)
 static inline void
 percpu_local_add64(void *h, uint64_t v)
 {
-# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
-	/* The inline add: cpu_id_start, one range check ([rbase, rbase +
-	 * rlim): rseq is on and these ids are their own unit, so a foreign
-	 * id is never an index; a pinned thread's range is its CPU alone, so
-	 * a thread moved off it goes out of line and is reported; rlim 0
-	 * otherwise, and then cpu is not even an id), one sequence (which
-	 * also checks that rseq adds are still on).  Anything else, an abort
-	 * included, is the out-of-line path. */
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+	/* The inline add (x86-64): cpu_id_start, then one sequence that
+	 * checks the thread still runs there and that the id is below
+	 * percpu_md_rseq_lim (rseq adds on, and the id is its own unit
+	 * index: a foreign id is never an index).  Nothing before it but
+	 * the offset (PERCPU_MD_RSEQ_DIRECT: glibc's, always valid; else
+	 * the toolkit's copy, 0 until rseq is on).  PERCPU_DEBUG=1: a
+	 * pinned thread off its CPU goes out of line, which reports it. */
+	ptrdiff_t off = percpu_md_rseq_offset();
+	uint32_t cpu = percpu_md_rseq_start_at(off);
+
+	if ((PERCPU_MD_RSEQ_DIRECT || PERCPU_LIKELY(off != 0)) &&
+#  if PERCPU_DEBUG
+	    (PERCPU_PRIV_TD.pin1 == 0 || cpu == PERCPU_PRIV_TD.pin1 - 1) &&
+#  endif
+	    PERCPU_LIKELY(
+		percpu_md_rseq_add_lim((uint64_t *)(void *)((char *)h +
+					   (size_t)cpu * PERCPU_PRIV_STRIDE),
+		    v, cpu, off) == 0))
+		return;
+	/* Not committed: a failed check leaves rseq_cs naming the
+	 * descriptor, which is this object's own until rseq adds are on
+	 * (percpu_priv_rseq_persist()). */
+	if (PERCPU_MD_RSEQ_DIRECT || off != 0)
+		percpu_md_rseq_clear(off);
+	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
+	 * after its membarrier) sends the add to the atomic path below,
+	 * which is control-dependent on this load, so its write cannot be
+	 * performed before the 0 is read. */
+	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
+		percpu_priv_local_add_slow(h, v);
+		return;
+	}
+# elif PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
+	/* The inline add (AArch64): cpu_id_start, one range check ([rbase,
+	 * rbase + rlim): rseq is on and these ids are their own unit, so a
+	 * foreign id is never an index; a pinned thread's range is its CPU
+	 * alone, so a thread moved off it goes out of line and is reported;
+	 * rlim 0 otherwise, and then cpu is not even an id), one sequence
+	 * (which also checks that rseq adds are still on).  Anything else,
+	 * an abort included, is the out-of-line path. */
 	uint32_t cpu = percpu_md_rseq_cpu_start();
 
 	if (PERCPU_LIKELY(cpu - PERCPU_PRIV_TD.rbase < PERCPU_PRIV_TD.rlim) &&
@@ -933,10 +966,6 @@ percpu_local_add64(void *h, uint64_t v)
 				       (size_t)cpu * PERCPU_PRIV_STRIDE),
 		    v, cpu) == 0))
 		return;
-	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
-	 * after its membarrier) sends the add to the atomic path below,
-	 * which is control-dependent on this load, so its write cannot be
-	 * performed before the 0 is read. */
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) != 0) {
 		percpu_priv_local_add_slow(h, v);
 		return;

@@ -234,7 +234,12 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 int percpu_md_rseq_on;
 int percpu_md_rseq_adds;
 ptrdiff_t percpu_md_rseq_off;
+uint32_t percpu_md_rseq_lim;
 static int percpu_priv_rseq_usable(void);
+#  if defined(__x86_64__)
+static int percpu_priv_rseq_persist(void);
+static void percpu_priv_rseq_inert(void);
+#  endif
 # endif
 
 /*
@@ -796,6 +801,9 @@ percpu_priv_thread_exit(void *arg)
 __attribute__((destructor)) static void
 percpu_priv_unload(void)
 {
+#   if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+	percpu_priv_rseq_inert();
+#   endif
 	if (percpu_priv_exit_key_ok) {
 		percpu_priv_exit_key_ok = 0;
 		(void)pthread_key_delete(percpu_priv_exit_key);
@@ -992,13 +1000,18 @@ percpu_priv_init_once(void)
 		 * id the threads may run on now must be in it, and an id
 		 * met later outside it must be able to stop them
 		 * (percpu_priv_rseq_usable()). */
-		if (&__rseq_size != NULL && &__rseq_offset != NULL &&
-		    __rseq_size >= 8 && percpu_priv_dropped == 0 &&
+		if (percpu_md_rseq_glibc() && __rseq_size >= 8 &&
+		    percpu_priv_dropped == 0 &&
 		    (want == NULL || strcmp(want, "getcpu") != 0) &&
-		    percpu_md_rseq_cpu_id() >= 0 && percpu_priv_rseq_usable()) {
+		    percpu_md_rseq_cpu_id() >= 0 && percpu_priv_rseq_usable()
+#   if defined(__x86_64__)
+		    && percpu_priv_rseq_persist()
+#   endif
+		) {
 			percpu_md_rseq_on = 1;
 			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
+			percpu_md_rseq_lim = percpu_priv_g.rseq_lim;
 #   if defined(PERCPU_MD_RSEQ_LOCK)
 			percpu_priv_g.rseq_lock = 1;
 #   endif
@@ -1137,6 +1150,9 @@ percpu_priv_rseq_stop(void)
 
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_ACQUIRE) == 0)
 		return;
+	/* Before the 2 and the membarrier: a stopper that finds 2 and runs
+	 * its own membarrier then knows the inline adds' bound is 0 too. */
+	__atomic_store_n(&percpu_md_rseq_lim, 0, __ATOMIC_SEQ_CST);
 	(void)__atomic_compare_exchange_n(&percpu_md_rseq_adds, &one, 2, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0) {
@@ -1150,6 +1166,116 @@ percpu_priv_rseq_stop(void)
 	}
 	__atomic_store_n(&percpu_md_rseq_adds, 0, __ATOMIC_RELEASE);
 }
+
+#  if defined(__x86_64__)
+/* ---- Descriptors that outlive the object (see percpu/md.h) ---- */
+
+/* The slots of every sequence of this object (exe or shared object):
+ * the linker's bounds of section percpu_rseq_slot, this object's own. */
+extern uintptr_t __start_percpu_rseq_slot[]
+    __attribute__((weak, visibility("hidden")));
+extern uintptr_t __stop_percpu_rseq_slot[]
+    __attribute__((weak, visibility("hidden")));
+
+/* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI). */
+struct percpu_priv_rseq_cs {
+	uint32_t version;
+	uint32_t flags;
+	uint64_t start_ip;
+	uint64_t post_commit_offset;
+	uint64_t abort_ip;
+};
+
+/* The page of copies: [0, 8) {0, signature}, copies from 32.  Never
+ * unmapped (a stale rseq_cs may point into it at any later time). */
+static char *percpu_priv_rseq_page;
+static size_t percpu_priv_rseq_len;
+static int percpu_priv_rseq_exiting; /* exit() began (atexit handler) */
+
+#   define PERCPU_PRIV_RSEQ_COPY(i)                                      \
+    ((struct percpu_priv_rseq_cs *)(void *)(percpu_priv_rseq_page + 32 + \
+	32 * (i)))
+
+/* An atexit handler of this object: runs at exit() before any
+ * destructor, and at dlclose() after them (crtstuff's
+ * __cxa_finalize(__dso_handle) is the object's last destructor). */
+static void
+percpu_priv_rseq_mark_exit(void)
+{
+	percpu_priv_rseq_exiting = 1;
+}
+
+/*
+ * percpu_priv_rseq_persist - copy every descriptor of this object into a
+ * page that is never unmapped and point the slots there.  At init,
+ * before rseq adds are on (before percpu_md_rseq_lim is nonzero, so no
+ * sequence of this object has committed; one that stored an old slot's
+ * descriptor failed its check and goes out of line).
+ * Context: init, once.
+ * Return: 1 if done (or no sequence to copy); 0 if the page cannot be
+ *         mapped (then rseq stays off).
+ */
+static int
+percpu_priv_rseq_persist(void)
+{
+	uintptr_t *slot = __start_percpu_rseq_slot;
+	size_t i, n;
+	uint32_t head[2] = {0, PERCPU_MD_RSEQ_SIG};
+	void *m;
+
+	if (slot == NULL || __stop_percpu_rseq_slot == NULL)
+		return (1);
+	n = (size_t)(__stop_percpu_rseq_slot - slot);
+	percpu_priv_rseq_len = (32 + 32 * n + 4095) & ~(size_t)4095;
+	m = mmap(NULL, percpu_priv_rseq_len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return (0);
+	percpu_priv_rseq_page = (char *)m;
+	memcpy(percpu_priv_rseq_page, head, sizeof(head));
+	for (i = 0; i < n; i++) {
+		memcpy(PERCPU_PRIV_RSEQ_COPY(i), (const void *)slot[i],
+		    sizeof(struct percpu_priv_rseq_cs));
+		/* A sequence may load its slot now: either address names
+		 * the same descriptor. */
+		__atomic_store_n(&slot[i], (uintptr_t)PERCPU_PRIV_RSEQ_COPY(i),
+		    __ATOMIC_RELAXED);
+	}
+	(void)mprotect(m, percpu_priv_rseq_len, PROT_READ);
+	(void)atexit(percpu_priv_rseq_mark_exit);
+	return (1);
+}
+
+/*
+ * percpu_priv_rseq_inert - at dlclose() of this object: rewrite every
+ * copy to cover no code (start = the page, length 0, abort just after
+ * the page's signature), so that a thread whose rseq_cs still names one
+ * has it cleared at its next preemption instead of being killed.  Not
+ * at exit(): other threads may still be in sequences, which must keep
+ * restarting.
+ * Context: the object's destructor; no sequence of it runs any more.
+ */
+static void
+percpu_priv_rseq_inert(void)
+{
+	size_t i, n;
+
+	if (percpu_priv_rseq_page == NULL || percpu_priv_rseq_exiting)
+		return;
+	if (mprotect(percpu_priv_rseq_page, percpu_priv_rseq_len,
+		PROT_READ | PROT_WRITE) != 0)
+		return;
+	n = (percpu_priv_rseq_len - 32) / 32;
+	for (i = 0; i < n; i++) {
+		struct percpu_priv_rseq_cs *cs = PERCPU_PRIV_RSEQ_COPY(i);
+
+		cs->start_ip = (uintptr_t)percpu_priv_rseq_page;
+		cs->post_commit_offset = 0;
+		cs->abort_ip = (uintptr_t)percpu_priv_rseq_page + 8;
+	}
+	(void)mprotect(percpu_priv_rseq_page, percpu_priv_rseq_len, PROT_READ);
+}
+#  endif
 # endif
 
 int

@@ -161,11 +161,54 @@ int sched_getcpu(void);
 #  endif
 
 #  if PERCPU_MD_RSEQ
+/*
+ * PERCPU_MD_RSEQ_DIRECT (global, 0 or 1): the inline add and lock
+ * (x86-64) read glibc's __rseq_offset itself, which glibc 2.35 and later
+ * set before any code of the program runs (the area exists even when
+ * glibc did not register it: its cpu_id is then negative and never
+ * matches): no check before the sequence that the toolkit is ready.  1
+ * when compiled against glibc 2.35 or later headers (the program then
+ * needs that glibc to run); 0 otherwise, or preset 0: the toolkit's copy
+ * percpu_md_rseq_off, 0 until init, tested before the sequence.
+ */
+#   ifndef PERCPU_MD_RSEQ_DIRECT
+#    if defined(__x86_64__) && defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#     define PERCPU_MD_RSEQ_DIRECT 1
+#    else
+#     define PERCPU_MD_RSEQ_DIRECT 0
+#    endif
+#   endif
+#   if PERCPU_MD_RSEQ_DIRECT && !defined(__x86_64__)
+#    error "percpu: PERCPU_MD_RSEQ_DIRECT=1 is for x86-64"
+#   endif
+
 #   pragma GCC diagnostic push
 #   pragma GCC diagnostic ignored "-Wredundant-decls"
+#   if PERCPU_MD_RSEQ_DIRECT
+/* Strong: the program needs glibc 2.35 anyway, and the compiler may then
+ * keep the offset in a register across a loop of adds. */
+extern const ptrdiff_t __rseq_offset;
+extern const unsigned int __rseq_size;
+#   else
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
+#   endif
 #   pragma GCC diagnostic pop
+
+/*
+ * percpu_md_rseq_glibc - does the C library export its rseq area?
+ * Return: 1 if __rseq_offset and __rseq_size exist (glibc 2.35+).
+ */
+static inline int
+percpu_md_rseq_glibc(void)
+{
+#   if PERCPU_MD_RSEQ_DIRECT
+	return (1);
+#   else
+	return (&__rseq_size != NULL && &__rseq_offset != NULL);
+#   endif
+}
 
 /* 1 once the process adopted glibc's rseq area (set once, at init). */
 extern int percpu_md_rseq_on;
@@ -312,57 +355,166 @@ percpu_md_rseq_cpu_start(void)
 #   endif
 
 /*
- * PERCPU_MD_RSEQ_CLEAR_CS (global, 0 or 1; default 1): every exit of a
- * sequence stores 0 to rseq_cs (the commit in the assembly, a failed
- * check or an abort at the C label), so the thread's rseq area never points at
- * a descriptor of code that may be unmapped: a shared object that used the
- * toolkit can be dlclose()d (the kernel reads rseq_cs at the thread's next
- * preemption, and a descriptor in an unmapped object is a SIGSEGV).  It
- * costs one store to a line the sequence already wrote (make bench: row
- * counter_u64_add_keep_cs).  0 leaves rseq_cs set after a commit, as
- * librseq does: only for code that is never unloaded (measurements).
+ * Leaving rseq_cs set after a sequence (x86-64).
+ *
+ * The kernel reads the descriptor rseq_cs points at, and the signature
+ * before its abort handler, at the thread's next preemption, signal or
+ * migration, however long after the sequence.  librseq leaves rseq_cs set
+ * and so must never be unloaded: a dlclose()d object's descriptor is a
+ * SIGSEGV at the next preemption of every thread that used it.  Here
+ * each sequence loads its descriptor's address from a slot (section
+ * percpu_rseq_slot): at init the implementation copies every descriptor
+ * of its object into a page it never unmaps and points the slots there
+ * (percpu_priv_rseq_persist(), percpu/impl.h); when the object is
+ * dlclose()d its destructor rewrites the copies to cover no code, with
+ * the signature in that page, so a stale rseq_cs is cleared by the
+ * kernel.  No store to clear rseq_cs is needed after a commit nor after
+ * a failed check (one load of the slot instead of the lea: the same
+ * count).  AArch64 still clears rseq_cs at every exit
+ * (PERCPU_MD_RSEQ_A64_CLEAR).
  */
-#   ifndef PERCPU_MD_RSEQ_CLEAR_CS
-#    define PERCPU_MD_RSEQ_CLEAR_CS 1
-#   endif
 /* clang-format off */
-#   if PERCPU_MD_RSEQ_CLEAR_CS
-#    define PERCPU_MD_RSEQ_X86_CLEAR \
-	"movq $0, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-#    define PERCPU_MD_RSEQ_A64_CLEAR \
+#   define PERCPU_MD_RSEQ_SIG 0x53053053
+/*
+ * PERCPU_MD_RSEQ_X86_ENTER(off) - the descriptor (3:), its slot (5:) and
+ * the store that enters the sequence, which starts at 1:, commits at the
+ * instruction before 2: and aborts to 4:.
+ */
+#   define PERCPU_MD_RSEQ_X86_ENTER(off) \
+	".pushsection __rseq_cs, \"aw\"\n\t" \
+	".balign 32\n\t" \
+	"3:\n\t" \
+	".long 0x0, 0x0\n\t"		/* version, flags */ \
+	".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */ \
+	".popsection\n\t" \
+	".pushsection percpu_rseq_slot, \"aw\"\n\t" \
+	".balign 8\n\t" \
+	"5:\n\t" \
+	".quad 3b\n\t" \
+	".popsection\n\t" \
+	"movq 5b(%%rip), %%rax\n\t" \
+	"movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(" off ")\n\t" \
+	"1:\n\t"
+/* The abort handler: ud1 with the signature as disp32, then the C label. */
+#   define PERCPU_MD_RSEQ_X86_ABORT \
+	".pushsection __rseq_failure, \"ax\"\n\t" \
+	".byte 0x0f, 0xb9, 0x3d\n\t" \
+	".long " PERCPU_MD_STR(PERCPU_MD_RSEQ_SIG) "\n\t" \
+	"4:\n\t" \
+	"jmp %l[abort]\n\t" \
+	".popsection\n\t"
+#   define PERCPU_MD_RSEQ_A64_CLEAR \
 	"str xzr, [%[rs], #" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "]\n\t"
+/* clang-format on */
+
+/*
+ * percpu_md_rseq_lim - percpu_local_add64()'s inline add (x86-64) takes
+ * the CPU ids below this one: the dense prefix of the table while rseq
+ * adds are on; 0 before init, when rseq is off, and from the start of a
+ * stop (percpu_priv_rseq_stop() stores 0 before its membarrier).  Read
+ * inside the sequence, so a stop's membarrier restarts every sequence
+ * that read the old value.
+ * Word rule: written at init and by percpu_priv_rseq_stop(); read inside
+ * sequences.
+ */
+extern uint32_t percpu_md_rseq_lim;
+
+/*
+ * percpu_md_rseq_offset - the offset of the thread's rseq area from the
+ * thread pointer, for the inline sequences.
+ * Return: __rseq_offset (PERCPU_MD_RSEQ_DIRECT); else percpu_md_rseq_off
+ *         (0 until rseq is on: the caller goes out of line).
+ */
+static inline ptrdiff_t
+percpu_md_rseq_offset(void)
+{
+#   if PERCPU_MD_RSEQ_DIRECT
+	return (__rseq_offset);
 #   else
-#    define PERCPU_MD_RSEQ_X86_CLEAR
-#    define PERCPU_MD_RSEQ_A64_CLEAR
+	return (percpu_md_rseq_off);
+#   endif
+}
+
+/*
+ * percpu_md_rseq_start_at - cpu_id_start of the rseq area at offset @off
+ * (percpu_md_rseq_offset()).
+ * Context: any thread.  Return: as percpu_md_rseq_cpu_start().
+ */
+static inline uint32_t
+percpu_md_rseq_start_at(ptrdiff_t off)
+{
+	uint32_t cpu;
+
+#   if defined(__x86_64__)
+	__asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(cpu) : "r"(off));
+#   else
+	cpu = *(const volatile uint32_t *)(void *)(percpu_md_thread_pointer() +
+	    off + PERCPU_MD_RSEQ_CPU_ID_START);
+#   endif
+	return (cpu);
+}
+
+/*
+ * percpu_md_rseq_clear - store 0 to the rseq_cs of the area at offset
+ * @off: outside any sequence, so that the kernel never reads the
+ * descriptor of a sequence that did not commit.
+ * Context: any thread; @off is a valid percpu_md_rseq_offset().
+ */
+static inline void
+percpu_md_rseq_clear(ptrdiff_t off)
+{
+	*(volatile uint64_t *)(void *)(percpu_md_thread_pointer() + off +
+	    PERCPU_MD_RSEQ_CS) = 0;
+}
+
+#   if defined(__x86_64__)
+/*
+ * percpu_md_rseq_add_lim - *@p += @v as one restartable sequence on CPU
+ * @cpu, committed only while @cpu < percpu_md_rseq_lim (rseq adds on, and
+ * @cpu is its own unit index): the inline add of percpu_local_add64().
+ * Word rule, context and ordering: as percpu_md_rseq_add().  @off is
+ * percpu_md_rseq_offset(), nonzero.
+ * Return: 0 if committed; 1 if aborted or a check failed.
+ */
+static inline int
+percpu_md_rseq_add_lim(uint64_t *p, uint64_t v, uint32_t cpu, ptrdiff_t off)
+{
+	/* clang-format off */
+	__asm__ goto(
+	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
+	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "cmpl %[lim], %[cpu]\n\t"
+	    "jae %l[abort]\n\t"
+	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_X86_ABORT
+	    : PERCPU_MD_RSEQ_OUT(p)
+	    : [off] "r"(off), [cpu] "r"(cpu), [v] "er"(v),
+	      [lim] "m"(percpu_md_rseq_lim) PERCPU_MD_RSEQ_IN(p)
+	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
+	    : abort);
+	/* clang-format on */
+	return (0);
+abort:
+	return (1);
+}
 #   endif
 
 static inline int
 percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 {
+	/* clang-format off */
 #   if defined(__x86_64__)
 	__asm__ goto(
-	    ".pushsection __rseq_cs, \"aw\"\n\t"
-	    ".balign 32\n\t"
-	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"		/* version, flags */
-	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
-	    ".popsection\n\t"
-	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-	    "1:\n\t"
+	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
 	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
 	    "jnz %l[abort]\n\t"
 	    "cmpl $1, %[adds]\n\t"
 	    "jnz %l[abort]\n\t"
 	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
 	    "2:\n\t"
-	    PERCPU_MD_RSEQ_X86_CLEAR
-	    ".pushsection __rseq_failure, \"ax\"\n\t"
-	    ".byte 0x0f, 0xb9, 0x3d\n\t"	/* ud1 with the signature as disp32 */
-	    ".long 0x53053053\n\t"
-	    "4:\n\t"
-	    "jmp %l[abort]\n\t"
-	    ".popsection\n\t"
+	    PERCPU_MD_RSEQ_X86_ABORT
 	    : PERCPU_MD_RSEQ_OUT(p)
 	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [v] "r"(v),
 	      [adds] "m"(percpu_md_rseq_adds) PERCPU_MD_RSEQ_IN(p)
@@ -407,10 +559,10 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	/* clang-format on */
 	return (0);
 abort:
-	/* The kernel cleared rseq_cs if it aborted us; a failed check did
-	 * not.  Out of the sequence here: a preemption before this store
-	 * finds the descriptor mapped and clears it. */
-#   if PERCPU_MD_RSEQ_CLEAR_CS
+	/* AArch64: the kernel cleared rseq_cs if it aborted us; a failed
+	 * check did not.  Out of the sequence here: a preemption before
+	 * this store finds the descriptor mapped and clears it. */
+#   if !defined(__x86_64__)
 	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
 	    PERCPU_MD_RSEQ_CS) = 0;
 #   endif
@@ -425,7 +577,8 @@ abort:
  * Remote acquirers count themselves in *@want, then restart every
  * sequence on @cpu with membarrier(PRIVATE_EXPEDITED_RSEQ) before their
  * compare-and-swap, so no plain commit ever races it (percpu/impl.h).
- * Context: a thread of a process with percpu_md_rseq_on.
+ * Context: a thread of a process with percpu_md_rseq_on; @off is
+ *          percpu_md_rseq_offset(), nonzero.
  * Ordering: acquire (x86 loads are ordered; the memory clobber keeps the
  *           section's accesses after it); pairs with the release store
  *           of percpu_leave().
@@ -434,45 +587,28 @@ abort:
 #    define PERCPU_MD_RSEQ_LOCK 1
 static inline int
 percpu_md_rseq_lock(const void *owner, const void *want, uintptr_t tok,
-    uint32_t cpu)
+    uint32_t cpu, ptrdiff_t off)
 {
+	/* clang-format off */
 	__asm__ goto(
-	    ".pushsection __rseq_cs, \"aw\"\n\t"
-	    ".balign 32\n\t"
-	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"
-	    ".quad 1f, (2f - 1f), 4f\n\t"
-	    ".popsection\n\t"
-	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(
-		PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-				   "1:\n\t"
-				   "cmpl %[cpu], %%fs:" PERCPU_MD_STR(
-				       PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-							      "jnz %l[abort]\n\t"
-							      "cmpq $0, (%[owner])\n\t"
-							      "jnz %l[abort]\n\t"
-							      "cmpl $0, (%[want])\n\t"
-							      "jnz %l[abort]\n\t"
-							      "movq %[tok], (%[owner])\n\t" /* the commit */
-							      "2:\n\t" PERCPU_MD_RSEQ_X86_CLEAR
-							      ".pushsection __rseq_failure, \"ax\"\n\t"
-							      ".byte 0x0f, 0xb9, 0x3d\n\t"
-							      ".long 0x53053053\n\t"
-							      "4:\n\t"
-							      "jmp %l[abort]\n\t"
-							      ".popsection\n\t"
+	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
+	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "cmpq $0, (%[owner])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "cmpl $0, (%[want])\n\t"
+	    "jnz %l[abort]\n\t"
+	    "movq %[tok], (%[owner])\n\t"	/* the commit */
+	    "2:\n\t"
+	    PERCPU_MD_RSEQ_X86_ABORT
 	    :
-	    : [off] "r"(percpu_md_rseq_off), [cpu] "r"(cpu), [owner] "r"(owner),
-	    [want] "r"(want), [tok] "r"(tok)
+	    : [off] "r"(off), [cpu] "r"(cpu), [owner] "r"(owner),
+	      [want] "r"(want), [tok] "r"(tok)
 	    : "memory", "cc", "rax"
 	    : abort);
+	/* clang-format on */
 	return (0);
 abort:
-#    if PERCPU_MD_RSEQ_CLEAR_CS
-	*(volatile uint64_t *)(void *)(percpu_md_rseq_area() +
-	    PERCPU_MD_RSEQ_CS) = 0;
-#    endif
 	return (1);
 }
 #   endif

@@ -76,8 +76,10 @@ Test(fastpath, cost_class_matches_the_backend)
 	cr_assert_eq(percpu_backend_cost(), want, "backend %s", b);
 }
 
-#if LINUX && PERCPU_MD_RSEQ
-/* Moving a pinned thread behind the toolkit's back is detected. */
+#if LINUX && PERCPU_MD_RSEQ && PERCPU_DEBUG
+/* Moving a pinned thread behind the toolkit's back is detected by the
+ * inline add with PERCPU_DEBUG=1 (without it the add lands on the CPU the
+ * thread runs on, and the next section or aborted add reports it). */
 Test(fastpath, pinned_thread_moved_away_is_detected)
 {
 	counter_u64_t c = counter_u64_alloc(M_WAITOK);

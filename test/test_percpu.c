@@ -55,7 +55,7 @@ Test(percpu, backend_is_reported)
 		/* glibc registered rseq for this process: adopt it, where
 		 * membarrier(2) can stop its sequences (MEMBARRIER_CMD_QUERY:
 		 * bit 7 is PRIVATE_EXPEDITED_RSEQ). */
-		want = (&__rseq_size != NULL && __rseq_size != 0 &&
+		want = (percpu_md_rseq_glibc() && __rseq_size != 0 &&
 			   syscall(SYS_membarrier, 0, 0, 0) > 0 &&
 			   (syscall(SYS_membarrier, 0, 0, 0) & (1 << 7))) ?
 		    "rseq" :
