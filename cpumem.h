@@ -551,7 +551,7 @@ cpumem_priv_upgrade(struct cpumem_priv_boot *b, void *h)
  * Return: the copy of the CPU now held, valid until cpumem_leave().
  */
 #if PERCPU_MP
-static inline void *
+static inline PERCPU_PRIV_ENTER_INLINE void *
 cpumem_enter(struct cpumem *cm)
 {
 	if (PERCPU_UNLIKELY(cpumem_priv_isboot(cm)))
@@ -560,7 +560,7 @@ cpumem_enter(struct cpumem *cm)
 	return (percpu_cur_ptr(cm));
 }
 #else  /* !PERCPU_MP */
-static inline void *
+static inline PERCPU_PRIV_ENTER_INLINE void *
 cpumem_enter(struct cpumem *cm)
 {
 	percpu_priv_up_enter(); /* masks with a port; else plain */
@@ -576,7 +576,7 @@ cpumem_enter(struct cpumem *cm)
  * UP: nothing; with a firmware port's interrupt mask, unmasks.
  */
 #if PERCPU_MP
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
@@ -584,7 +584,7 @@ cpumem_leave(struct cpumem *cm, void *m)
 	percpu_priv_leave_as("cpumem_leave");
 }
 #else  /* !PERCPU_MP */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 cpumem_leave(struct cpumem *cm, void *m)
 {
 	(void)cm;
@@ -1338,7 +1338,7 @@ counters_alloc_ncpus(struct cpumem *cm, unsigned int n)
  *         counters_leave().
  */
 #if PERCPU_MP
-static inline uint64_t *
+static inline PERCPU_PRIV_ENTER_INLINE uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
 	ref->c = (uint64_t *)cpumem_enter(cm);
@@ -1350,7 +1350,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
 	return (ref->c + 1);
 }
 #else  /* !PERCPU_MP */
-static inline uint64_t *
+static inline PERCPU_PRIV_ENTER_INLINE uint64_t *
 counters_enter(struct counters_ref *ref, struct cpumem *cm)
 {
 	percpu_priv_up_enter();		 /* masks with a port; else plain */
@@ -1368,7 +1368,7 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
  * UP: nothing (with a firmware port's interrupt mask: unmasks).
  */
 #if PERCPU_MP
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	if (PERCPU_LIKELY(ref->g != 0))
@@ -1377,7 +1377,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
 	percpu_priv_leave_as("counters_leave");
 }
 #else  /* !PERCPU_MP */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	(void)ref;
@@ -1392,7 +1392,7 @@ counters_leave(struct counters_ref *ref, struct cpumem *cm)
  * Context, Ordering: as counters_enter()/counters_leave().
  * UP: ((uint64_t *)cm)[c] += v.
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_add(struct cpumem *cm, unsigned int c, uint64_t v)
 {
 	struct counters_ref ref;
@@ -1407,13 +1407,13 @@ counters_add(struct cpumem *cm, unsigned int c, uint64_t v)
 }
 
 /* counters_inc / counters_dec - counters_add() of 1 / of -1 (mod 2^64). */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_inc(struct cpumem *cm, unsigned int c)
 {
 	counters_add(cm, c, 1);
 }
 
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_dec(struct cpumem *cm, unsigned int c)
 {
 	counters_add(cm, c, UINT64_MAX);
@@ -1426,7 +1426,7 @@ counters_dec(struct cpumem *cm, unsigned int c)
  * Context, Ordering: as counters_enter()/counters_leave().
  * UP: two plain adds.
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 counters_pkt(struct cpumem *cm, unsigned int pc, unsigned int bc,
     uint64_t bytes)
 {

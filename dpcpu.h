@@ -298,7 +298,7 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
  *           CPU's previous holder (percpu_enter()/percpu_leave()).
  * UP: a compiler barrier.
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 critical_enter(void)
 {
 	(void)percpu_enter();
@@ -312,7 +312,7 @@ critical_enter(void)
  * Ordering: release; pairs with the next holder's critical_enter().
  * UP: a compiler barrier.
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 critical_exit(void)
 {
 	percpu_priv_leave_as("critical_exit");

@@ -374,7 +374,7 @@ percpu_free(percpu_t *pc, size_t size)
  * UP: a compiler barrier; the one copy.
  * Return: the current CPU's copy, valid until percpu_putref().
  */
-static inline void *
+static inline PERCPU_PRIV_ENTER_INLINE void *
 percpu_getref(percpu_t *pc)
 {
 	if (PERCPU_UNLIKELY(pc == NULL)) {
@@ -392,7 +392,7 @@ percpu_getref(percpu_t *pc)
  * Ordering: release; pairs with the next percpu_getref() on that CPU.
  * UP: a compiler barrier.
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 percpu_putref(percpu_t *pc)
 {
 	if (PERCPU_UNLIKELY(pc == NULL)) {

@@ -301,6 +301,20 @@ PERCPU_API unsigned percpu_pinned(void);
  */
 PERCPU_API unsigned percpu_backend_cost(void);
 
+/*
+ * PERCPU_PRIV_ENTER_INLINE: percpu_enter() with the restartable lock, and
+ * every face's enter and leave around it: the sequence, the CAS path and
+ * the slow call are too much for the compiler's inlining budget, and a
+ * call costs as much as the lock.  Elsewhere (UP, firmware, getcpu-only
+ * ports) the compiler decides.
+ */
+#if PERCPU_MP && PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+    defined(PERCPU_MD_RSEQ_LOCK)
+# define PERCPU_PRIV_ENTER_INLINE PERCPU_ALWAYS_INLINE
+#else
+# define PERCPU_PRIV_ENTER_INLINE
+#endif
+
 #if PERCPU_MP
 /* ---- MP state: one definition, in the implementation ---- */
 
@@ -342,16 +356,6 @@ struct percpu_priv_pcpu {
  * sections) count 1 and take a hand-off only when no remote one waits. */
 # define PERCPU_PRIV_WANT_REMOTE 0x10000u
 
-/* percpu_enter() with the restartable lock: its sequence, the CAS path
- * and the slow call are too much for the compiler's inlining budget, and
- * a call costs as much as the lock. */
-# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
-     defined(PERCPU_MD_RSEQ_LOCK)
-#  define PERCPU_PRIV_ENTER_INLINE PERCPU_ALWAYS_INLINE
-# else
-#  define PERCPU_PRIV_ENTER_INLINE
-# endif
-
 struct percpu_priv_global {
 	atomic_int ready; /* 1 once the fields below are set */
 	unsigned maxcpu;  /* highest possible id + 1 */
@@ -379,15 +383,16 @@ struct percpu_priv_global {
 /*
  * Per-thread state.  Zero is "not in a section".
  *
- * state = unit index << 16 | depth, one word, so that a signal handler
- * never sees a depth without its CPU: the first enter publishes both with
- * one store.  borrowed = 1 while a signal handler uses the CPU that its
- * own thread locked but had not yet (or no longer) recorded in state;
- * nest == 0 implies borrowed == 0 at every point a handler can observe.
+ * state = unit index << 16 | borrowed | depth, one word, so that a signal
+ * handler never sees a depth without its CPU: the first enter publishes
+ * both with one store.  borrowed (PERCPU_PRIV_BORROWED) is set while a
+ * signal handler uses the CPU that its own thread locked but had not yet
+ * (or no longer) recorded in state; in the same word as the depth, so
+ * depth 0 implies not borrowed at every point a handler can observe, and
+ * percpu_leave()'s one test of the low half (== 1) excludes it.
  */
 struct percpu_priv_td {
 	uint32_t state;
-	uint32_t borrowed;
 	/* The thread's owner token (written in the owner words it holds):
 	 * unique for the thread's lifetime, never reused by a later thread
 	 * (not its TLS address: a new thread may get a dead one's); 0 until
@@ -402,10 +407,6 @@ struct percpu_priv_td {
 	 * true when written. */
 	uint32_t rbase;
 	uint32_t rlim;
-	/* percpu_enter()'s restartable lock takes [rbase, rbase + llim): as
-	 * rlim, but kept when rseq adds stop (sections never race an add),
-	 * and only with a token. */
-	uint32_t llim;
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq; /* firmware: the mask state before the section */
 # endif
@@ -415,7 +416,8 @@ struct percpu_priv_td {
 # endif
 };
 
-# define PERCPU_PRIV_DEPTH 0xffffu /* depth mask of state */
+# define PERCPU_PRIV_DEPTH 0x7fffu    /* depth mask of state */
+# define PERCPU_PRIV_BORROWED 0x8000u /* see struct percpu_priv_td */
 
 extern struct percpu_priv_global percpu_priv_g;
 # if PERCPU_MD_HOSTED
@@ -576,20 +578,29 @@ percpu_enter(void)
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
      defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
-	/* The restartable lock: a thread whose range [rbase, rbase + rlim)
-	 * holds its CPU (rseq on, its own unit, a token: see
-	 * percpu_priv_local_add_slow()) takes the lock word with one plain
-	 * commit; everything else waits in the slow path, which counts
-	 * itself and restarts the CPU's sequences before its CAS. */
-	cpu = percpu_md_rseq_cpu_start();
-	if (PERCPU_LIKELY(cpu - td->rbase < td->llim)) {
-		pc = percpu_priv_pcpu(cpu);
-		if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, &pc->want,
-				      tok, cpu, percpu_md_rseq_off) == 0)) {
-			td->state = (uint32_t)cpu << 16 | 1u;
-			return (cpu);
+	/* The restartable lock: a thread with a token whose CPU id is below
+	 * percpu_md_rseq_llim (rseq on, the id is its own unit: 0 until
+	 * then) takes the lock word with one plain commit; everything else
+	 * waits in the slow path, which counts itself and restarts the
+	 * CPU's sequences before its CAS.  PERCPU_DEBUG=1: a pinned thread
+	 * off its CPU goes to the slow path, which reports it. */
+	{
+		ptrdiff_t off = percpu_md_rseq_offset();
+
+		cpu = percpu_md_rseq_start_at(off);
+		if (PERCPU_LIKELY(cpu < percpu_md_rseq_llim && tok != 0)
+#  if PERCPU_DEBUG
+		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
+#  endif
+		) {
+			pc = percpu_priv_pcpu(cpu);
+			if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner,
+					      &pc->want, tok, cpu, off) == 0)) {
+				td->state = (uint32_t)cpu << 16 | 1u;
+				return (cpu);
+			}
+			return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
 		}
-		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
 	}
 	percpu_priv_ready(); /* then rseq_lock is final */
 	if (percpu_priv_g.rseq_lock)
@@ -676,13 +687,20 @@ percpu_enter_cpu(unsigned cpu)
  *           percpu_priv_acquire_slow().
  * UP: a compiler barrier.
  */
-static inline void
-percpu_leave(void)
+static inline PERCPU_PRIV_ENTER_INLINE void
+percpu_priv_leave_named(const char *fn)
 {
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uint32_t s = td->state;
 
+# if PERCPU_MD_HAS_IRQ
+	/* Depth 1 (no handler runs inside a masked section: none borrows). */
 	if (PERCPU_LIKELY((s & PERCPU_PRIV_DEPTH) == 1)) {
+# else
+	/* Depth 1, not borrowed: one test. */
+	if (PERCPU_LIKELY(
+		(s & (PERCPU_PRIV_DEPTH | PERCPU_PRIV_BORROWED)) == 1)) {
+# endif
 # if PERCPU_MD_HAS_IRQ
 		percpu_md_irq_t irq = td->irq;
 		struct percpu_priv_pcpu *held = percpu_priv_pcpu(s >> 16);
@@ -700,15 +718,6 @@ percpu_leave(void)
 		percpu_md_irq_restore(irq);
 		return;
 # endif
-		if (PERCPU_UNLIKELY(td->borrowed)) {
-			/* A handler inside its own thread's enter/leave
-			 * window: the interrupted code owns the lock word.
-			 * borrowed before state (percpu/impl.h). */
-			td->borrowed = 0;
-			atomic_signal_fence(memory_order_seq_cst);
-			td->state = 0;
-			return;
-		}
 		td->state = 0;
 		/* state before the release: a handler that runs in between
 		 * finds itself the owner and borrows. */
@@ -731,11 +740,24 @@ percpu_leave(void)
 		}
 		return;
 	}
-	if (PERCPU_UNLIKELY(s == 0)) {
-		percpu_priv_fail("percpu_leave: not in a section");
+	if (PERCPU_UNLIKELY((s & PERCPU_PRIV_DEPTH) == 0)) {
+		percpu_priv_fail("%s: not in a section", fn);
+		return;
+	}
+	if ((s & PERCPU_PRIV_DEPTH) == 1) {
+		/* Borrowed: a handler inside its own thread's enter/leave
+		 * window; the interrupted code owns the lock word
+		 * (percpu/impl.h). */
+		td->state = 0;
 		return;
 	}
 	td->state = s - 1;
+}
+
+static inline PERCPU_PRIV_ENTER_INLINE void
+percpu_leave(void)
+{
+	percpu_priv_leave_named("percpu_leave");
 }
 
 /*
@@ -1229,28 +1251,27 @@ percpu_load64(void *h, unsigned cpu)
  * Context, Ordering, UP: as percpu_leave() (UP without an interrupt mask
  * does not track sections: nothing to check).
  */
-static inline void
+static inline PERCPU_PRIV_ENTER_INLINE void
 percpu_priv_leave_as(const char *fn)
 {
 #if PERCPU_MP
-	if (PERCPU_UNLIKELY(percpu_in_section() == 0)) {
-		percpu_priv_fail("%s: not in a section", fn);
-		return;
-	}
-#elif PERCPU_MD_HAS_IRQ
+	percpu_priv_leave_named(fn); /* one check of the depth */
+#else
+# if PERCPU_MD_HAS_IRQ
 	if (PERCPU_UNLIKELY(percpu_priv_up.depth == 0)) {
 		percpu_priv_fail("%s: not in a section", fn);
 		return;
 	}
-#elif PERCPU_DEBUG
+# elif PERCPU_DEBUG
 	if (PERCPU_UNLIKELY(percpu_priv_up_dbg_depth() == 0)) {
 		percpu_priv_fail("%s: not in a section", fn);
 		return;
 	}
-#else
+# else
 	(void)fn;
-#endif
+# endif
 	percpu_leave();
+#endif
 }
 
 #if !PERCPU_MP

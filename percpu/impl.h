@@ -235,6 +235,7 @@ int percpu_md_rseq_on;
 int percpu_md_rseq_adds;
 ptrdiff_t percpu_md_rseq_off;
 uint32_t percpu_md_rseq_lim;
+uint32_t percpu_md_rseq_llim;
 static int percpu_priv_rseq_usable(void);
 #  if defined(__x86_64__)
 static int percpu_priv_rseq_persist(void);
@@ -764,10 +765,9 @@ percpu_priv_thread_exit(void *arg)
 	if ((s & PERCPU_PRIV_DEPTH) != 0) {
 		unsigned idx = s >> 16;
 		uintptr_t tok = td->token;
-		int borrowed = td->borrowed != 0;
+		int borrowed = (s & PERCPU_PRIV_BORROWED) != 0;
 
 		td->state = 0;
-		td->borrowed = 0;
 		percpu_priv_fail("thread exited inside a section on CPU %u; "
 				 "the CPU is released, its data may be "
 				 "half-updated",
@@ -782,7 +782,6 @@ percpu_priv_thread_exit(void *arg)
 	}
 	/* A later destructor that enters again gets a new token and a new
 	 * round of this check (no inline lock without a token). */
-	td->llim = 0;
 	td->rlim = 0;
 	td->token = 0;
 }
@@ -1014,6 +1013,7 @@ percpu_priv_init_once(void)
 			percpu_md_rseq_lim = percpu_priv_g.rseq_lim;
 #   if defined(PERCPU_MD_RSEQ_LOCK)
 			percpu_priv_g.rseq_lock = 1;
+			percpu_md_rseq_llim = percpu_priv_g.rseq_lim;
 #   endif
 			percpu_priv_g.backend = "rseq";
 		}
@@ -1312,7 +1312,6 @@ percpu_pin(unsigned cpu)
 # endif
 	PERCPU_PRIV_TD.pin1 = cpu + 1;
 	PERCPU_PRIV_TD.rlim = 0; /* set again, to this CPU, by the next add */
-	PERCPU_PRIV_TD.llim = 0;
 	return (0);
 }
 
@@ -1323,7 +1322,6 @@ percpu_unpin(void)
 		return;
 	PERCPU_PRIV_TD.pin1 = 0;
 	PERCPU_PRIV_TD.rlim = 0; /* set again by the next add */
-	PERCPU_PRIV_TD.llim = 0;
 # if PERCPU_MD == PERCPU_MD_LINUX
 	(void)syscall(SYS_sched_setaffinity, 0, (size_t)percpu_priv_saved_len,
 	    percpu_priv_saved_mask);
@@ -1372,10 +1370,10 @@ percpu_priv_pin_lost(void)
 
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 /*
- * percpu_priv_rseq_refresh - set the calling thread's inline ranges
- * (rbase, rlim for adds, llim for the section lock) from the process's
- * state and its pin.  Context: any, signal handlers included (the
- * thread's own fields only; a token is taken if the lock range is set).
+ * percpu_priv_rseq_refresh - set the calling thread's inline add range
+ * (rbase, rlim: AArch64's inline add) from the process's state and its
+ * pin.  Context: any, signal handlers included (the thread's own fields
+ * only).
  */
 static void
 percpu_priv_rseq_refresh(struct percpu_priv_td *td)
@@ -1391,11 +1389,8 @@ percpu_priv_rseq_refresh(struct percpu_priv_td *td)
 		}
 	}
 	td->rlim = 0;
-	td->llim = 0;
 	atomic_signal_fence(memory_order_seq_cst);
 	td->rbase = base;
-	if (percpu_priv_g.rseq_lock && lim != 0 && percpu_priv_token(td) != 0)
-		td->llim = lim;
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_RELAXED) == 1)
 		td->rlim = lim;
 }
@@ -1533,9 +1528,8 @@ percpu_priv_held(void)
  * between the state store and the release in percpu_leave().  Neither
  * window touches the CPU's data, so the handler borrows the CPU:
  * percpu_leave() then skips the release, which stays the interrupted
- * code's.  Order: state before borrowed here, borrowed before state in
- * percpu_leave(), so a deeper handler that sees depth 0 also sees
- * borrowed == 0.
+ * code's.  The borrowed bit is in state (one store with the depth), so a
+ * deeper handler that sees depth 0 also sees it clear.
  *
  * The interrupted code may hold another CPU than the one wanted (it
  * migrated, or the handler asks for a given CPU): waiting could then
@@ -1629,9 +1623,8 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			if (waiting != NULL)
 				atomic_fetch_sub_explicit(&waiting->want, one,
 				    memory_order_relaxed);
-			td->state = (uint32_t)idx << 16 | 1u;
-			atomic_signal_fence(memory_order_seq_cst);
-			td->borrowed = 1;
+			td->state =
+			    (uint32_t)idx << 16 | PERCPU_PRIV_BORROWED | 1u;
 			return (cpu);
 		}
 		if (spins == 100) {
@@ -1648,9 +1641,8 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 					return (PERCPU_NOCPU);
 				}
 				idx = held - 1u;
-				td->state = (uint32_t)idx << 16 | 1u;
-				atomic_signal_fence(memory_order_seq_cst);
-				td->borrowed = 1;
+				td->state = (uint32_t)idx << 16 |
+				    PERCPU_PRIV_BORROWED | 1u;
 				return (percpu_priv_g.ci[idx].ci_index);
 			}
 		}

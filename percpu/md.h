@@ -420,6 +420,16 @@ percpu_md_rseq_cpu_start(void)
 extern uint32_t percpu_md_rseq_lim;
 
 /*
+ * percpu_md_rseq_llim - percpu_enter()'s restartable lock (x86-64) takes
+ * the CPU ids below this one: the dense prefix of the table when the
+ * process takes section locks by sequence; 0 before init and otherwise.
+ * Unlike percpu_md_rseq_lim it stays when rseq adds stop (sections never
+ * race an add).  Word rule: written once at init (before ready), read
+ * plainly (0 or the final value: either is safe).
+ */
+extern uint32_t percpu_md_rseq_llim;
+
+/*
  * percpu_md_rseq_offset - the offset of the thread's rseq area from the
  * thread pointer, for the inline sequences.
  * Return: __rseq_offset (PERCPU_MD_RSEQ_DIRECT); else percpu_md_rseq_off

@@ -465,7 +465,7 @@ enter_as_heir(void *arg)
 	struct heir *h = arg;
 
 	h->got = percpu_enter_cpu(h->cpu);
-	h->borrowed = PERCPU_PRIV_TD.borrowed;
+	h->borrowed = PERCPU_PRIV_TD.state & PERCPU_PRIV_BORROWED;
 	h->token = PERCPU_PRIV_TD.token;
 	h->td = &PERCPU_PRIV_TD;
 	h->owner = atomic_load(owner_of(h->cpu));
@@ -635,7 +635,7 @@ window_thread(void *arg)
 	/* Both handlers are done before either window closes. */
 	(void)pthread_barrier_wait(&win->both);
 	cr_assert_eq(td->state, 0);
-	cr_assert_eq(td->borrowed, 0);
+	cr_assert_eq(td->state & PERCPU_PRIV_BORROWED, 0);
 	cr_assert_eq(atomic_load(owner_of(win->cpu[who])), tok);
 	/* The rest of the window: the state store; then leave. */
 	td->state = (uint32_t)percpu_priv_g.cpu2idx[win->cpu[who]] << 16 | 1u;
