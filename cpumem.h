@@ -556,8 +556,7 @@ cpumem_enter(struct cpumem *cm)
 {
 	if (PERCPU_UNLIKELY(cpumem_priv_isboot(cm)))
 		return (cpumem_priv_boot_enter(cm));
-	(void)percpu_enter();
-	return (percpu_cur_ptr(cm));
+	return (percpu_priv_enter_ptr(cm));
 }
 #else  /* !PERCPU_MP */
 static inline PERCPU_PRIV_ENTER_INLINE void *

@@ -331,6 +331,10 @@ struct dpcpu_priv_global {
 	uintptr_t start;
 	uintptr_t stop;
 	char *base;
+	/* base - start once the copies exist (never 0: the copies are in
+	 * the arena, the set is not), 0 before: the in-section fast path
+	 * of DPCPU_PTR() reads it with acquire instead of ready. */
+	_Atomic(uintptr_t) delta;
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
@@ -406,10 +410,30 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
 	return ((void *)(a + off));
 }
 
-/* The current CPU's instance: the held CPU inside a section. */
-static inline void *
+/*
+ * dpcpu_priv_cur_ptr - the current CPU's instance: the held CPU inside a
+ * section (FreeBSD's critical_enter(): the usual case, a few
+ * instructions: the held unit's copy is at a fixed distance from the
+ * template), else the CPU the caller runs on.
+ *
+ * Context: any (see CONTEXT).
+ * Ordering: acquire on delta; pairs with the release store at the end of
+ *           dpcpu_priv_init_once(): the copies are visible.
+ * Return: as dpcpu_priv_id_ptr().
+ */
+static inline PERCPU_PRIV_ENTER_INLINE void *
 dpcpu_priv_cur_ptr(const volatile void *var)
 {
+	uintptr_t a = (uintptr_t)var, d;
+	uint32_t s = PERCPU_PRIV_TD.state;
+
+	if (PERCPU_LIKELY(s != 0) &&
+	    PERCPU_LIKELY((d = atomic_load_explicit(&dpcpu_priv_g.delta,
+			       memory_order_relaxed)) != 0) &&
+	    PERCPU_LIKELY(a - dpcpu_priv_g.start <
+		dpcpu_priv_g.stop - dpcpu_priv_g.start))
+		return (
+		    (void *)(a + d + (size_t)(s >> 16) * PERCPU_PRIV_STRIDE));
 	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
 }
 
@@ -821,6 +845,10 @@ dpcpu_priv_init_once(void)
 	}
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
+	/* Release: copies and bounds before delta; pairs with the acquire
+	 * in dpcpu_priv_cur_ptr(). */
+	atomic_store_explicit(&dpcpu_priv_g.delta,
+	    (uintptr_t)dpcpu_priv_g.base - start, memory_order_release);
 	/* Release: copies and dpcpu_off before ready; pairs with the
 	 * acquire in dpcpu_priv_ready(). */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);

@@ -381,8 +381,7 @@ percpu_getref(percpu_t *pc)
 		percpu_priv_fail("percpu_getref: NULL handle");
 		return (NULL);
 	}
-	(void)percpu_enter();
-	return (percpu_cur_ptr(pc->pc_base));
+	return (percpu_priv_enter_ptr(pc->pc_base));
 }
 
 /*

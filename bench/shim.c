@@ -83,8 +83,8 @@ shim_thread_end(void)
 	percpu_unpin();
 }
 
-/* The handle in a local, as a loop over one object keeps it (the floor's
- * array is a constant). */
+/* Each loop keeps its handle in a local, as a loop over one object does
+ * (the floor's array is a constant). */
 void
 shim_counter_u64_add(uint64_t n)
 {
@@ -98,44 +98,48 @@ shim_counter_u64_add(uint64_t n)
 void
 shim_counters_inc(uint64_t n)
 {
+	struct cpumem *cm = bench_ctrs;
 	uint64_t i;
 
 	for (i = 0; i < n; i++)
-		counters_inc(bench_ctrs, 0);
+		counters_inc(cm, 0);
 }
 
 void
 shim_counters_pkt(uint64_t n)
 {
+	struct cpumem *cm = bench_ctrs;
 	uint64_t i;
 
 	for (i = 0; i < n; i++)
-		counters_pkt(bench_ctrs, 1, 2, 100);
+		counters_pkt(cm, 1, 2, 100);
 }
 
 void
 shim_percpu_getref_putref(uint64_t n)
 {
+	percpu_t *pc = bench_pc;
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t *p = percpu_getref(bench_pc);
+		uint64_t *p = percpu_getref(pc);
 
 		++*p;
-		percpu_putref(bench_pc);
+		percpu_putref(pc);
 	}
 }
 
 void
 shim_cpumem_enter_leave(uint64_t n)
 {
+	struct cpumem *cm = bench_mem;
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t *p = cpumem_enter(bench_mem);
+		uint64_t *p = cpumem_enter(cm);
 
 		++*p;
-		cpumem_leave(bench_mem, p);
+		cpumem_leave(cm, p);
 	}
 }
 

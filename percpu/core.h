@@ -348,6 +348,9 @@ struct percpu_priv_pcpu {
 	_Atomic(uintptr_t) owner;
 	atomic_uint want;
 };
+/* percpu_md_rseq_lock() reads want 8 bytes after owner (x86-64). */
+_Static_assert(offsetof(struct percpu_priv_pcpu, want) == sizeof(uintptr_t),
+    "percpu: want follows owner");
 
 /* An owner word released to a waiting remote acquirer: no thread's token
  * (tokens are addresses or serials counted up from 1). */
@@ -542,6 +545,99 @@ percpu_priv_cpu_id(void)
 /* ---- Core: MP and UP side by side, identical signatures ---- */
 
 /*
+ * percpu_priv_enter_slow - percpu_enter()'s wait: the CPU id taken, or
+ * with @unit its unit index (from state: the slow path always takes the
+ * current CPU, borrowed or not).
+ */
+static inline unsigned
+percpu_priv_enter_slow(struct percpu_priv_td *td, int unit)
+{
+	unsigned cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
+
+	return (unit ? td->state >> 16 : cpu);
+}
+
+/*
+ * percpu_priv_enter_as - percpu_enter(), returning the CPU id taken, or
+ * with @unit (a constant) its unit index.
+ */
+static inline PERCPU_PRIV_ENTER_INLINE unsigned
+percpu_priv_enter_as(int unit)
+{
+# if PERCPU_MD_HAS_IRQ
+	percpu_md_irq_t irq = percpu_md_irq_save();
+# endif
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	uint32_t s = td->state;
+	uintptr_t tok = td->token;
+	struct percpu_priv_pcpu *pc;
+	uintptr_t expect = 0;
+	unsigned id, idx;
+
+	if (s != 0) {
+		if (PERCPU_UNLIKELY(
+			(s & PERCPU_PRIV_DEPTH) == PERCPU_PRIV_DEPTH))
+			percpu_priv_fail(
+			    "percpu_enter: sections nested too deep");
+		td->state = s + 1;
+		return (unit ? s >> 16 : percpu_priv_g.ci[s >> 16].ci_index);
+	}
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
+	/* The restartable lock: a thread with a token whose CPU id is below
+	 * percpu_md_rseq_llim (rseq on, the id is its own unit: 0 until
+	 * then) takes the lock word with one plain commit; everything else
+	 * waits in the slow path, which counts itself and restarts the
+	 * CPU's sequences before its CAS.  PERCPU_DEBUG=1: a pinned thread
+	 * off its CPU goes to the slow path, which reports it. */
+	{
+		ptrdiff_t off = percpu_md_rseq_offset();
+		uint32_t cpu = percpu_md_rseq_start_at(off);
+
+		if (PERCPU_LIKELY(cpu < percpu_md_rseq_llim && tok != 0)
+#  if PERCPU_DEBUG
+		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
+#  endif
+		) {
+			pc = percpu_priv_pcpu(cpu);
+			if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, tok,
+					      cpu, off) == 0)) {
+				td->state = (uint32_t)cpu << 16 | 1u;
+				return (cpu); /* its own unit */
+			}
+			return (percpu_priv_enter_slow(td, unit));
+		}
+	}
+	percpu_priv_ready(); /* then rseq_lock is final */
+	if (percpu_priv_g.rseq_lock)
+		return (percpu_priv_enter_slow(td, unit));
+# endif
+	percpu_priv_ready();
+	id = percpu_priv_cpu_id();
+	idx = percpu_priv_map(&id);
+	pc = percpu_priv_pcpu(idx);
+	/* Acquire: pairs with the release store in percpu_leave().  A thread
+	 * without a token yet gets one in the slow path. */
+	if (PERCPU_LIKELY(tok != 0 &&
+		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
+		    tok, memory_order_acquire, memory_order_relaxed))) {
+		/* One store publishes CPU and depth to signal handlers. */
+		td->state = (uint32_t)idx << 16 | 1u;
+# if PERCPU_MD_HAS_IRQ
+		td->irq = irq;
+# endif
+		return (unit ? idx : id);
+	}
+# if PERCPU_MD_HAS_IRQ
+	id = percpu_priv_enter_slow(td, unit);
+	td->irq = irq;
+	return (id);
+# else
+	return (percpu_priv_enter_slow(td, unit));
+# endif
+}
+
+/*
  * percpu_enter - begin an exclusive section on the current CPU.
  *
  * Context: any thread, no registration; signal handlers (see SIGNALS
@@ -558,77 +654,19 @@ percpu_priv_cpu_id(void)
 static inline PERCPU_PRIV_ENTER_INLINE unsigned
 percpu_enter(void)
 {
-# if PERCPU_MD_HAS_IRQ
-	percpu_md_irq_t irq = percpu_md_irq_save();
-# endif
-	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
-	uint32_t s = td->state;
-	uintptr_t tok = td->token;
-	struct percpu_priv_pcpu *pc;
-	uintptr_t expect = 0;
-	unsigned cpu, idx;
+	return (percpu_priv_enter_as(0));
+}
 
-	if (s != 0) {
-		if (PERCPU_UNLIKELY(
-			(s & PERCPU_PRIV_DEPTH) == PERCPU_PRIV_DEPTH))
-			percpu_priv_fail(
-			    "percpu_enter: sections nested too deep");
-		td->state = s + 1;
-		return (percpu_priv_g.ci[s >> 16].ci_index);
-	}
-# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
-     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
-	/* The restartable lock: a thread with a token whose CPU id is below
-	 * percpu_md_rseq_llim (rseq on, the id is its own unit: 0 until
-	 * then) takes the lock word with one plain commit; everything else
-	 * waits in the slow path, which counts itself and restarts the
-	 * CPU's sequences before its CAS.  PERCPU_DEBUG=1: a pinned thread
-	 * off its CPU goes to the slow path, which reports it. */
-	{
-		ptrdiff_t off = percpu_md_rseq_offset();
-
-		cpu = percpu_md_rseq_start_at(off);
-		if (PERCPU_LIKELY(cpu < percpu_md_rseq_llim && tok != 0)
-#  if PERCPU_DEBUG
-		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
-#  endif
-		) {
-			pc = percpu_priv_pcpu(cpu);
-			if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner,
-					      &pc->want, tok, cpu, off) == 0)) {
-				td->state = (uint32_t)cpu << 16 | 1u;
-				return (cpu);
-			}
-			return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
-		}
-	}
-	percpu_priv_ready(); /* then rseq_lock is final */
-	if (percpu_priv_g.rseq_lock)
-		return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
-# endif
-	percpu_priv_ready();
-	cpu = percpu_priv_cpu_id();
-	idx = percpu_priv_map(&cpu);
-	pc = percpu_priv_pcpu(idx);
-	/* Acquire: pairs with the release store in percpu_leave().  A thread
-	 * without a token yet gets one in the slow path. */
-	if (PERCPU_LIKELY(tok != 0 &&
-		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
-		    tok, memory_order_acquire, memory_order_relaxed))) {
-		/* One store publishes CPU and depth to signal handlers. */
-		td->state = (uint32_t)idx << 16 | 1u;
-# if PERCPU_MD_HAS_IRQ
-		td->irq = irq;
-# endif
-		return (cpu);
-	}
-# if PERCPU_MD_HAS_IRQ
-	cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
-	td->irq = irq;
-	return (cpu);
-# else
-	return (percpu_priv_acquire_slow(td, PERCPU_NOCPU));
-# endif
+/*
+ * percpu_priv_enter_ptr - percpu_enter(), then the held CPU's copy of
+ * @h: the faces' getref/enter (the unit index straight from the lock,
+ * no second read of state).
+ */
+static inline PERCPU_PRIV_ENTER_INLINE void *
+percpu_priv_enter_ptr(void *h)
+{
+	return (
+	    (char *)h + (size_t)percpu_priv_enter_as(1) * PERCPU_PRIV_STRIDE);
 }
 
 /*
@@ -1217,6 +1255,13 @@ percpu_ptr(void *h, unsigned cpu)
 static inline void *
 percpu_cur_ptr(void *h)
 {
+	return (h);
+}
+
+static inline void *
+percpu_priv_enter_ptr(void *h)
+{
+	(void)percpu_enter();
 	return (h);
 }
 

@@ -583,7 +583,8 @@ abort:
  * percpu_md_rseq_lock - take the section lock word *@owner of CPU @cpu
  * for @tok as one restartable sequence: publish the descriptor, check
  * that the thread still runs on @cpu, that *@owner is 0 and that no
- * remote acquirer waits (*@want is 0), then commit with one plain store.
+ * remote acquirer waits (want, the 32-bit word 8 bytes after owner, is
+ * 0), then commit with one plain store.
  * Remote acquirers count themselves in *@want, then restart every
  * sequence on @cpu with membarrier(PRIVATE_EXPEDITED_RSEQ) before their
  * compare-and-swap, so no plain commit ever races it (percpu/impl.h).
@@ -596,8 +597,8 @@ abort:
  */
 #    define PERCPU_MD_RSEQ_LOCK 1
 static inline int
-percpu_md_rseq_lock(const void *owner, const void *want, uintptr_t tok,
-    uint32_t cpu, ptrdiff_t off)
+percpu_md_rseq_lock(const void *owner, uintptr_t tok, uint32_t cpu,
+    ptrdiff_t off)
 {
 	/* clang-format off */
 	__asm__ goto(
@@ -606,14 +607,13 @@ percpu_md_rseq_lock(const void *owner, const void *want, uintptr_t tok,
 	    "jnz %l[abort]\n\t"
 	    "cmpq $0, (%[owner])\n\t"
 	    "jnz %l[abort]\n\t"
-	    "cmpl $0, (%[want])\n\t"
+	    "cmpl $0, 8(%[owner])\n\t"		/* want */
 	    "jnz %l[abort]\n\t"
 	    "movq %[tok], (%[owner])\n\t"	/* the commit */
 	    "2:\n\t"
 	    PERCPU_MD_RSEQ_X86_ABORT
 	    :
-	    : [off] "r"(off), [cpu] "r"(cpu), [owner] "r"(owner),
-	      [want] "r"(want), [tok] "r"(tok)
+	    : [off] "r"(off), [cpu] "r"(cpu), [owner] "r"(owner), [tok] "r"(tok)
 	    : "memory", "cc", "rax"
 	    : abort);
 	/* clang-format on */
