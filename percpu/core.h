@@ -436,6 +436,9 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+unsigned percpu_priv_enter_out(int unit);
+# endif
 void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
 /*
  * percpu_priv_held - the CPU the calling thread holds: the one of its
@@ -605,7 +608,9 @@ percpu_priv_enter_as(int unit)
 				td->state = (uint32_t)cpu << 16 | 1u;
 				return (cpu); /* its own unit */
 			}
-			return (percpu_priv_enter_slow(td, unit));
+			/* Taken, preempted, or a module whose sequences
+			 * are not the implementation's (slot 0). */
+			return (percpu_priv_enter_out(unit));
 		}
 	}
 	percpu_priv_ready(); /* then rseq_lock is final */

@@ -793,11 +793,17 @@ percpu_priv_thread_exit(void *arg)
  * the thread-exit key, whose destructor is code of that object: a thread
  * that used the object and exits after it was unmapped would otherwise
  * call into the void.  glibc never hands a deleted key's values to a
- * later key that reuses its slot (sequence numbers).
+ * later key that reuses its slot (sequence numbers).  At dlclose() it
+ * also makes the object's descriptor copies inert (x86-64 rseq, see
+ * percpu_priv_rseq_inert()).  Priority 101: after the object's other
+ * destructors (which may still use the toolkit); C++ static destructors
+ * of the object run later still (__cxa_finalize()), and their sequences
+ * at dlclose() are no longer restarted: such code must not use the
+ * toolkit.
  * Context: the loader (dlclose(), exit()); no toolkit call runs in the
  *          object any more.
  */
-__attribute__((destructor)) static void
+__attribute__((destructor(101))) static void
 percpu_priv_unload(void)
 {
 #   if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
@@ -1170,13 +1176,6 @@ percpu_priv_rseq_stop(void)
 #  if defined(__x86_64__)
 /* ---- Descriptors that outlive the object (see percpu/md.h) ---- */
 
-/* The slots of every sequence of this object (exe or shared object):
- * the linker's bounds of section percpu_rseq_slot, this object's own. */
-extern uintptr_t __start_percpu_rseq_slot[]
-    __attribute__((weak, visibility("hidden")));
-extern uintptr_t __stop_percpu_rseq_slot[]
-    __attribute__((weak, visibility("hidden")));
-
 /* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI). */
 struct percpu_priv_rseq_cs {
 	uint32_t version;
@@ -1196,21 +1195,68 @@ static int percpu_priv_rseq_exiting; /* exit() began (atexit handler) */
     ((struct percpu_priv_rseq_cs *)(void *)(percpu_priv_rseq_page + 32 + \
 	32 * (i)))
 
-/* An atexit handler of this object: runs at exit() before any
- * destructor, and at dlclose() after them (crtstuff's
- * __cxa_finalize(__dso_handle) is the object's last destructor). */
+static int percpu_priv_rseq_unloaded; /* the copies were made inert */
+
+#   if PERCPU_MD_RSEQ_DIRECT
+/*
+ * dladdr() and dlopen() are in glibc 2.34's libc itself (no -ldl), and
+ * PERCPU_MD_RSEQ_DIRECT builds need 2.35.  <dlfcn.h> declares dladdr()
+ * and Dl_info only under _GNU_SOURCE, which must be defined before the
+ * first system header if at all: without it, the same declaration here.
+ */
+#    include <dlfcn.h>
+#    if defined(_GNU_SOURCE)
+typedef Dl_info percpu_priv_dl_info;
+#    else
+typedef struct {
+	const char *dli_fname;
+	void *dli_fbase;
+	const char *dli_sname;
+	void *dli_saddr;
+} percpu_priv_dl_info;
+#     pragma GCC diagnostic push
+#     pragma GCC diagnostic ignored "-Wredundant-decls"
+extern int dladdr(const void *addr, percpu_priv_dl_info *info);
+#     pragma GCC diagnostic pop
+#    endif
+#   endif
+
+/*
+ * percpu_priv_rseq_mark_exit - an atexit handler of this object: at
+ * exit() it runs before any destructor (and before exit handlers
+ * registered earlier); at dlclose() after the object's destructors
+ * (crtstuff's __cxa_finalize(__dso_handle) is the object's last one).
+ * At exit, the copies must stay live (other threads may still be in
+ * sequences), so the object must not be unmapped any more: a later
+ * dlclose() (an earlier exit handler or a C++ static destructor that
+ * unloads plugins) would leave them naming unmapped code.  So it makes
+ * the object RTLD_NODELETE (PERCPU_MD_RSEQ_DIRECT builds; elsewhere such
+ * a dlclose() during exit() stays unsafe).
+ */
 static void
 percpu_priv_rseq_mark_exit(void)
 {
+#   if PERCPU_MD_RSEQ_DIRECT
+	percpu_priv_dl_info di;
+#   endif
+
+	if (percpu_priv_rseq_unloaded)
+		return; /* dlclose(): the destructor ran first */
 	percpu_priv_rseq_exiting = 1;
+#   if PERCPU_MD_RSEQ_DIRECT
+	if (dladdr((const void *)(uintptr_t)percpu_priv_rseq_mark_exit, &di) !=
+		0 &&
+	    di.dli_fname != NULL && di.dli_fname[0] != '\0')
+		(void)dlopen(di.dli_fname,
+		    RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+#   endif
 }
 
 /*
  * percpu_priv_rseq_persist - copy every descriptor of this object into a
  * page that is never unmapped and point the slots there.  At init,
- * before rseq adds are on (before percpu_md_rseq_lim is nonzero, so no
- * sequence of this object has committed; one that stored an old slot's
- * descriptor failed its check and goes out of line).
+ * before rseq adds are on; until then every slot is 0 and no sequence of
+ * this object starts (percpu/md.h).
  * Context: init, once.
  * Return: 1 if done (or no sequence to copy); 0 if the page cannot be
  *         mapped (then rseq stays off).
@@ -1225,7 +1271,7 @@ percpu_priv_rseq_persist(void)
 
 	if (slot == NULL || __stop_percpu_rseq_slot == NULL)
 		return (1);
-	n = (size_t)(__stop_percpu_rseq_slot - slot);
+	n = (size_t)(__stop_percpu_rseq_slot - slot) / 2;
 	percpu_priv_rseq_len = (32 + 32 * n + 4095) & ~(size_t)4095;
 	m = mmap(NULL, percpu_priv_rseq_len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1234,12 +1280,12 @@ percpu_priv_rseq_persist(void)
 	percpu_priv_rseq_page = (char *)m;
 	memcpy(percpu_priv_rseq_page, head, sizeof(head));
 	for (i = 0; i < n; i++) {
-		memcpy(PERCPU_PRIV_RSEQ_COPY(i), (const void *)slot[i],
+		memcpy(PERCPU_PRIV_RSEQ_COPY(i), (const void *)slot[2 * i + 1],
 		    sizeof(struct percpu_priv_rseq_cs));
 		/* A sequence may load its slot now: either address names
 		 * the same descriptor. */
-		__atomic_store_n(&slot[i], (uintptr_t)PERCPU_PRIV_RSEQ_COPY(i),
-		    __ATOMIC_RELAXED);
+		__atomic_store_n(&slot[2 * i],
+		    (uintptr_t)PERCPU_PRIV_RSEQ_COPY(i), __ATOMIC_RELAXED);
 	}
 	(void)mprotect(m, percpu_priv_rseq_len, PROT_READ);
 	(void)atexit(percpu_priv_rseq_mark_exit);
@@ -1274,6 +1320,7 @@ percpu_priv_rseq_inert(void)
 		cs->abort_ip = (uintptr_t)percpu_priv_rseq_page + 8;
 	}
 	(void)mprotect(percpu_priv_rseq_page, percpu_priv_rseq_len, PROT_READ);
+	percpu_priv_rseq_unloaded = 1;
 }
 #  endif
 # endif
@@ -1474,6 +1521,37 @@ percpu_priv_local_add_slow(void *h, uint64_t v)
 }
 
 /* ---- Sections: the slow path ---- */
+
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
+/*
+ * percpu_priv_enter_out - percpu_enter() after its inline sequence did
+ * not commit: one more try with this object's own sequence (whose slot
+ * is always copied: the inline code of a module that is not the
+ * implementation's never starts its own), then the waiting path.
+ * Context, Ordering: as percpu_enter().
+ * Return: the CPU id taken, or with @unit its unit index.
+ */
+unsigned
+percpu_priv_enter_out(int unit)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	uintptr_t tok = td->token;
+	ptrdiff_t off = percpu_md_rseq_offset();
+	uint32_t cpu = percpu_md_rseq_start_at(off);
+
+	if (td->state == 0 && cpu < percpu_md_rseq_llim && tok != 0 &&
+	    (td->pin1 == 0 || cpu == td->pin1 - 1)) {
+		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(cpu);
+
+		if (percpu_md_rseq_lock(&pc->owner, tok, cpu, off) == 0) {
+			td->state = (uint32_t)cpu << 16 | 1u;
+			return (cpu);
+		}
+	}
+	cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
+	return (unit ? td->state >> 16 : cpu);
+}
+# endif
 
 /* Out of line: a division, on a path no firmware core takes. */
 PERCPU_NOINLINE unsigned

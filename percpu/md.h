@@ -369,15 +369,21 @@ percpu_md_rseq_cpu_start(void)
  * dlclose()d its destructor rewrites the copies to cover no code, with
  * the signature in that page, so a stale rseq_cs is cleared by the
  * kernel.  No store to clear rseq_cs is needed after a commit nor after
- * a failed check (one load of the slot instead of the lea: the same
- * count).  AArch64 still clears rseq_cs at every exit
- * (PERCPU_MD_RSEQ_A64_CLEAR).
+ * a failed check (one load of the slot instead of the lea, and a test).
+ * A slot is 0 until copied, and a sequence with a 0 slot never starts:
+ * so code of a module that is not the implementation's (it uses the
+ * implementation's exported functions), whose slots nobody copies, and
+ * any sequence that runs before init, always take the out-of-line path
+ * (the implementation's own sequences).  AArch64 still clears rseq_cs
+ * at every exit (PERCPU_MD_RSEQ_A64_CLEAR).
  */
 /* clang-format off */
 #   define PERCPU_MD_RSEQ_SIG 0x53053053
 /*
- * PERCPU_MD_RSEQ_X86_ENTER(off) - the descriptor (3:), its slot (5:) and
- * the store that enters the sequence, which starts at 1:, commits at the
+ * PERCPU_MD_RSEQ_X86_ENTER(off) - the descriptor (3:), its slot (5: the
+ * copy's address, 0 until copied, then the descriptor's address, which
+ * percpu_priv_rseq_persist() copies from) and the store that enters the
+ * sequence, which starts at 1:, commits at the
  * instruction before 2: and aborts to 4:.
  */
 #   define PERCPU_MD_RSEQ_X86_ENTER(off) \
@@ -388,13 +394,22 @@ percpu_md_rseq_cpu_start(void)
 	".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */ \
 	".popsection\n\t" \
 	".pushsection percpu_rseq_slot, \"aw\"\n\t" \
-	".balign 8\n\t" \
+	".balign 16\n\t" \
 	"5:\n\t" \
-	".quad 3b\n\t" \
+	".quad 0, 3b\n\t"		/* the slot (0 until persisted), the descriptor */ \
 	".popsection\n\t" \
 	"movq 5b(%%rip), %%rax\n\t" \
+	"testq %%rax, %%rax\n\t"	/* not persisted: never commit */ \
+	"jz %l[abort]\n\t" \
 	"movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(" off ")\n\t" \
 	"1:\n\t"
+/* The slots of every sequence of this object (exe or shared object): the
+ * linker's bounds of section percpu_rseq_slot, this object's own (hidden;
+ * ld still lists them in a shared object's dynamic symbols). */
+extern uintptr_t __start_percpu_rseq_slot[]
+    __attribute__((weak, visibility("hidden")));
+extern uintptr_t __stop_percpu_rseq_slot[]
+    __attribute__((weak, visibility("hidden")));
 /* The abort handler: ud1 with the signature as disp32, then the C label. */
 #   define PERCPU_MD_RSEQ_X86_ABORT \
 	".pushsection __rseq_failure, \"ax\"\n\t" \

@@ -8,7 +8,13 @@
 #      "two copies of the implementation in one process: another one runs
 #      in .../plug_a.so ..."; one plugin alone runs;
 #   3. a DPCPU variable in the executable with the implementation in the
-#      .so: the documented error names set_dpcpu.
+#      .so: the documented error names set_dpcpu;
+#   4. a dlopen()ed module without the implementation (it uses libpc.so's
+#      API) adds and takes sections, is dlclose()d, and the thread goes on
+#      (context switches): exact totals, no SIGSEGV (its sequences never
+#      start: the implementation copies only its own descriptors);
+#   5. a plugin with the implementation dlclose()d by an exit handler
+#      after exit() began: no SIGSEGV (it became RTLD_NODELETE).
 BUILD=${BUILD:-build}
 out=$BUILD/lib/shared
 src=test/lib/shared
@@ -56,5 +62,23 @@ gcc $W -o "$out/dpcpu_main" "$src/dpcpu_main.c" -L"$out" -lpc \
 rc=$?
 [ $rc -ne 0 ] && grep -q "set_dpcpu" "$out/dpcpu.err" ||
 	fail "DPCPU variable outside the implementation's module: exit $rc, $(cat "$out/dpcpu.err")"
-[ $status -eq 0 ] && echo "check-shared: API exported under -fvisibility=hidden; a second copy stops at start; DPCPU across .so: $(head -c 120 "$out/dpcpu.err")"
+# A module without the implementation, unloaded while the thread goes on.
+# shellcheck disable=SC2086
+gcc $W -fPIC -shared -o "$out/user.so" "$src/user.c" -pthread &&
+	gcc $W -o "$out/host_user" "$src/host_user.c" -L"$out" -lpc \
+	    -Wl,-rpath,"$(pwd)/$out" -ldl -pthread || exit 1
+got=$("$out/host_user" "$(pwd)/$out/user.so" 2>&1)
+rc=$?
+case "$rc:$got" in
+"0:ok "*" 1000 1000") ;;
+*) fail "module without the implementation, dlclose()d: exit $rc: $got" ;;
+esac
+# A plugin unloaded by an exit handler.
+# shellcheck disable=SC2086
+gcc $W -o "$out/host_exit" "$src/host_exit.c" -ldl || exit 1
+got=$("$out/host_exit" "$(pwd)/$out/plug_a.so" 2>&1)
+rc=$?
+[ "$rc:$got" = "0:ok" ] ||
+	fail "plugin dlclose()d by an exit handler: exit $rc: $got"
+[ $status -eq 0 ] && echo "check-shared: API exported under -fvisibility=hidden; a second copy stops at start; DPCPU across .so: $(head -c 120 "$out/dpcpu.err"); modules unloaded mid-run and at exit survive"
 exit $status
