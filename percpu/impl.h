@@ -795,15 +795,16 @@ percpu_priv_thread_exit(void *arg)
  * call into the void.  glibc never hands a deleted key's values to a
  * later key that reuses its slot (sequence numbers).  At dlclose() it
  * also makes the object's descriptor copies inert (x86-64 rseq, see
- * percpu_priv_rseq_inert()).  Priority 101: after the object's other
- * destructors (which may still use the toolkit); C++ static destructors
- * of the object run later still (__cxa_finalize()), and their sequences
- * at dlclose() are no longer restarted: such code must not use the
- * toolkit.
+ * percpu_priv_rseq_inert()).  No priority: a prioritized destructor
+ * would run after crtstuff's __cxa_finalize() (so after the object's
+ * atexit handler, which must come second at dlclose()).  The object's
+ * other destructors and C++ static destructors may run after it: their
+ * sequences at dlclose() are no longer restarted, so such code must not
+ * use the toolkit.
  * Context: the loader (dlclose(), exit()); no toolkit call runs in the
  *          object any more.
  */
-__attribute__((destructor(101))) static void
+__attribute__((destructor)) static void
 percpu_priv_unload(void)
 {
 #   if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
