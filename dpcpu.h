@@ -331,14 +331,19 @@ struct dpcpu_priv_global {
 	uintptr_t start;
 	uintptr_t stop;
 	char *base;
-	/* base - start once the copies exist (never 0: the copies are in
-	 * the arena, the set is not), 0 before: the in-section fast path
-	 * of DPCPU_PTR() reads it with acquire instead of ready. */
-	_Atomic(uintptr_t) delta;
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
 extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
+/*
+ * dpcpu_priv_udelta[u] - the offset of unit @u's copies from the
+ * templates (dpcpu_off of its CPU), 0 until a holder of unit u's section
+ * stored it.  Word rule: read and written only by a holder of unit u
+ * (percpu_enter() or percpu_enter_cpu() of that CPU), so its section lock
+ * orders every access (plain loads and stores, no race).
+ */
+extern uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU];
+void *dpcpu_priv_cur_slow(const volatile void *var);
 
 void dpcpu_priv_init(void);
 
@@ -412,29 +417,35 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
 
 /*
  * dpcpu_priv_cur_ptr - the current CPU's instance: the held CPU inside a
- * section (FreeBSD's critical_enter(): the usual case, a few
- * instructions: the held unit's copy is at a fixed distance from the
- * template), else the CPU the caller runs on.
+ * section (FreeBSD's critical_enter(): the usual case, a few plain
+ * loads, which the compiler shares between the DPCPU_GET() and DPCPU_SET()
+ * of one statement: the held unit's offset, the set's bounds), else the
+ * CPU the caller runs on (dpcpu_priv_cur_slow()).
  *
  * Context: any (see CONTEXT).
- * Ordering: acquire on delta; pairs with the release store at the end of
- *           dpcpu_priv_init_once(): the copies are visible.
+ * Ordering: none of its own: udelta[u] != 0 was stored by a holder of u
+ *           after dpcpu_priv_ready()'s acquire, and the section lock
+ *           orders that store before this load (so the copies and the
+ *           bounds are visible).
  * Return: as dpcpu_priv_id_ptr().
  */
 static inline PERCPU_PRIV_ENTER_INLINE void *
 dpcpu_priv_cur_ptr(const volatile void *var)
 {
+# if PERCPU_MP
 	uintptr_t a = (uintptr_t)var, d;
 	uint32_t s = PERCPU_PRIV_TD.state;
 
 	if (PERCPU_LIKELY(s != 0) &&
-	    PERCPU_LIKELY((d = atomic_load_explicit(&dpcpu_priv_g.delta,
-			       memory_order_relaxed)) != 0) &&
+	    PERCPU_LIKELY((d = dpcpu_priv_udelta[s >> 16]) != 0) &&
 	    PERCPU_LIKELY(a - dpcpu_priv_g.start <
 		dpcpu_priv_g.stop - dpcpu_priv_g.start))
-		return (
-		    (void *)(a + d + (size_t)(s >> 16) * PERCPU_PRIV_STRIDE));
-	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
+		return ((void *)(a + d));
+	return (dpcpu_priv_cur_slow(var));
+# else
+	/* UP with DPCPU_UP_OFFSETS=1: CPU 0's copy. */
+	return (dpcpu_priv_id_ptr(var, 0));
+# endif
 }
 
 /*
@@ -794,6 +805,27 @@ PERCPU_END_DECLS
 
 struct dpcpu_priv_global dpcpu_priv_g;
 uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
+uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU];
+
+/*
+ * dpcpu_priv_cur_slow - DPCPU_PTR() outside a section, or the first time
+ * a holder of its unit uses it: the instance by dpcpu_priv_id_ptr(); a
+ * holder also stores its unit's offset for the fast path (the word rule
+ * of dpcpu_priv_udelta).
+ */
+void *
+dpcpu_priv_cur_slow(const volatile void *var)
+{
+	void *p = dpcpu_priv_id_ptr(var, percpu_curcpu());
+# if PERCPU_MP
+	uint32_t s = PERCPU_PRIV_TD.state;
+
+	if (s != 0)
+		dpcpu_priv_udelta[s >> 16] =
+		    dpcpu_priv_off[percpu_priv_g.ci[s >> 16].ci_index];
+# endif
+	return (p);
+}
 
 # if !PERCPU_MD_HOSTED && (defined(__GNUC__) || defined(__clang__))
 /* Firmware: PERCPU_UNIT_SIZE as an absolute symbol, so that
@@ -845,10 +877,6 @@ dpcpu_priv_init_once(void)
 	}
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
-	/* Release: copies and bounds before delta; pairs with the acquire
-	 * in dpcpu_priv_cur_ptr(). */
-	atomic_store_explicit(&dpcpu_priv_g.delta,
-	    (uintptr_t)dpcpu_priv_g.base - start, memory_order_release);
 	/* Release: copies and dpcpu_off before ready; pairs with the
 	 * acquire in dpcpu_priv_ready(). */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);

@@ -155,6 +155,20 @@ BM_base_rseq_add(benchmark::State &state)
 	run<shim_base_rseq_add>(state);
 }
 
+// The stores a section (6) and a counters section (8) must make, alone:
+// the store-throughput floor of the sections on this machine.
+void
+BM_base_section_stores(benchmark::State &state)
+{
+	run<shim_base_section_stores>(state);
+}
+
+void
+BM_base_counters_stores(benchmark::State &state)
+{
+	run<shim_base_counters_stores>(state);
+}
+
 void
 BM_base_tls_add(benchmark::State &state)
 {
@@ -202,6 +216,8 @@ BM_base_getcpu_private_lock_add(benchmark::State &state)
 #define THREADS ->Threads(1)->Threads(2)->Threads(4)->UseRealTime()
 
 BENCHMARK(BM_base_rseq_add) THREADS;
+BENCHMARK(BM_base_section_stores) THREADS;
+BENCHMARK(BM_base_counters_stores) THREADS;
 BENCHMARK(BM_base_tls_add) THREADS;
 BENCHMARK(BM_base_indexed_add) THREADS;
 BENCHMARK(BM_base_shared_atomic) THREADS;

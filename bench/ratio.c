@@ -37,6 +37,8 @@ static struct op ops[] = {
     {"base_tls_add", shim_base_tls_add, {0}, {0}},
     {"counter_u64_add", shim_counter_u64_add, {0}, {0}},
     {"percpu_local_add64", shim_percpu_local_add64, {0}, {0}},
+    {"base_section_stores (6 stores)", shim_base_section_stores, {0}, {0}},
+    {"base_counters_stores (8 stores)", shim_base_counters_stores, {0}, {0}},
     {"percpu_getref_putref", shim_percpu_getref_putref, {0}, {0}},
     {"cpumem_enter_leave", shim_cpumem_enter_leave, {0}, {0}},
     {"counters_inc", shim_counters_inc, {0}, {0}},
@@ -118,16 +120,16 @@ main(void)
 	printf("backend %s, %u possible CPUs; %d rounds, fastest of %d tries "
 	       "of %d ops each; medians\n",
 	    shim_backend(), shim_ncpus(), ROUNDS, TRIES, N);
-	printf("%-28s %10s %12s\n", "operation", "ns/op", "/ floor");
+	printf("%-32s %10s %12s\n", "operation", "ns/op", "/ floor");
 	for (i = 0; i < NOPS; i++)
-		printf("%-28s %10.2f %12.2f\n", ops[i].name, median(ops[i].ns),
+		printf("%-32s %10.2f %12.2f\n", ops[i].name, median(ops[i].ns),
 		    median(ops[i].ratio));
 	shim_thread_start(1, 0);
 	measure(pinned, 2);
 	shim_thread_end();
 	printf("pinned thread (percpu_pin):\n");
 	for (i = 0; i < 2; i++)
-		printf("%-28s %10.2f %12.2f\n", pinned[i].name,
+		printf("%-32s %10.2f %12.2f\n", pinned[i].name,
 		    median(pinned[i].ns), median(pinned[i].ratio));
 	return (0);
 }

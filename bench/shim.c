@@ -349,6 +349,67 @@ shim_base_rseq_add(uint64_t n)
 		    memory_order_relaxed);
 }
 
+/*
+ * The stores a section must make, and nothing else: the store-throughput
+ * floor of a section on this machine (one store per cycle here: the
+ * floor above is two stores, rseq_cs and the add).  A section publishes
+ * its descriptor (rseq_cs), takes the CPU's lock word, publishes its
+ * state to signal handlers (one thread-local word), makes the user's
+ * update, and undoes state and lock: 6 stores.  OpenBSD's counters add
+ * their generation, odd at enter and even at leave: 8.  No loads, checks
+ * nor branches: volatile stores to the lines the real code writes.
+ */
+static _Thread_local struct {
+	uint64_t cs;	/* as rseq_cs */
+	uint32_t state; /* as percpu_priv_td.state */
+} bench_fake_td;
+static struct {
+	uintptr_t owner;
+	char pad[64 - sizeof(uintptr_t)];
+} bench_fake_lock;
+static struct {
+	uint64_t gen;
+	uint64_t c[7];
+} bench_fake_ctrs;
+
+static inline void
+bench_store64(volatile uint64_t *p, uint64_t v)
+{
+	*p = v;
+}
+
+void
+shim_base_section_stores(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		bench_store64(&bench_fake_td.cs, i);
+		bench_store64((volatile uint64_t *)&bench_fake_lock.owner, 1);
+		*(volatile uint32_t *)&bench_fake_td.state = 1;
+		bench_store64(&bench_fake_ctrs.c[0], bench_fake_ctrs.c[0] + 1);
+		*(volatile uint32_t *)&bench_fake_td.state = 0;
+		bench_store64((volatile uint64_t *)&bench_fake_lock.owner, 0);
+	}
+}
+
+void
+shim_base_counters_stores(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		bench_store64(&bench_fake_td.cs, i);
+		bench_store64((volatile uint64_t *)&bench_fake_lock.owner, 1);
+		*(volatile uint32_t *)&bench_fake_td.state = 1;
+		bench_store64(&bench_fake_ctrs.gen, 2 * i + 1);
+		bench_store64(&bench_fake_ctrs.c[0], bench_fake_ctrs.c[0] + 1);
+		bench_store64(&bench_fake_ctrs.gen, 2 * i + 2);
+		*(volatile uint32_t *)&bench_fake_td.state = 0;
+		bench_store64((volatile uint64_t *)&bench_fake_lock.owner, 0);
+	}
+}
+
 void
 shim_base_tls_add(uint64_t n)
 {

@@ -54,6 +54,9 @@ void shim_base_tls_add(uint64_t n); /* thread-local plain add: the limit */
 /* The floor of a per-CPU add: one restartable add on a static per-CPU
  * array, librseq's shape (rseq backend; else an atomic on the slot). */
 void shim_base_rseq_add(uint64_t n);
+/* The stores of a section (6) and of a counters section (8), alone. */
+void shim_base_section_stores(uint64_t n);
+void shim_base_counters_stores(uint64_t n);
 void shim_base_indexed_add(uint64_t n);	   /* plain add via a computed index */
 void shim_base_shared_atomic(uint64_t n);  /* one shared atomic counter */
 void shim_base_striped_atomic(uint64_t n); /* LongAdder-like stripes */
