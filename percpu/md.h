@@ -479,19 +479,6 @@ percpu_md_rseq_start_at(ptrdiff_t off)
 	return (cpu);
 }
 
-/*
- * percpu_md_rseq_clear - store 0 to the rseq_cs of the area at offset
- * @off: outside any sequence, so that the kernel never reads the
- * descriptor of a sequence that did not commit.
- * Context: any thread; @off is a valid percpu_md_rseq_offset().
- */
-static inline void
-percpu_md_rseq_clear(ptrdiff_t off)
-{
-	*(volatile uint64_t *)(void *)(percpu_md_thread_pointer() + off +
-	    PERCPU_MD_RSEQ_CS) = 0;
-}
-
 #   if defined(__x86_64__)
 /*
  * percpu_md_rseq_add_lim - *@p += @v as one restartable sequence on CPU
