@@ -330,6 +330,7 @@ struct dpcpu_priv_global {
 	atomic_int ready;
 	uintptr_t start;
 	uintptr_t stop;
+	uintptr_t len; /* stop - start */
 	char *base;
 };
 
@@ -438,8 +439,7 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 
 	if (PERCPU_LIKELY(s != 0) &&
 	    PERCPU_LIKELY((d = dpcpu_priv_udelta[s >> 16]) != 0) &&
-	    PERCPU_LIKELY(a - dpcpu_priv_g.start <
-		dpcpu_priv_g.stop - dpcpu_priv_g.start))
+	    PERCPU_LIKELY(a - dpcpu_priv_g.start < dpcpu_priv_g.len))
 		return ((void *)(a + d));
 	return (dpcpu_priv_cur_slow(var));
 # else
@@ -877,6 +877,7 @@ dpcpu_priv_init_once(void)
 	}
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
+	dpcpu_priv_g.len = bytes;
 	/* Release: copies and dpcpu_off before ready; pairs with the
 	 * acquire in dpcpu_priv_ready(). */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);
