@@ -363,11 +363,12 @@ static _Thread_local struct {
 	uint64_t cs;	/* as rseq_cs */
 	uint32_t state; /* as percpu_priv_td.state */
 } bench_fake_td;
-static struct {
+/* Thread-local too: a thread's own lines, as a CPU's are to its holder. */
+static _Thread_local struct {
 	uintptr_t owner;
 	char pad[64 - sizeof(uintptr_t)];
 } bench_fake_lock;
-static struct {
+static _Thread_local struct {
 	uint64_t gen;
 	uint64_t c[7];
 } bench_fake_ctrs;

@@ -434,6 +434,19 @@ extern struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 #  define PERCPU_PRIV_TD (percpu_priv_tds[percpu_md_cpu_id()])
 # endif
 
+/*
+ * percpu_priv_set_state - publish a thread's section state: a volatile
+ * store, which no compiler drops or merges with a later one (a signal
+ * handler may look at state at any instruction; inlined sections would
+ * otherwise lose the enter's store to the leave's), and which leaves the
+ * compiler free to keep the value it stored.
+ */
+static inline void
+percpu_priv_set_state(struct percpu_priv_td *td, uint32_t s)
+{
+	*(volatile uint32_t *)&td->state = s;
+}
+
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
@@ -582,7 +595,7 @@ percpu_priv_enter_as(int unit)
 			(s & PERCPU_PRIV_DEPTH) == PERCPU_PRIV_DEPTH))
 			percpu_priv_fail(
 			    "percpu_enter: sections nested too deep");
-		td->state = s + 1;
+		percpu_priv_set_state(td, s + 1);
 		return (unit ? s >> 16 : percpu_priv_g.ci[s >> 16].ci_index);
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
@@ -605,7 +618,8 @@ percpu_priv_enter_as(int unit)
 			pc = percpu_priv_pcpu(cpu);
 			if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, tok,
 					      cpu, off) == 0)) {
-				td->state = (uint32_t)cpu << 16 | 1u;
+				percpu_priv_set_state(td,
+				    (uint32_t)cpu << 16 | 1u);
 				return (cpu); /* its own unit */
 			}
 			/* Taken, preempted, or a module whose sequences
@@ -627,7 +641,7 @@ percpu_priv_enter_as(int unit)
 		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
 		    tok, memory_order_acquire, memory_order_relaxed))) {
 		/* One store publishes CPU and depth to signal handlers. */
-		td->state = (uint32_t)idx << 16 | 1u;
+		percpu_priv_set_state(td, (uint32_t)idx << 16 | 1u);
 # if PERCPU_MD_HAS_IRQ
 		td->irq = irq;
 # endif
@@ -794,7 +808,7 @@ percpu_priv_leave_named(const char *fn)
 		td->state = 0;
 		return;
 	}
-	td->state = s - 1;
+	percpu_priv_set_state(td, s - 1);
 }
 
 static inline PERCPU_PRIV_ENTER_INLINE void
