@@ -591,11 +591,14 @@ percpu_priv_enter_as(int unit)
 	unsigned id, idx;
 
 	if (s != 0) {
+		/* At the limit: reported, the depth stays (s + 1 would carry
+		 * into PERCPU_PRIV_BORROWED: depth 0, a CPU never left). */
 		if (PERCPU_UNLIKELY(
 			(s & PERCPU_PRIV_DEPTH) == PERCPU_PRIV_DEPTH))
 			percpu_priv_fail(
 			    "percpu_enter: sections nested too deep");
-		percpu_priv_set_state(td, s + 1);
+		else
+			percpu_priv_set_state(td, s + 1);
 		return (unit ? s >> 16 : percpu_priv_g.ci[s >> 16].ci_index);
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \

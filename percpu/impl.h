@@ -773,12 +773,30 @@ percpu_priv_thread_exit(void *arg)
 				 "half-updated",
 		    percpu_priv_g.ci[idx].ci_index);
 		/* Release: what the dead thread wrote, to the next holder;
-		 * pairs with the acquire CAS in percpu_enter().  Not if a
-		 * handler had borrowed: then the lock was never its own. */
+		 * pairs with the acquire CAS in percpu_enter().  A borrowed
+		 * CPU is released too: its lock word holds this thread's
+		 * token (the interrupted enter or leave, which never runs
+		 * again); the scan below finds it. */
 		if (!borrowed)
 			(void)atomic_compare_exchange_strong_explicit(
 			    &percpu_priv_pcpu(idx)->owner, &tok, 0,
 			    memory_order_release, memory_order_relaxed);
+	}
+	/* A lock word that still holds the token: the thread died (a
+	 * handler that exited or was cancelled) inside the window of an
+	 * enter or leave it interrupted, or after borrowing.  No other
+	 * thread ever holds this token, so release it. */
+	if (td->token != 0 &&
+	    atomic_load_explicit(&percpu_priv_g.ready, memory_order_acquire)) {
+		unsigned u;
+
+		for (u = 0; u < percpu_priv_g.ncpu; u++) {
+			uintptr_t tok = td->token;
+
+			(void)atomic_compare_exchange_strong_explicit(
+			    &percpu_priv_pcpu(u)->owner, &tok, 0,
+			    memory_order_release, memory_order_relaxed);
+		}
 	}
 	/* A later destructor that enters again gets a new token and a new
 	 * round of this check (no inline lock without a token). */

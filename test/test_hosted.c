@@ -515,6 +515,115 @@ report_token(void *arg)
 	return (NULL);
 }
 
+/*
+ * A thread that dies in a signal handler (pthread_exit, or a cancellation
+ * acted on inside it) while the code it interrupted was in the window of
+ * percpu_enter() (the lock word holds its token, its state is still 0):
+ * that code never runs again, so the thread's exit must release the CPU;
+ * so too when the handler had borrowed the CPU (entered in the window).
+ */
+struct window_death {
+	unsigned cpu;
+	int borrow;
+	atomic_int done;
+};
+static _Thread_local struct window_death *wd_cur;
+
+static void
+wd_on_signal(int sig)
+{
+	(void)sig;
+	if (wd_cur->borrow)
+		(void)percpu_enter(); /* borrows the window's CPU */
+	atomic_store(&wd_cur->done, 1);
+	pthread_exit(NULL);
+}
+
+static void *
+wd_victim(void *arg)
+{
+	struct window_death *d = arg;
+
+	wd_cur = d;
+	if (percpu_pin(d->cpu) != 0)
+		return (NULL);
+	(void)percpu_enter(); /* a token */
+	percpu_leave();
+	/* percpu_enter()'s window: the lock word is ours, state is not. */
+	atomic_store(owner_of(d->cpu), PERCPU_PRIV_TD.token);
+	(void)raise(SIGUSR1);
+	return (NULL);
+}
+
+static void
+wd_run(struct window_death *d)
+{
+	struct sigaction sa;
+	pthread_t th;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wd_on_signal;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	d->cpu = last_cpu();
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, wd_victim, d), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(atomic_load(&d->done), 1, "the handler ran");
+}
+
+Test(dead_owner,
+    a_thread_dying_in_a_handler_inside_the_enter_window_frees_the_cpu,
+    .timeout = 30)
+{
+	struct window_death d;
+
+	memset(&d, 0, sizeof(d));
+	wd_run(&d);
+	cr_assert_eq(harness_errors(), 0, "%s", harness_last_error());
+	cr_assert_eq(atomic_load(owner_of(d.cpu)), 0, "CPU %u still held",
+	    d.cpu);
+	cr_assert_eq(percpu_enter_cpu(d.cpu), d.cpu);
+	percpu_leave();
+}
+
+Test(dead_owner, a_thread_dying_in_a_handler_that_borrowed_its_cpu_frees_it,
+    .timeout = 30)
+{
+	struct window_death d;
+
+	memset(&d, 0, sizeof(d));
+	d.borrow = 1;
+	wd_run(&d);
+	expect_dead_owner_reported(d.cpu);
+	cr_assert_eq(percpu_enter_cpu(d.cpu), d.cpu);
+	percpu_leave();
+}
+
+/* One enter past the deepest nesting is reported and changes nothing:
+ * the matching leaves free the CPU (the depth once carried into the
+ * state's other bits: a CPU never left). */
+Test(sections, one_enter_past_the_deepest_nesting_changes_nothing)
+{
+	unsigned i, cpu;
+
+	harness_capture_errors();
+	cpu = percpu_enter();
+	for (i = 1; i < PERCPU_PRIV_DEPTH; i++)
+		(void)percpu_enter();
+	cr_assert_eq(percpu_in_section(), PERCPU_PRIV_DEPTH);
+	cr_assert_eq(percpu_enter(), cpu);
+	cr_assert_eq(harness_errors(), 1);
+	cr_assert_str_eq(harness_last_error(),
+	    "percpu_enter: sections nested too deep");
+	cr_assert_eq(percpu_in_section(), PERCPU_PRIV_DEPTH);
+	for (i = 0; i < PERCPU_PRIV_DEPTH; i++)
+		percpu_leave();
+	cr_assert_eq(PERCPU_PRIV_TD.state, 0);
+	cr_assert_eq(atomic_load(owner_of(cpu)), 0, "CPU %u still held", cpu);
+	cr_assert_eq(harness_errors(), 1);
+}
+
 Test(dead_owner, tokens_are_never_reused_by_later_threads)
 {
 	uintptr_t t[16];
