@@ -395,6 +395,8 @@ const char
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "percpu/seg_posix.h"
 #if !defined(MAP_ANONYMOUS) && defined(__linux__)
 # include <linux/mman.h> /* strict C11 hides it in <sys/mman.h> */
 #endif
@@ -1457,19 +1459,6 @@ kvm_pcpu_priv_load_file(kvm_t *kd, int fd, uint64_t fsize)
 	return (0);
 }
 
-/* What a file that is not a regular one is, for messages. */
-static const char *
-kvm_pcpu_priv_ftype(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return ("a FIFO");
-	if (S_ISDIR(m))
-		return ("a directory");
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return ("a device");
-	return ("not a regular file");
-}
-
 /*
  * kvm_pcpu_priv_claim - the uid a shared-memory name claims: <uid> of
  * "/pcpu.<uid>.<name>"; the caller's own for any other name.
@@ -1507,7 +1496,8 @@ kvm_pcpu_priv_trust(kvm_t *kd, const struct stat *st)
 		kvm_pcpu_priv_err(kd, EPERM,
 		    "%s: not trusted: %s, not a segment (planted by uid %u: "
 		    "remove it)",
-		    kd->path, kvm_pcpu_priv_ftype(st->st_mode), uid);
+		    kd->path,
+		    percpu_seg_ftype(st->st_mode, "not a regular file"), uid);
 		return (-1);
 	}
 	if (uid != kd->claim && uid != me) {

@@ -454,6 +454,8 @@ percpu_export_error(void)
 # include <sys/stat.h>
 # include <threads.h>
 # include <unistd.h>
+
+# include "percpu/seg_posix.h"
 # if defined(__linux__)
 #  include <sys/random.h>
 # endif
@@ -535,19 +537,6 @@ percpu_export_priv_nap(void)
 # define PERCPU_EXPORT_PRIV_BUSY 2  /* a running writer (EEXIST) */
 # define PERCPU_EXPORT_PRIV_SQUAT 3 /* not this user's segment (EPERM) */
 
-/* What a file that is not a regular one is, for messages. */
-static const char *
-percpu_export_priv_ftype(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return ("a FIFO");
-	if (S_ISDIR(m))
-		return ("a directory");
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return ("a device");
-	return ("a regular file");
-}
-
 /* The name's file is not this user's segment: say so, and what to do. */
 static int
 percpu_export_priv_squat(const char *what, unsigned uid)
@@ -599,7 +588,8 @@ percpu_export_priv_occupant(int *fdp)
 			if (stat(percpu_export_priv_g.path, &st) == 0 &&
 			    (!S_ISREG(st.st_mode) || st.st_uid != geteuid()))
 				return (percpu_export_priv_squat(
-				    percpu_export_priv_ftype(st.st_mode),
+				    percpu_seg_ftype(st.st_mode,
+					"a regular file"),
 				    (unsigned)st.st_uid));
 			/* Our own file, unreadable (an old segment made under
 			 * umask 0777): make it ours to check, once. */
@@ -621,7 +611,7 @@ percpu_export_priv_occupant(int *fdp)
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 			(void)close(fd);
 			return (percpu_export_priv_squat(
-			    percpu_export_priv_ftype(st.st_mode),
+			    percpu_seg_ftype(st.st_mode, "a regular file"),
 			    (unsigned)st.st_uid));
 		}
 		if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
