@@ -1019,9 +1019,11 @@ percpu_local_add64(void *h, uint64_t v)
 					   (size_t)cpu * PERCPU_PRIV_STRIDE),
 		    v, cpu, off) == 0))
 		return;
-	/* Not committed.  rseq_cs may name the descriptor (a failed check
-	 * leaves it), but only through a copied slot: a page that outlives
-	 * this object (percpu/md.h), so nothing to clear. */
+	/* Not committed: a failed check leaves rseq_cs naming the
+	 * descriptor, the object's own if its slot was never copied (a
+	 * module without the implementation, or before init). */
+	if (PERCPU_MD_RSEQ_DIRECT || off != 0)
+		percpu_md_rseq_clear(off);
 	/* 0 (never chosen, or stopped: percpu_priv_rseq_stop() stores 0 only
 	 * after its membarrier) sends the add to the atomic path below,
 	 * which is control-dependent on this load, so its write cannot be

@@ -239,6 +239,7 @@ uint32_t percpu_md_rseq_llim;
 static int percpu_priv_rseq_usable(void);
 #  if defined(__x86_64__)
 static int percpu_priv_rseq_persist(void);
+static void percpu_priv_rseq_set_lim(uint32_t v);
 static void percpu_priv_rseq_inert(void);
 #  endif
 # endif
@@ -1035,7 +1036,11 @@ percpu_priv_init_once(void)
 			percpu_md_rseq_on = 1;
 			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
+#   if defined(__x86_64__)
+			percpu_priv_rseq_set_lim(percpu_priv_g.rseq_lim);
+#   else
 			percpu_md_rseq_lim = percpu_priv_g.rseq_lim;
+#   endif
 #   if defined(PERCPU_MD_RSEQ_LOCK)
 			percpu_priv_g.rseq_lock = 1;
 			percpu_md_rseq_llim = percpu_priv_g.rseq_lim;
@@ -1175,9 +1180,13 @@ percpu_priv_rseq_stop(void)
 
 	if (__atomic_load_n(&percpu_md_rseq_adds, __ATOMIC_ACQUIRE) == 0)
 		return;
-	/* Before the 2 and the membarrier: a stopper that finds 2 and runs
+		/* Before the 2 and the membarrier: a stopper that finds 2 and runs
 	 * its own membarrier then knows the inline adds' bound is 0 too. */
+#  if defined(__x86_64__)
+	percpu_priv_rseq_set_lim(0);
+#  else
 	__atomic_store_n(&percpu_md_rseq_lim, 0, __ATOMIC_SEQ_CST);
+#  endif
 	(void)__atomic_compare_exchange_n(&percpu_md_rseq_adds, &one, 2, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0) {
@@ -1196,23 +1205,50 @@ percpu_priv_rseq_stop(void)
 /* ---- Descriptors that outlive the object (see percpu/md.h) ---- */
 
 /* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI). */
+/* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI), then the
+ * word the inline add reads as its bound (percpu_md_rseq_lim, at
+ * PERCPU_MD_RSEQ_LIM_OFF). */
 struct percpu_priv_rseq_cs {
 	uint32_t version;
 	uint32_t flags;
 	uint64_t start_ip;
 	uint64_t post_commit_offset;
 	uint64_t abort_ip;
+	uint32_t lim;
 };
+_Static_assert(offsetof(struct percpu_priv_rseq_cs, lim) ==
+	PERCPU_MD_RSEQ_LIM_OFF,
+    "percpu: the bound follows the kernel's rseq_cs");
 
-/* The page of copies: [0, 8) {0, signature}, copies from 32.  Never
- * unmapped (a stale rseq_cs may point into it at any later time). */
+/* The pages of copies: [0, 8) {0, signature}, a copy every 64 bytes from
+ * 64 (aligned to 32, as the kernel wants).  Writable (the bounds change
+ * at a stop, from any thread or handler) and never unmapped (a stale
+ * rseq_cs may point into them at any later time). */
 static char *percpu_priv_rseq_page;
 static size_t percpu_priv_rseq_len;
+static size_t percpu_priv_rseq_n;    /* copies */
 static int percpu_priv_rseq_exiting; /* exit() began (atexit handler) */
 
 #   define PERCPU_PRIV_RSEQ_COPY(i)                                      \
-    ((struct percpu_priv_rseq_cs *)(void *)(percpu_priv_rseq_page + 32 + \
-	32 * (i)))
+    ((struct percpu_priv_rseq_cs *)(void *)(percpu_priv_rseq_page + 64 + \
+	64 * (i)))
+
+/*
+ * percpu_priv_rseq_set_lim - percpu_md_rseq_lim = @v, in the word and in
+ * every copy (what the inline adds read).
+ * Context: any, signal handlers included.
+ * Ordering: seq_cst stores: a stop's are ordered before its membarrier.
+ */
+static void
+percpu_priv_rseq_set_lim(uint32_t v)
+{
+	size_t i;
+
+	__atomic_store_n(&percpu_md_rseq_lim, v, __ATOMIC_SEQ_CST);
+	for (i = 0; i < percpu_priv_rseq_n; i++)
+		__atomic_store_n(&PERCPU_PRIV_RSEQ_COPY(i)->lim, v,
+		    __ATOMIC_SEQ_CST);
+}
 
 static int percpu_priv_rseq_unloaded; /* the copies were made inert */
 
@@ -1291,7 +1327,7 @@ percpu_priv_rseq_persist(void)
 	if (slot == NULL || __stop_percpu_rseq_slot == NULL)
 		return (1);
 	n = (size_t)(__stop_percpu_rseq_slot - slot) / 2;
-	percpu_priv_rseq_len = (32 + 32 * n + 4095) & ~(size_t)4095;
+	percpu_priv_rseq_len = (64 + 64 * n + 4095) & ~(size_t)4095;
 	m = mmap(NULL, percpu_priv_rseq_len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
@@ -1299,14 +1335,16 @@ percpu_priv_rseq_persist(void)
 	percpu_priv_rseq_page = (char *)m;
 	memcpy(percpu_priv_rseq_page, head, sizeof(head));
 	for (i = 0; i < n; i++) {
+		/* The kernel's 32 bytes; the bound stays 0 until rseq adds
+		 * are on (percpu_priv_rseq_set_lim()). */
 		memcpy(PERCPU_PRIV_RSEQ_COPY(i), (const void *)slot[2 * i + 1],
-		    sizeof(struct percpu_priv_rseq_cs));
+		    32);
 		/* A sequence may load its slot now: either address names
 		 * the same descriptor. */
 		__atomic_store_n(&slot[2 * i],
 		    (uintptr_t)PERCPU_PRIV_RSEQ_COPY(i), __ATOMIC_RELAXED);
 	}
-	(void)mprotect(m, percpu_priv_rseq_len, PROT_READ);
+	percpu_priv_rseq_n = n;
 	(void)atexit(percpu_priv_rseq_mark_exit);
 	return (1);
 }
@@ -1327,18 +1365,15 @@ percpu_priv_rseq_inert(void)
 
 	if (percpu_priv_rseq_page == NULL || percpu_priv_rseq_exiting)
 		return;
-	if (mprotect(percpu_priv_rseq_page, percpu_priv_rseq_len,
-		PROT_READ | PROT_WRITE) != 0)
-		return;
-	n = (percpu_priv_rseq_len - 32) / 32;
+	n = percpu_priv_rseq_n;
 	for (i = 0; i < n; i++) {
 		struct percpu_priv_rseq_cs *cs = PERCPU_PRIV_RSEQ_COPY(i);
 
+		cs->lim = 0;
 		cs->start_ip = (uintptr_t)percpu_priv_rseq_page;
 		cs->post_commit_offset = 0;
 		cs->abort_ip = (uintptr_t)percpu_priv_rseq_page + 8;
 	}
-	(void)mprotect(percpu_priv_rseq_page, percpu_priv_rseq_len, PROT_READ);
 	percpu_priv_rseq_unloaded = 1;
 }
 #  endif

@@ -426,13 +426,20 @@ extern uintptr_t __stop_percpu_rseq_slot[]
  * percpu_md_rseq_lim - percpu_local_add64()'s inline add (x86-64) takes
  * the CPU ids below this one: the dense prefix of the table while rseq
  * adds are on; 0 before init, when rseq is off, and from the start of a
- * stop (percpu_priv_rseq_stop() stores 0 before its membarrier).  Read
- * inside the sequence, so a stop's membarrier restarts every sequence
- * that read the old value.
- * Word rule: written at init and by percpu_priv_rseq_stop(); read inside
+ * stop (percpu_priv_rseq_stop() stores 0 before its membarrier).  The
+ * sequence reads it through its descriptor: each copy of an add's
+ * descriptor carries it in the word after the kernel's 32 bytes
+ * (PERCPU_MD_RSEQ_LIM_OFF), the descriptor in the object carries 0 (a
+ * sequence whose slot was never copied never commits); one load, no
+ * separate test of the slot, so the inline add stays within one 64-byte
+ * fetch block.  Read inside the sequence, so a stop's membarrier
+ * restarts every sequence that read the old value.
+ * Word rule: written at init and by percpu_priv_rseq_stop()
+ * (percpu_priv_rseq_set_lim(): this word and every copy's); read inside
  * sequences.
  */
 extern uint32_t percpu_md_rseq_lim;
+#   define PERCPU_MD_RSEQ_LIM_OFF 32
 
 /*
  * percpu_md_rseq_llim - percpu_enter()'s restartable lock (x86-64) takes
@@ -479,31 +486,62 @@ percpu_md_rseq_start_at(ptrdiff_t off)
 	return (cpu);
 }
 
+/*
+ * percpu_md_rseq_clear - store 0 to the rseq_cs of the area at offset
+ * @off: outside any sequence, so that the kernel never reads the
+ * descriptor of a sequence that did not commit (which may be one in an
+ * object that is unloaded later).
+ * Context: any thread; @off is a valid percpu_md_rseq_offset().
+ */
+static inline void
+percpu_md_rseq_clear(ptrdiff_t off)
+{
+	*(volatile uint64_t *)(void *)(percpu_md_thread_pointer() + off +
+	    PERCPU_MD_RSEQ_CS) = 0;
+}
+
 #   if defined(__x86_64__)
 /*
  * percpu_md_rseq_add_lim - *@p += @v as one restartable sequence on CPU
  * @cpu, committed only while @cpu < percpu_md_rseq_lim (rseq adds on, and
- * @cpu is its own unit index): the inline add of percpu_local_add64().
+ * @cpu is its own unit index; read from the descriptor's copy: see
+ * percpu_md_rseq_lim): the inline add of percpu_local_add64().  Its slot
+ * starts as the descriptor in the object (whose lim is 0), not 0.
  * Word rule, context and ordering: as percpu_md_rseq_add().  @off is
  * percpu_md_rseq_offset(), nonzero.
- * Return: 0 if committed; 1 if aborted or a check failed.
+ * Return: 0 if committed; 1 if aborted or a check failed (then rseq_cs
+ *         may still name the descriptor: the caller clears it with
+ *         percpu_md_rseq_clear(), as that may be the object's own).
  */
 static inline int
 percpu_md_rseq_add_lim(uint64_t *p, uint64_t v, uint32_t cpu, ptrdiff_t off)
 {
 	/* clang-format off */
 	__asm__ goto(
-	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"		/* version, flags */
+	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
+	    ".long 0\n\t"			/* lim: 0 here (never commits) */
+	    ".popsection\n\t"
+	    ".pushsection percpu_rseq_slot, \"aw\"\n\t"
+	    ".balign 16\n\t"
+	    "5:\n\t"
+	    ".quad 3b, 3b\n\t"		/* the slot, the descriptor */
+	    ".popsection\n\t"
+	    "movq 5b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+	    "1:\n\t"
 	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
 	    "jnz %l[abort]\n\t"
-	    "cmpl %[lim], %[cpu]\n\t"
+	    "cmpl " PERCPU_MD_STR(PERCPU_MD_RSEQ_LIM_OFF) "(%%rax), %[cpu]\n\t"
 	    "jae %l[abort]\n\t"
 	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
 	    "2:\n\t"
 	    PERCPU_MD_RSEQ_X86_ABORT
 	    : PERCPU_MD_RSEQ_OUT(p)
-	    : [off] "r"(off), [cpu] "r"(cpu), [v] "er"(v),
-	      [lim] "m"(percpu_md_rseq_lim) PERCPU_MD_RSEQ_IN(p)
+	    : [off] "r"(off), [cpu] "r"(cpu), [v] "er"(v) PERCPU_MD_RSEQ_IN(p)
 	    : PERCPU_MD_RSEQ_CLOBBER "cc", "rax"
 	    : abort);
 	/* clang-format on */
