@@ -603,31 +603,40 @@ percpu_priv_enter_as(int unit)
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
      defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
-	/* The restartable lock: a thread with a token whose CPU id is below
-	 * percpu_md_rseq_llim (rseq on, the id is its own unit: 0 until
-	 * then) takes the lock word with one plain commit; everything else
-	 * waits in the slow path, which counts itself and restarts the
-	 * CPU's sequences before its CAS.  PERCPU_DEBUG=1: a pinned thread
-	 * off its CPU goes to the slow path, which reports it. */
+	/* The restartable lock: a thread with a token takes the lock word
+	 * of its CPU with one plain commit, if the id is below the bound
+	 * the sequence reads (percpu_md_rseq_llim: rseq on, the id is its
+	 * own unit; 0 until then, and in a module whose sequences are not
+	 * the implementation's).  Everything else waits in the slow path,
+	 * which counts itself and restarts the CPU's sequences before its
+	 * CAS.  PERCPU_DEBUG=1: a pinned thread off its CPU goes to the
+	 * slow path, which reports it. */
 	{
 		ptrdiff_t off = percpu_md_rseq_offset();
 		uint32_t cpu = percpu_md_rseq_start_at(off);
 
-		if (PERCPU_LIKELY(cpu < percpu_md_rseq_llim && tok != 0)
+		if (PERCPU_LIKELY(tok != 0) &&
+		    (PERCPU_MD_RSEQ_DIRECT || PERCPU_LIKELY(off != 0))
 #  if PERCPU_DEBUG
 		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
 #  endif
 		) {
-			pc = percpu_priv_pcpu(cpu);
-			if (PERCPU_LIKELY(percpu_md_rseq_lock(&pc->owner, tok,
-					      cpu, off) == 0)) {
+			/* An integer: dereferenced only below the bound. */
+			uintptr_t owner = (uintptr_t)percpu_priv_g.unit0 +
+			    (uintptr_t)cpu * PERCPU_PRIV_STRIDE;
+
+			if (PERCPU_LIKELY(percpu_md_rseq_lock(owner, tok, cpu,
+					      off) == 0)) {
 				percpu_priv_set_state(td,
 				    (uint32_t)cpu << 16 | 1u);
 				return (cpu); /* its own unit */
 			}
-			/* Taken, preempted, or a module whose sequences
-			 * are not the implementation's (slot 0). */
-			return (percpu_priv_enter_out(unit));
+			/* rseq_cs may name this object's own descriptor. */
+			percpu_md_rseq_clear(off);
+			/* Taken, preempted, or a module without the
+			 * implementation: its sequence, then the wait. */
+			if (cpu < percpu_md_rseq_llim)
+				return (percpu_priv_enter_out(unit));
 		}
 	}
 	percpu_priv_ready(); /* then rseq_lock is final */

@@ -240,6 +240,7 @@ static int percpu_priv_rseq_usable(void);
 #  if defined(__x86_64__)
 static int percpu_priv_rseq_persist(void);
 static void percpu_priv_rseq_set_lim(uint32_t v);
+static void percpu_priv_rseq_bound(uint32_t kind, uint32_t v);
 static void percpu_priv_rseq_inert(void);
 #  endif
 # endif
@@ -1044,6 +1045,7 @@ percpu_priv_init_once(void)
 #   if defined(PERCPU_MD_RSEQ_LOCK)
 			percpu_priv_g.rseq_lock = 1;
 			percpu_md_rseq_llim = percpu_priv_g.rseq_lim;
+			percpu_priv_rseq_bound(1, percpu_md_rseq_llim);
 #   endif
 			percpu_priv_g.backend = "rseq";
 		}
@@ -1215,6 +1217,7 @@ struct percpu_priv_rseq_cs {
 	uint64_t post_commit_offset;
 	uint64_t abort_ip;
 	uint32_t lim;
+	uint32_t kind; /* 0 inline add, 1 section lock, 2 other (md.h) */
 };
 _Static_assert(offsetof(struct percpu_priv_rseq_cs, lim) ==
 	PERCPU_MD_RSEQ_LIM_OFF,
@@ -1234,20 +1237,32 @@ static int percpu_priv_rseq_exiting; /* exit() began (atexit handler) */
 	64 * (i)))
 
 /*
- * percpu_priv_rseq_set_lim - percpu_md_rseq_lim = @v, in the word and in
- * every copy (what the inline adds read).
+ * percpu_priv_rseq_bound - the bound of every copy of kind @kind = @v
+ * (what those sequences read: percpu/md.h).
  * Context: any, signal handlers included.
  * Ordering: seq_cst stores: a stop's are ordered before its membarrier.
  */
 static void
-percpu_priv_rseq_set_lim(uint32_t v)
+percpu_priv_rseq_bound(uint32_t kind, uint32_t v)
 {
 	size_t i;
 
-	__atomic_store_n(&percpu_md_rseq_lim, v, __ATOMIC_SEQ_CST);
 	for (i = 0; i < percpu_priv_rseq_n; i++)
-		__atomic_store_n(&PERCPU_PRIV_RSEQ_COPY(i)->lim, v,
-		    __ATOMIC_SEQ_CST);
+		if (PERCPU_PRIV_RSEQ_COPY(i)->kind == kind)
+			__atomic_store_n(&PERCPU_PRIV_RSEQ_COPY(i)->lim, v,
+			    __ATOMIC_SEQ_CST);
+}
+
+/*
+ * percpu_priv_rseq_set_lim - percpu_md_rseq_lim = @v, in the word and in
+ * every inline add's copy.
+ * Context, Ordering: as percpu_priv_rseq_bound().
+ */
+static void
+percpu_priv_rseq_set_lim(uint32_t v)
+{
+	__atomic_store_n(&percpu_md_rseq_lim, v, __ATOMIC_SEQ_CST);
+	percpu_priv_rseq_bound(0, v);
 }
 
 static int percpu_priv_rseq_unloaded; /* the copies were made inert */
@@ -1335,10 +1350,12 @@ percpu_priv_rseq_persist(void)
 	percpu_priv_rseq_page = (char *)m;
 	memcpy(percpu_priv_rseq_page, head, sizeof(head));
 	for (i = 0; i < n; i++) {
-		/* The kernel's 32 bytes; the bound stays 0 until rseq adds
-		 * are on (percpu_priv_rseq_set_lim()). */
+		/* The kernel's 32 bytes and the kind; the bound stays 0
+		 * until rseq is on (percpu_priv_rseq_bound()). */
 		memcpy(PERCPU_PRIV_RSEQ_COPY(i), (const void *)slot[2 * i + 1],
 		    32);
+		PERCPU_PRIV_RSEQ_COPY(i)->kind =
+		    ((const struct percpu_priv_rseq_cs *)slot[2 * i + 1])->kind;
 		/* A sequence may load its slot now: either address names
 		 * the same descriptor. */
 		__atomic_store_n(&slot[2 * i],
@@ -1597,7 +1614,8 @@ percpu_priv_enter_out(int unit)
 	    (td->pin1 == 0 || cpu == td->pin1 - 1)) {
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(cpu);
 
-		if (percpu_md_rseq_lock(&pc->owner, tok, cpu, off) == 0) {
+		if (percpu_md_rseq_lock((uintptr_t)&pc->owner, tok, cpu, off) ==
+		    0) {
 			td->state = (uint32_t)cpu << 16 | 1u;
 			return (cpu);
 		}

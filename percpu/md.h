@@ -392,6 +392,7 @@ percpu_md_rseq_cpu_start(void)
 	"3:\n\t" \
 	".long 0x0, 0x0\n\t"		/* version, flags */ \
 	".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */ \
+	".long 0, 2\n\t"		/* bound, kind (percpu_md_rseq_lim) */ \
 	".popsection\n\t" \
 	".pushsection percpu_rseq_slot, \"aw\"\n\t" \
 	".balign 16\n\t" \
@@ -439,6 +440,11 @@ extern uintptr_t __stop_percpu_rseq_slot[]
  * sequences.
  */
 extern uint32_t percpu_md_rseq_lim;
+/* After the kernel's 32 bytes every descriptor of ours has two words:
+ * the bound its sequence compares the CPU id with (0 in the object;
+ * a copy's is set by the implementation), and its kind: 0 an inline add
+ * (bound percpu_md_rseq_lim), 1 a section lock (bound
+ * percpu_md_rseq_llim), 2 other (no bound). */
 #   define PERCPU_MD_RSEQ_LIM_OFF 32
 
 /*
@@ -523,7 +529,7 @@ percpu_md_rseq_add_lim(uint64_t *p, uint64_t v, uint32_t cpu, ptrdiff_t off)
 	    "3:\n\t"
 	    ".long 0x0, 0x0\n\t"		/* version, flags */
 	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
-	    ".long 0\n\t"			/* lim: 0 here (never commits) */
+	    ".long 0, 0\n\t"		/* bound 0 here (never commits), kind: add */
 	    ".popsection\n\t"
 	    ".pushsection percpu_rseq_slot, \"aw\"\n\t"
 	    ".balign 16\n\t"
@@ -628,23 +634,46 @@ abort:
  * Remote acquirers count themselves in *@want, then restart every
  * sequence on @cpu with membarrier(PRIVATE_EXPEDITED_RSEQ) before their
  * compare-and-swap, so no plain commit ever races it (percpu/impl.h).
- * Context: a thread of a process with percpu_md_rseq_on; @off is
- *          percpu_md_rseq_offset(), nonzero.
+ * The sequence also checks @cpu against the bound in its descriptor's
+ * copy (percpu_md_rseq_llim; 0 in the object's own, so a module whose
+ * slots were never copied never commits), before any access through
+ * @owner, which may be computed from any id (an integer, never
+ * dereferenced unless the id is below the bound).
+ * Context: any thread; @off is percpu_md_rseq_offset(), nonzero.
  * Ordering: acquire (x86 loads are ordered; the memory clobber keeps the
  *           section's accesses after it); pairs with the release store
  *           of percpu_leave().
- * Return: 0 if committed (the lock is @tok's); 1 otherwise.
+ * Return: 0 if committed (the lock is @tok's); 1 otherwise (rseq_cs may
+ *         still name the descriptor: the caller clears it).
  */
 #    define PERCPU_MD_RSEQ_LOCK 1
 static inline int
-percpu_md_rseq_lock(const void *owner, uintptr_t tok, uint32_t cpu,
-    ptrdiff_t off)
+percpu_md_rseq_lock(uintptr_t owner, uintptr_t tok, uint32_t cpu, ptrdiff_t off)
 {
 	/* clang-format off */
 	__asm__ goto(
-	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"		/* version, flags */
+	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
+	    ".long 0, 1\n\t"		/* bound 0 here (never commits), kind: lock */
+	    ".popsection\n\t"
+	    ".pushsection percpu_rseq_slot, \"aw\"\n\t"
+	    ".balign 16\n\t"
+	    "5:\n\t"
+	    ".quad 3b, 3b\n\t"		/* the slot, the descriptor */
+	    ".popsection\n\t"
+	    "movq 5b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
+	    "1:\n\t"
 	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
 	    "jnz %l[abort]\n\t"
+	    /* The bound before any access through @owner: an id at or
+	     * past it (or any id, in the object's own descriptor) never
+	     * names a lock word. */
+	    "cmpl " PERCPU_MD_STR(PERCPU_MD_RSEQ_LIM_OFF) "(%%rax), %[cpu]\n\t"
+	    "jae %l[abort]\n\t"
 	    "cmpq $0, (%[owner])\n\t"
 	    "jnz %l[abort]\n\t"
 	    "cmpl $0, 8(%[owner])\n\t"		/* want */
