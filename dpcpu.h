@@ -330,20 +330,25 @@ struct dpcpu_priv_global {
 	atomic_int ready;
 	uintptr_t start;
 	uintptr_t stop;
-	uintptr_t len; /* stop - start */
 	char *base;
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
+/* The same bounds, constants of the implementation (never written): the
+ * in-section fast path reads them before it knows whether the copies
+ * exist, with no race with the init. */
+extern const char *const dpcpu_priv_lo;
+extern const char *const dpcpu_priv_hi;
 extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 /*
- * dpcpu_priv_udelta[u] - the offset of unit @u's copies from the
+ * dpcpu_priv_udelta[u + 1] - the offset of unit @u's copies from the
  * templates (dpcpu_off of its CPU), 0 until a holder of unit u's section
- * stored it.  Word rule: read and written only by a holder of unit u
- * (percpu_enter() or percpu_enter_cpu() of that CPU), so its section lock
- * orders every access (plain loads and stores, no race).
+ * stored it; [0] is always 0.  Word rule: [u + 1] is read and written
+ * only by a holder of unit u (percpu_enter() or percpu_enter_cpu() of
+ * that CPU), so its section lock orders every access (plain loads and
+ * stores, no race); [0] is only read.
  */
-extern uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU];
+extern uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU + 1];
 void *dpcpu_priv_cur_slow(const volatile void *var);
 
 void dpcpu_priv_init(void);
@@ -434,12 +439,17 @@ static inline PERCPU_PRIV_ENTER_INLINE void *
 dpcpu_priv_cur_ptr(const volatile void *var)
 {
 # if PERCPU_MP
-	uintptr_t a = (uintptr_t)var, d;
+	uintptr_t a = (uintptr_t)var;
 	uint32_t s = PERCPU_PRIV_TD.state;
+	/* Unit u's offset is at u + 1; outside a section (s 0) the entry
+	 * read is udelta[0], which is never written (0).  No branch before
+	 * the one on both tests, so the compiler can share them between the
+	 * accesses of one statement. */
+	uintptr_t d = dpcpu_priv_udelta[(s >> 16) + (s != 0)];
 
-	if (PERCPU_LIKELY(s != 0) &&
-	    PERCPU_LIKELY((d = dpcpu_priv_udelta[s >> 16]) != 0) &&
-	    PERCPU_LIKELY(a - dpcpu_priv_g.start < dpcpu_priv_g.len))
+	if (PERCPU_LIKELY((d != 0) &
+		(a - (uintptr_t)dpcpu_priv_lo <
+		    (uintptr_t)dpcpu_priv_hi - (uintptr_t)dpcpu_priv_lo)))
 		return ((void *)(a + d));
 	return (dpcpu_priv_cur_slow(var));
 # else
@@ -803,9 +813,15 @@ PERCPU_END_DECLS
 #  include <pthread.h>
 # endif
 
+/* Hidden: bind to this module's own set, never to another module's. */
+extern char __start_set_dpcpu[] __attribute__((visibility("hidden")));
+extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
+
 struct dpcpu_priv_global dpcpu_priv_g;
+const char *const dpcpu_priv_lo = __start_set_dpcpu;
+const char *const dpcpu_priv_hi = __stop_set_dpcpu;
 uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
-uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU];
+uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU + 1];
 
 /*
  * dpcpu_priv_cur_slow - DPCPU_PTR() outside a section, or the first time
@@ -821,7 +837,7 @@ dpcpu_priv_cur_slow(const volatile void *var)
 	uint32_t s = PERCPU_PRIV_TD.state;
 
 	if (s != 0)
-		dpcpu_priv_udelta[s >> 16] =
+		dpcpu_priv_udelta[(s >> 16) + 1] =
 		    dpcpu_priv_off[percpu_priv_g.ci[s >> 16].ci_index];
 # endif
 	return (p);
@@ -840,10 +856,6 @@ __asm__(".globl dpcpu_priv_unit_size\n\t"
 /* One byte in the set, so that it (and its bounds) exist in any program
  * that has the implementation. */
 static char dpcpu_priv_anchor DPCPU_PRIV_IN_SET;
-
-/* Hidden: bind to this module's own set, never to another module's. */
-extern char __start_set_dpcpu[] __attribute__((visibility("hidden")));
-extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
 
 # if PERCPU_MD_HOSTED
 static pthread_once_t dpcpu_priv_once = PTHREAD_ONCE_INIT;
@@ -877,7 +889,6 @@ dpcpu_priv_init_once(void)
 	}
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
-	dpcpu_priv_g.len = bytes;
 	/* Release: copies and dpcpu_off before ready; pairs with the
 	 * acquire in dpcpu_priv_ready(). */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);
