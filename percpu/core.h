@@ -1011,7 +1011,7 @@ percpu_local_add64(void *h, uint64_t v)
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
 	/* The inline add (x86-64): cpu_id_start, then one sequence that
 	 * checks the thread still runs there and that the id is below
-	 * percpu_md_rseq_lim (rseq adds on, and the id is its own unit
+	 * the add bound its descriptor carries (rseq adds on, and the id is its own unit
 	 * index: a foreign id is never an index).  Nothing before it but
 	 * the offset (PERCPU_MD_RSEQ_DIRECT: glibc's, always valid; else
 	 * the toolkit's copy, 0 until rseq is on).  PERCPU_DEBUG=1: a

@@ -234,12 +234,10 @@ struct percpu_priv_td percpu_priv_tds[PERCPU_MAXCPU];
 int percpu_md_rseq_on;
 int percpu_md_rseq_adds;
 ptrdiff_t percpu_md_rseq_off;
-uint32_t percpu_md_rseq_lim;
 uint32_t percpu_md_rseq_llim;
 static int percpu_priv_rseq_usable(void);
 #  if defined(__x86_64__)
 static int percpu_priv_rseq_persist(void);
-static void percpu_priv_rseq_set_lim(uint32_t v);
 static void percpu_priv_rseq_bound(uint32_t kind, uint32_t v);
 static void percpu_priv_rseq_inert(void);
 #  endif
@@ -1038,9 +1036,7 @@ percpu_priv_init_once(void)
 			percpu_md_rseq_off = __rseq_offset;
 			percpu_md_rseq_adds = 1;
 #   if defined(__x86_64__)
-			percpu_priv_rseq_set_lim(percpu_priv_g.rseq_lim);
-#   else
-			percpu_md_rseq_lim = percpu_priv_g.rseq_lim;
+			percpu_priv_rseq_bound(0, percpu_priv_g.rseq_lim);
 #   endif
 #   if defined(PERCPU_MD_RSEQ_LOCK)
 			percpu_priv_g.rseq_lock = 1;
@@ -1185,9 +1181,7 @@ percpu_priv_rseq_stop(void)
 		/* Before the 2 and the membarrier: a stopper that finds 2 and runs
 	 * its own membarrier then knows the inline adds' bound is 0 too. */
 #  if defined(__x86_64__)
-	percpu_priv_rseq_set_lim(0);
-#  else
-	__atomic_store_n(&percpu_md_rseq_lim, 0, __ATOMIC_SEQ_CST);
+	percpu_priv_rseq_bound(0, 0);
 #  endif
 	(void)__atomic_compare_exchange_n(&percpu_md_rseq_adds, &one, 2, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
@@ -1206,10 +1200,8 @@ percpu_priv_rseq_stop(void)
 #  if defined(__x86_64__)
 /* ---- Descriptors that outlive the object (see percpu/md.h) ---- */
 
-/* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI). */
 /* The kernel's struct rseq_cs (linux/rseq.h, a stable ABI), then the
- * word the inline add reads as its bound (percpu_md_rseq_lim, at
- * PERCPU_MD_RSEQ_LIM_OFF). */
+ * word the inline add reads as its bound (at PERCPU_MD_RSEQ_LIM_OFF; percpu/md.h). */
 struct percpu_priv_rseq_cs {
 	uint32_t version;
 	uint32_t flags;
@@ -1251,18 +1243,6 @@ percpu_priv_rseq_bound(uint32_t kind, uint32_t v)
 		if (PERCPU_PRIV_RSEQ_COPY(i)->kind == kind)
 			__atomic_store_n(&PERCPU_PRIV_RSEQ_COPY(i)->lim, v,
 			    __ATOMIC_SEQ_CST);
-}
-
-/*
- * percpu_priv_rseq_set_lim - percpu_md_rseq_lim = @v, in the word and in
- * every inline add's copy.
- * Context, Ordering: as percpu_priv_rseq_bound().
- */
-static void
-percpu_priv_rseq_set_lim(uint32_t v)
-{
-	__atomic_store_n(&percpu_md_rseq_lim, v, __ATOMIC_SEQ_CST);
-	percpu_priv_rseq_bound(0, v);
 }
 
 static int percpu_priv_rseq_unloaded; /* the copies were made inert */
@@ -1356,6 +1336,8 @@ percpu_priv_rseq_persist(void)
 		    32);
 		PERCPU_PRIV_RSEQ_COPY(i)->kind =
 		    ((const struct percpu_priv_rseq_cs *)slot[2 * i + 1])->kind;
+		if (PERCPU_PRIV_RSEQ_COPY(i)->kind == 2)
+			PERCPU_PRIV_RSEQ_COPY(i)->lim = UINT32_MAX;
 		/* A sequence may load its slot now: either address names
 		 * the same descriptor. */
 		__atomic_store_n(&slot[2 * i],

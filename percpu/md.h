@@ -380,30 +380,36 @@ percpu_md_rseq_cpu_start(void)
 /* clang-format off */
 #   define PERCPU_MD_RSEQ_SIG 0x53053053
 /*
- * PERCPU_MD_RSEQ_X86_ENTER(off) - the descriptor (3:), its slot (5: the
- * copy's address, 0 until copied, then the descriptor's address, which
- * percpu_priv_rseq_persist() copies from) and the store that enters the
- * sequence, which starts at 1:, commits at the
- * instruction before 2: and aborts to 4:.
+ * PERCPU_MD_RSEQ_X86_ENTER(kind, off) - the start of every x86-64
+ * sequence: its descriptor (3:) with, after the kernel's 32 bytes, a
+ * bound (0 here) and its @kind (the add bound, below); its slot (5: the
+ * address of the descriptor the sequence publishes, first this one, then
+ * its copy; and this one's address, which percpu_priv_rseq_persist()
+ * copies from); the store that enters the sequence, which starts at 1:,
+ * commits at the instruction before 2: and aborts to 4:; and its first
+ * checks: still on CPU %[cpu], and %[cpu] below the descriptor's bound
+ * (so a sequence whose slot was never copied never commits).
  */
-#   define PERCPU_MD_RSEQ_X86_ENTER(off) \
+#   define PERCPU_MD_RSEQ_X86_ENTER(kind, off) \
 	".pushsection __rseq_cs, \"aw\"\n\t" \
 	".balign 32\n\t" \
 	"3:\n\t" \
 	".long 0x0, 0x0\n\t"		/* version, flags */ \
 	".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */ \
-	".long 0, 2\n\t"		/* bound, kind (percpu_md_rseq_lim) */ \
+	".long 0, " kind "\n\t"	/* bound, kind */ \
 	".popsection\n\t" \
 	".pushsection percpu_rseq_slot, \"aw\"\n\t" \
 	".balign 16\n\t" \
 	"5:\n\t" \
-	".quad 0, 3b\n\t"		/* the slot (0 until persisted), the descriptor */ \
+	".quad 3b, 3b\n\t"		/* the slot, the descriptor */ \
 	".popsection\n\t" \
 	"movq 5b(%%rip), %%rax\n\t" \
-	"testq %%rax, %%rax\n\t"	/* not persisted: never commit */ \
-	"jz %l[abort]\n\t" \
 	"movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(" off ")\n\t" \
-	"1:\n\t"
+	"1:\n\t" \
+	"cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(" off ")\n\t" \
+	"jnz %l[abort]\n\t" \
+	"cmpl " PERCPU_MD_STR(PERCPU_MD_RSEQ_LIM_OFF) "(%%rax), %[cpu]\n\t" \
+	"jae %l[abort]\n\t"
 /* The slots of every sequence of this object (exe or shared object): the
  * linker's bounds of section percpu_rseq_slot, this object's own (hidden;
  * ld still lists them in a shared object's dynamic symbols). */
@@ -424,7 +430,8 @@ extern uintptr_t __stop_percpu_rseq_slot[]
 /* clang-format on */
 
 /*
- * percpu_md_rseq_lim - percpu_local_add64()'s inline add (x86-64) takes
+ * The add bound: percpu_local_add64()'s
+ * inline add (x86-64) takes
  * the CPU ids below this one: the dense prefix of the table while rseq
  * adds are on; 0 before init, when rseq is off, and from the start of a
  * stop (percpu_priv_rseq_stop() stores 0 before its membarrier).  The
@@ -435,23 +442,22 @@ extern uintptr_t __stop_percpu_rseq_slot[]
  * separate test of the slot, so the inline add stays within one 64-byte
  * fetch block.  Read inside the sequence, so a stop's membarrier
  * restarts every sequence that read the old value.
- * Word rule: written at init and by percpu_priv_rseq_stop()
- * (percpu_priv_rseq_set_lim(): this word and every copy's); read inside
+ * Word rule: the copies' bounds are written at init and by
+ * percpu_priv_rseq_stop() (percpu_priv_rseq_bound()); read inside
  * sequences.
  */
-extern uint32_t percpu_md_rseq_lim;
 /* After the kernel's 32 bytes every descriptor of ours has two words:
  * the bound its sequence compares the CPU id with (0 in the object;
  * a copy's is set by the implementation), and its kind: 0 an inline add
- * (bound percpu_md_rseq_lim), 1 a section lock (bound
- * percpu_md_rseq_llim), 2 other (no bound). */
+ * (the bound above), 1 a section lock (percpu_md_rseq_llim), 2 other
+ * (UINT32_MAX: no bound once copied). */
 #   define PERCPU_MD_RSEQ_LIM_OFF 32
 
 /*
  * percpu_md_rseq_llim - percpu_enter()'s restartable lock (x86-64) takes
  * the CPU ids below this one: the dense prefix of the table when the
  * process takes section locks by sequence; 0 before init and otherwise.
- * Unlike percpu_md_rseq_lim it stays when rseq adds stop (sections never
+ * Unlike the add bound it stays when rseq adds stop (sections never
  * race an add).  Word rule: written once at init (before ready), read
  * plainly (0 or the final value: either is safe).
  */
@@ -509,9 +515,9 @@ percpu_md_rseq_clear(ptrdiff_t off)
 #   if defined(__x86_64__)
 /*
  * percpu_md_rseq_add_lim - *@p += @v as one restartable sequence on CPU
- * @cpu, committed only while @cpu < percpu_md_rseq_lim (rseq adds on, and
- * @cpu is its own unit index; read from the descriptor's copy: see
- * percpu_md_rseq_lim): the inline add of percpu_local_add64().  Its slot
+ * @cpu, committed only while @cpu is below the add bound (rseq adds on,
+ * and @cpu is its own unit index; read from the descriptor's copy: see
+ * above): the inline add of percpu_local_add64().  Its slot
  * starts as the descriptor in the object (whose lim is 0), not 0.
  * Word rule, context and ordering: as percpu_md_rseq_add().  @off is
  * percpu_md_rseq_offset(), nonzero.
@@ -524,25 +530,7 @@ percpu_md_rseq_add_lim(uint64_t *p, uint64_t v, uint32_t cpu, ptrdiff_t off)
 {
 	/* clang-format off */
 	__asm__ goto(
-	    ".pushsection __rseq_cs, \"aw\"\n\t"
-	    ".balign 32\n\t"
-	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"		/* version, flags */
-	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
-	    ".long 0, 0\n\t"		/* bound 0 here (never commits), kind: add */
-	    ".popsection\n\t"
-	    ".pushsection percpu_rseq_slot, \"aw\"\n\t"
-	    ".balign 16\n\t"
-	    "5:\n\t"
-	    ".quad 3b, 3b\n\t"		/* the slot, the descriptor */
-	    ".popsection\n\t"
-	    "movq 5b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-	    "1:\n\t"
-	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-	    "jnz %l[abort]\n\t"
-	    "cmpl " PERCPU_MD_STR(PERCPU_MD_RSEQ_LIM_OFF) "(%%rax), %[cpu]\n\t"
-	    "jae %l[abort]\n\t"
+	    PERCPU_MD_RSEQ_X86_ENTER("0" /* add */, "%[off]")
 	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
 	    "2:\n\t"
 	    PERCPU_MD_RSEQ_X86_ABORT
@@ -563,9 +551,8 @@ percpu_md_rseq_add(uint64_t *p, uint64_t v, uint32_t cpu)
 	/* clang-format off */
 #   if defined(__x86_64__)
 	__asm__ goto(
-	    PERCPU_MD_RSEQ_X86_ENTER("%[off]")
-	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-	    "jnz %l[abort]\n\t"
+	    PERCPU_MD_RSEQ_X86_ENTER("2" /* other: no bound once copied */,
+		"%[off]")
 	    "cmpl $1, %[adds]\n\t"
 	    "jnz %l[abort]\n\t"
 	    "addq %[v], %[word]\n\t"		/* the commit: one instruction */
@@ -651,29 +638,11 @@ static inline int
 percpu_md_rseq_lock(uintptr_t owner, uintptr_t tok, uint32_t cpu, ptrdiff_t off)
 {
 	/* clang-format off */
+	/* The bound comes before any access through @owner: an id at or
+	 * past it (or any id, in the object's own descriptor) never names a
+	 * lock word. */
 	__asm__ goto(
-	    ".pushsection __rseq_cs, \"aw\"\n\t"
-	    ".balign 32\n\t"
-	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"		/* version, flags */
-	    ".quad 1f, (2f - 1f), 4f\n\t"	/* start, post-commit offset, abort */
-	    ".long 0, 1\n\t"		/* bound 0 here (never commits), kind: lock */
-	    ".popsection\n\t"
-	    ".pushsection percpu_rseq_slot, \"aw\"\n\t"
-	    ".balign 16\n\t"
-	    "5:\n\t"
-	    ".quad 3b, 3b\n\t"		/* the slot, the descriptor */
-	    ".popsection\n\t"
-	    "movq 5b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CS) "(%[off])\n\t"
-	    "1:\n\t"
-	    "cmpl %[cpu], %%fs:" PERCPU_MD_STR(PERCPU_MD_RSEQ_CPU_ID) "(%[off])\n\t"
-	    "jnz %l[abort]\n\t"
-	    /* The bound before any access through @owner: an id at or
-	     * past it (or any id, in the object's own descriptor) never
-	     * names a lock word. */
-	    "cmpl " PERCPU_MD_STR(PERCPU_MD_RSEQ_LIM_OFF) "(%%rax), %[cpu]\n\t"
-	    "jae %l[abort]\n\t"
+	    PERCPU_MD_RSEQ_X86_ENTER("1" /* lock */, "%[off]")
 	    "cmpq $0, (%[owner])\n\t"
 	    "jnz %l[abort]\n\t"
 	    "cmpl $0, 8(%[owner])\n\t"		/* want */
