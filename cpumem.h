@@ -699,36 +699,118 @@ cpumem_priv_open(uint64_t *c)
 }
 
 /*
- * cpumem_priv_close - publish the updates of the set @c opened with @g.
+ * CPUMEM_PRIV_X86_RMW: the holder's updates of a counter word as one
+ * plain x86-64 read-modify-write instruction (addq, orq): the same
+ * single-copy-atomic 8-byte store a reader sees as a relaxed atomic
+ * store, in one instruction instead of three.  Only the holder of the
+ * set's CPU writes the word, so no lock prefix.  ThreadSanitizer builds
+ * keep the C11 atomics it checks.
+ */
+# if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#  if defined(__has_feature)
+#   if __has_feature(thread_sanitizer)
+#    define CPUMEM_PRIV_X86_RMW 0
+#   endif
+#  endif
+#  ifndef CPUMEM_PRIV_X86_RMW
+#   define CPUMEM_PRIV_X86_RMW 1
+#  endif
+# else
+#  define CPUMEM_PRIV_X86_RMW 0
+# endif
+
+/*
+ * cpumem_priv_inc - counter word @w += @v by the holder of its CPU (the
+ * only writer), in the set whose generation is @gen.  Context: inside
+ * that CPU's section.  Ordering: after the open and before the close of
+ * the set (with CPUMEM_PRIV_X86_RMW, the asm names the generation as an
+ * operand too, so the compiler keeps that order).
+ */
+static inline void
+cpumem_priv_inc(uint64_t *gen, uint64_t *w, uint64_t v)
+{
+# if CPUMEM_PRIV_X86_RMW
+	__asm__ __volatile__("addq %2, %0" : "+m"(*w), "+m"(*gen) : "er"(v));
+# else
+	_Atomic(uint64_t) *a = cpumem_priv_word(w);
+
+	(void)gen;
+	atomic_store_explicit(a,
+	    atomic_load_explicit(a, memory_order_relaxed) + v,
+	    memory_order_relaxed);
+# endif
+}
+
+/*
+ * cpumem_priv_close - publish the updates of the set @c, which this
+ * section opened (its generation is odd, and only the holder writes it).
  *
  * Ordering: release fence (membar_producer) orders the updates before
  *           the even generation; pairs with the acquire load of the
  *           generation in cpumem_priv_snap().
- * Return: the new, even generation.
  */
-static inline uint64_t
-cpumem_priv_close(uint64_t *c, uint64_t g)
+static inline void
+cpumem_priv_close(uint64_t *c)
 {
 	/* Release fence: pairs with the acquire load in cpumem_priv_snap(). */
 	atomic_thread_fence(memory_order_release);
-	atomic_store_explicit(cpumem_priv_word(c), ++g, memory_order_relaxed);
-	return (g);
+	cpumem_priv_inc(c, c, 1);
 }
 
 /*
- * cpumem_priv_add - c[i] += v by the section holder.  Only the holder
- * writes the word, so load and store need not be one read-modify-write;
- * they are relaxed atomics so that concurrent readers neither race nor
- * tear.
+ * cpumem_priv_close_asm - cpumem_priv_close() after updates made only
+ * with cpumem_priv_inc(): with CPUMEM_PRIV_X86_RMW those are volatile asm
+ * statements, which the compiler keeps in program order with this one,
+ * and x86-64 stores become visible in program order (TSO): that is the
+ * release fence's whole effect there, so it is left out (the compiler
+ * then keeps the section state it knows).  Elsewhere: the fence.
+ */
+static inline void
+cpumem_priv_close_asm(uint64_t *c)
+{
+# if CPUMEM_PRIV_X86_RMW
+	cpumem_priv_inc(c, c, 1);
+# else
+	cpumem_priv_close(c);
+# endif
+}
+
+/*
+ * cpumem_priv_open1 - cpumem_priv_open() for the thread's outermost
+ * section (depth 1, not borrowed), where the set cannot be open by this
+ * thread: it is odd only if a thread died inside a section of it, and
+ * then it stays odd (readers still wait) and the close makes it even.
+ *
+ * Ordering: as cpumem_priv_open(); with @asm_only (updates only by
+ *           cpumem_priv_inc(), closed by cpumem_priv_close_asm()) and
+ *           CPUMEM_PRIV_X86_RMW, program order and TSO as there.
+ */
+static inline void
+cpumem_priv_open1(uint64_t *c, int asm_only)
+{
+# if CPUMEM_PRIV_X86_RMW
+	__asm__ __volatile__("orq $1, %0" : "+m"(*c));
+# else
+	_Atomic(uint64_t) *gen = cpumem_priv_word(c);
+
+	atomic_store_explicit(gen,
+	    atomic_load_explicit(gen, memory_order_relaxed) | 1u,
+	    memory_order_relaxed);
+# endif
+	/* Release fence: pairs with the acquire fence in
+	 * cpumem_priv_snap(). */
+	if (!asm_only || !CPUMEM_PRIV_X86_RMW)
+		atomic_thread_fence(memory_order_release);
+}
+
+/*
+ * cpumem_priv_add - counter @i += @v in the set whose counters start at
+ * @c (its generation is c[-1]) by the section holder (cpumem_priv_inc).
  */
 static inline void
 cpumem_priv_add(uint64_t *c, unsigned int i, uint64_t v)
 {
-	_Atomic(uint64_t) *w = cpumem_priv_word(&c[i]);
-
-	atomic_store_explicit(w,
-	    atomic_load_explicit(w, memory_order_relaxed) + v,
-	    memory_order_relaxed);
+	cpumem_priv_inc(c - 1, &c[i], v);
 }
 
 /*
@@ -750,9 +832,7 @@ cpumem_priv_begin(uint64_t *c)
 	uint64_t g = cpumem_priv_open(c);
 
 	if (PERCPU_UNLIKELY(g == 0) && percpu_in_section() == 1) {
-		(void)cpumem_priv_close(c,
-		    atomic_load_explicit(cpumem_priv_word(c),
-			memory_order_relaxed));
+		cpumem_priv_close(c);
 		g = cpumem_priv_open(c);
 	}
 	return (g);
@@ -801,9 +881,7 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			    percpu_priv_held() == PERCPU_NOCPU &&
 			    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
 				(void)cpumem_priv_begin(c);
-				(void)cpumem_priv_close(c,
-				    atomic_load_explicit(gen,
-					memory_order_relaxed));
+				cpumem_priv_close(c);
 				percpu_leave();
 			}
 			cpumem_priv_wait(&spins);
@@ -836,7 +914,7 @@ cpumem_priv_zero_set(uint64_t *c, unsigned int n, int locked)
 		atomic_store_explicit(cpumem_priv_word(&c[i + 1]), 0,
 		    memory_order_relaxed);
 	if (g != 0)
-		(void)cpumem_priv_close(c, g);
+		cpumem_priv_close(c);
 }
 #endif /* PERCPU_MP */
 
@@ -1337,16 +1415,42 @@ counters_alloc_ncpus(struct cpumem *cm, unsigned int n)
  *         counters_leave().
  */
 #if PERCPU_MP
+/*
+ * counters_priv_enter - counters_enter(), which also returns the thread's
+ * state in *@sp; with @asm_only (a constant) for a body of
+ * cpumem_priv_inc() calls only (counters_add, counters_pkt).
+ */
 static inline PERCPU_PRIV_ENTER_INLINE uint64_t *
-counters_enter(struct counters_ref *ref, struct cpumem *cm)
+counters_priv_enter(struct counters_ref *ref, struct cpumem *cm, int asm_only,
+    uint32_t *sp)
 {
+	uint32_t s;
+
 	ref->c = (uint64_t *)cpumem_enter(cm);
+	/* The outermost section (what the enter just stored, which the
+	 * compiler knows after a first enter): the set is not open by this
+	 * thread, no check.  ref->g is then 1: "this section closes". */
+	*sp = s = PERCPU_PRIV_TD.state;
+	if (PERCPU_LIKELY(
+		(s & (PERCPU_PRIV_DEPTH | PERCPU_PRIV_BORROWED)) == 1)) {
+		cpumem_priv_open1(ref->c, asm_only);
+		ref->g = 1;
+		return (ref->c + 1);
+	}
 	ref->g = cpumem_priv_begin(ref->c);
 	if (PERCPU_UNLIKELY(ref->g == 0))
 		percpu_priv_fail("counters_enter: nested section on the same "
 				 "counters; block signals whose handlers "
 				 "update them around the section");
 	return (ref->c + 1);
+}
+
+static inline PERCPU_PRIV_ENTER_INLINE uint64_t *
+counters_enter(struct counters_ref *ref, struct cpumem *cm)
+{
+	uint32_t s;
+
+	return (counters_priv_enter(ref, cm, 0, &s));
 }
 #else  /* !PERCPU_MP */
 static inline PERCPU_PRIV_ENTER_INLINE uint64_t *
@@ -1367,11 +1471,26 @@ counters_enter(struct counters_ref *ref, struct cpumem *cm)
  * UP: nothing (with a firmware port's interrupt mask: unmasks).
  */
 #if PERCPU_MP
+/*
+ * counters_priv_leave_asm - counters_leave() after a body of
+ * cpumem_priv_inc() calls only, in the function that entered: @s is the
+ * state counters_priv_enter() returned, the thread's state still (its
+ * handlers restore it), which the compiler then need not reload after
+ * the asm statements (they may alias it for all it knows).
+ */
+static inline PERCPU_PRIV_ENTER_INLINE void
+counters_priv_leave_asm(struct counters_ref *ref, uint32_t s)
+{
+	if (PERCPU_LIKELY(ref->g != 0))
+		cpumem_priv_close_asm(ref->c);
+	percpu_priv_leave_s(s, "counters_leave");
+}
+
 static inline PERCPU_PRIV_ENTER_INLINE void
 counters_leave(struct counters_ref *ref, struct cpumem *cm)
 {
 	if (PERCPU_LIKELY(ref->g != 0))
-		ref->g = cpumem_priv_close(ref->c, ref->g);
+		cpumem_priv_close(ref->c);
 	(void)cm;
 	percpu_priv_leave_as("counters_leave");
 }
@@ -1395,14 +1514,16 @@ static inline PERCPU_PRIV_ENTER_INLINE void
 counters_add(struct cpumem *cm, unsigned int c, uint64_t v)
 {
 	struct counters_ref ref;
-	uint64_t *cs = counters_enter(&ref, cm);
 
 #if PERCPU_MP
-	cpumem_priv_add(cs, c, v);
+	uint32_t s;
+
+	cpumem_priv_add(counters_priv_enter(&ref, cm, 1, &s), c, v);
+	counters_priv_leave_asm(&ref, s);
 #else
-	cs[c] += v;
-#endif
+	counters_enter(&ref, cm)[c] += v;
 	counters_leave(&ref, cm);
+#endif
 }
 
 /* counters_inc / counters_dec - counters_add() of 1 / of -1 (mod 2^64). */
@@ -1430,16 +1551,20 @@ counters_pkt(struct cpumem *cm, unsigned int pc, unsigned int bc,
     uint64_t bytes)
 {
 	struct counters_ref ref;
-	uint64_t *cs = counters_enter(&ref, cm);
-
 #if PERCPU_MP
+	uint32_t s;
+	uint64_t *cs = counters_priv_enter(&ref, cm, 1, &s);
+
 	cpumem_priv_add(cs, pc, 1);
 	cpumem_priv_add(cs, bc, bytes);
+	counters_priv_leave_asm(&ref, s);
 #else
+	uint64_t *cs = counters_enter(&ref, cm);
+
 	cs[pc]++;
 	cs[bc] += bytes;
-#endif
 	counters_leave(&ref, cm);
+#endif
 }
 
 /*

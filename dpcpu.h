@@ -445,7 +445,7 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 	 * read is udelta[0], which is never written (0).  No branch before
 	 * the one on both tests, so the compiler can share them between the
 	 * accesses of one statement. */
-	uintptr_t d = dpcpu_priv_udelta[(s >> 16) + (s != 0)];
+	uintptr_t d = dpcpu_priv_udelta[percpu_priv_sidx(s) + (s != 0)];
 
 	if (PERCPU_LIKELY((d != 0) &
 		(a - (uintptr_t)dpcpu_priv_lo <
@@ -837,8 +837,9 @@ dpcpu_priv_cur_slow(const volatile void *var)
 	uint32_t s = PERCPU_PRIV_TD.state;
 
 	if (s != 0)
-		dpcpu_priv_udelta[(s >> 16) + 1] =
-		    dpcpu_priv_off[percpu_priv_g.ci[s >> 16].ci_index];
+		dpcpu_priv_udelta[percpu_priv_sidx(s) + 1] =
+		    dpcpu_priv_off[percpu_priv_g.ci[percpu_priv_sidx(s)]
+				       .ci_index];
 # endif
 	return (p);
 }

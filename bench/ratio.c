@@ -2,12 +2,14 @@
 /*
  * ratio.c - the hot paths against the floor, robust to a loaded machine.
  *
- * One thread, one binary.  ROUNDS interleaved rounds; in each, every loop
- * of shim.h is timed TRIES times over N operations and its fastest try
- * kept (other processes only ever add time, so the minimum is the
- * operation's own cost); each operation's time is divided by the floor's
- * (shim_base_rseq_add: one restartable add on a static per-CPU array) of
- * the same round.  Built on the simulated port too (ratio-sim, run with
+ * One thread, one binary.  ROUNDS rounds; in each, every loop of shim.h
+ * is timed TRIES times over N operations, each try right after a try of
+ * the floor (shim_base_rseq_add: one restartable add on a static per-CPU
+ * array), and the fastest try of each kept (other processes only ever add
+ * time, so the minimum is the operation's own cost); the operation's
+ * time is divided by the floor's fastest try among those interleaved
+ * with it (the same moments: a clock that moves with the host's load
+ * moves both).  Built on the simulated port too (ratio-sim, run with
  * 256 possible CPUs: the fetch side; there the "floor" is an atomic).  Printed:
  * the median of the per-round ratios, and the median of the per-round minimum
  * times.  `make bench-ratio` runs it.
@@ -86,21 +88,25 @@ measure(struct op *set, unsigned nops)
 
 	for (r = 0; r < ROUNDS; r++) {
 		for (i = 0; i < nops; i++) {
-			double best = 1e30;
+			double best = 1e30, floor = 1e30;
 
-			set[i].loop(N); /* warm */
+			set[0].loop(N); /* warm */
+			set[i].loop(N);
 			for (t = 0; t < TRIES; t++) {
-				double t0 = now_ns(), d;
+				double t0 = now_ns(), t1, t2;
 
+				set[0].loop(N);
+				t1 = now_ns();
 				set[i].loop(N);
-				d = now_ns() - t0;
-				if (d < best)
-					best = d;
+				t2 = now_ns();
+				if (t1 - t0 < floor)
+					floor = t1 - t0;
+				if (t2 - t1 < best)
+					best = t2 - t1;
 			}
 			set[i].ns[r] = best / N;
+			set[i].ratio[r] = best / floor;
 		}
-		for (i = 0; i < nops; i++)
-			set[i].ratio[r] = set[i].ns[r] / set[0].ns[r];
 	}
 }
 

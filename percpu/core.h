@@ -386,7 +386,8 @@ struct percpu_priv_global {
 /*
  * Per-thread state.  Zero is "not in a section".
  *
- * state = unit index << 16 | borrowed | depth, one word, so that a signal
+ * state = unit index << PERCPU_PRIV_SSHIFT (16, or 18: below) | borrowed |
+ * depth, one word, so that a signal
  * handler never sees a depth without its CPU: the first enter publishes
  * both with one store.  borrowed (PERCPU_PRIV_BORROWED) is set while a
  * signal handler uses the CPU that its own thread locked but had not yet
@@ -421,6 +422,44 @@ struct percpu_priv_td {
 
 # define PERCPU_PRIV_DEPTH 0x7fffu    /* depth mask of state */
 # define PERCPU_PRIV_BORROWED 0x8000u /* see struct percpu_priv_td */
+/* The unit index's place in state: bit 16, or where a unit is 2^18 bytes
+ * (the hosted default) bit 18, so that index << shift is the unit's byte
+ * offset: the section's lock word is then unit0 + (state & ~0x3ffff) and
+ * the enter makes state from the offset it computed for the lock. */
+# if PERCPU_UNIT_SIZE == 0x40000 && PERCPU_MAXCPU <= 0x4000
+#  define PERCPU_PRIV_SSHIFT 18
+# else
+#  define PERCPU_PRIV_SSHIFT 16
+# endif
+_Static_assert(((uint64_t)PERCPU_MAXCPU << PERCPU_PRIV_SSHIFT) <=
+	((uint64_t)UINT32_MAX + 1u),
+    "percpu: the unit index fits in state");
+
+/* The unit index of a state word (in a section: state != 0). */
+static inline unsigned
+percpu_priv_sidx(uint32_t s)
+{
+	return (s >> PERCPU_PRIV_SSHIFT);
+}
+
+/* The state of a first enter that took unit @idx: depth 1. */
+static inline uint32_t
+percpu_priv_sfirst(unsigned idx)
+{
+	return ((uint32_t)idx << PERCPU_PRIV_SSHIFT | 1u);
+}
+
+/* The byte offset of the unit of state @s from unit 0 (a multiple of the
+ * stride: with the shift at 18, the state with its low bits cleared). */
+static inline size_t
+percpu_priv_soff(uint32_t s)
+{
+# if PERCPU_PRIV_SSHIFT == 18
+	return ((size_t)(s & ~(uint32_t)0x3ffff));
+# else
+	return ((size_t)percpu_priv_sidx(s) * PERCPU_PRIV_STRIDE);
+# endif
+}
 
 extern struct percpu_priv_global percpu_priv_g;
 # if PERCPU_MD_HOSTED
@@ -450,7 +489,7 @@ percpu_priv_set_state(struct percpu_priv_td *td, uint32_t s)
 void percpu_priv_init(void);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
-unsigned percpu_priv_enter_out(int unit);
+size_t percpu_priv_enter_out(int as_off);
 # endif
 void percpu_priv_release_slow(struct percpu_priv_pcpu *pc);
 /*
@@ -562,23 +601,24 @@ percpu_priv_cpu_id(void)
 
 /*
  * percpu_priv_enter_slow - percpu_enter()'s wait: the CPU id taken, or
- * with @unit its unit index (from state: the slow path always takes the
- * current CPU, borrowed or not).
+ * with @as_off its unit's byte offset from unit 0 (from state: the slow path
+ * always takes the current CPU, borrowed or not).
  */
-static inline unsigned
-percpu_priv_enter_slow(struct percpu_priv_td *td, int unit)
+static inline size_t
+percpu_priv_enter_slow(struct percpu_priv_td *td, int as_off)
 {
 	unsigned cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
 
-	return (unit ? td->state >> 16 : cpu);
+	return (as_off ? percpu_priv_soff(td->state) : cpu);
 }
 
 /*
  * percpu_priv_enter_as - percpu_enter(), returning the CPU id taken, or
- * with @unit (a constant) its unit index.
+ * with @as_off (a constant) its unit's byte offset from unit 0 (what a copy
+ * is from the handle).
  */
-static inline PERCPU_PRIV_ENTER_INLINE unsigned
-percpu_priv_enter_as(int unit)
+static inline PERCPU_PRIV_ENTER_INLINE size_t
+percpu_priv_enter_as(int as_off)
 {
 # if PERCPU_MD_HAS_IRQ
 	percpu_md_irq_t irq = percpu_md_irq_save();
@@ -590,7 +630,7 @@ percpu_priv_enter_as(int unit)
 	uintptr_t expect = 0;
 	unsigned id, idx;
 
-	if (s != 0) {
+	if (PERCPU_UNLIKELY(s != 0)) {
 		/* At the limit: reported, the depth stays (s + 1 would carry
 		 * into PERCPU_PRIV_BORROWED: depth 0, a CPU never left). */
 		if (PERCPU_UNLIKELY(
@@ -599,7 +639,9 @@ percpu_priv_enter_as(int unit)
 			    "percpu_enter: sections nested too deep");
 		else
 			percpu_priv_set_state(td, s + 1);
-		return (unit ? s >> 16 : percpu_priv_g.ci[s >> 16].ci_index);
+		return (as_off ?
+			percpu_priv_soff(s) :
+			percpu_priv_g.ci[percpu_priv_sidx(s)].ci_index);
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
      defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
@@ -621,27 +663,31 @@ percpu_priv_enter_as(int unit)
 		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
 #  endif
 		) {
-			/* An integer: dereferenced only below the bound. */
+			/* The state first: the lock word's offset is its
+			 * upper bits (one shift for both).  The owner is an
+			 * integer, dereferenced only below the bound (an id
+			 * at or above it may wrap here). */
+			uint32_t s1 = percpu_priv_sfirst(cpu);
 			uintptr_t owner = (uintptr_t)percpu_priv_g.unit0 +
-			    (uintptr_t)cpu * PERCPU_PRIV_STRIDE;
+			    percpu_priv_soff(s1);
 
 			if (PERCPU_LIKELY(percpu_md_rseq_lock(owner, tok, cpu,
 					      off) == 0)) {
-				percpu_priv_set_state(td,
-				    (uint32_t)cpu << 16 | 1u);
-				return (cpu); /* its own unit */
+				percpu_priv_set_state(td, s1);
+				/* cpu is its own unit. */
+				return (as_off ? percpu_priv_soff(s1) : cpu);
 			}
 			/* rseq_cs may name this object's own descriptor. */
 			percpu_md_rseq_clear(off);
 			/* Taken, preempted, or a module without the
 			 * implementation: its sequence, then the wait. */
 			if (cpu < percpu_md_rseq_llim)
-				return (percpu_priv_enter_out(unit));
+				return (percpu_priv_enter_out(as_off));
 		}
 	}
 	percpu_priv_ready(); /* then rseq_lock is final */
 	if (percpu_priv_g.rseq_lock)
-		return (percpu_priv_enter_slow(td, unit));
+		return (percpu_priv_enter_slow(td, as_off));
 # endif
 	percpu_priv_ready();
 	id = percpu_priv_cpu_id();
@@ -653,18 +699,21 @@ percpu_priv_enter_as(int unit)
 		atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
 		    tok, memory_order_acquire, memory_order_relaxed))) {
 		/* One store publishes CPU and depth to signal handlers. */
-		percpu_priv_set_state(td, (uint32_t)idx << 16 | 1u);
+		percpu_priv_set_state(td, percpu_priv_sfirst(idx));
 # if PERCPU_MD_HAS_IRQ
 		td->irq = irq;
 # endif
-		return (unit ? idx : id);
+		return (as_off ? (size_t)idx * PERCPU_PRIV_STRIDE : id);
 	}
 # if PERCPU_MD_HAS_IRQ
-	id = percpu_priv_enter_slow(td, unit);
-	td->irq = irq;
-	return (id);
+	{
+		size_t r = percpu_priv_enter_slow(td, as_off);
+
+		td->irq = irq;
+		return (r);
+	}
 # else
-	return (percpu_priv_enter_slow(td, unit));
+	return (percpu_priv_enter_slow(td, as_off));
 # endif
 }
 
@@ -685,19 +734,18 @@ percpu_priv_enter_as(int unit)
 static inline PERCPU_PRIV_ENTER_INLINE unsigned
 percpu_enter(void)
 {
-	return (percpu_priv_enter_as(0));
+	return ((unsigned)percpu_priv_enter_as(0));
 }
 
 /*
  * percpu_priv_enter_ptr - percpu_enter(), then the held CPU's copy of
- * @h: the faces' getref/enter (the unit index straight from the lock,
- * no second read of state).
+ * @h: the faces' getref/enter (the unit's offset straight from the
+ * lock, no second read of state).
  */
 static inline PERCPU_PRIV_ENTER_INLINE void *
 percpu_priv_enter_ptr(void *h)
 {
-	return (
-	    (char *)h + (size_t)percpu_priv_enter_as(1) * PERCPU_PRIV_STRIDE);
+	return ((char *)h + percpu_priv_enter_as(1));
 }
 
 /*
@@ -724,7 +772,7 @@ percpu_enter_cpu(unsigned cpu)
 	if (td->state != 0) {
 		percpu_priv_fail("percpu_enter_cpu: already in a section on "
 				 "CPU %u",
-		    percpu_priv_g.ci[td->state >> 16].ci_index);
+		    percpu_priv_g.ci[percpu_priv_sidx(td->state)].ci_index);
 		return (PERCPU_NOCPU);
 	}
 	if (cpu >= percpu_priv_g.maxcpu ||
@@ -755,12 +803,15 @@ percpu_enter_cpu(unsigned cpu)
  *           of the CPU; pairs with the acquire CAS in percpu_enter() and
  *           percpu_priv_acquire_slow().
  * UP: a compiler barrier.
+ *
+ * percpu_priv_leave_s(@s, @fn) is its body, for the face function @fn,
+ * with @s the thread's state read by the caller (or known to it: what
+ * its own enter stored, which every signal handler restores).
  */
 static inline PERCPU_PRIV_ENTER_INLINE void
-percpu_priv_leave_named(const char *fn)
+percpu_priv_leave_s(uint32_t s, const char *fn)
 {
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
-	uint32_t s = td->state;
 
 # if PERCPU_MD_HAS_IRQ
 	/* Depth 1 (no handler runs inside a masked section: none borrows). */
@@ -772,7 +823,8 @@ percpu_priv_leave_named(const char *fn)
 # endif
 # if PERCPU_MD_HAS_IRQ
 		percpu_md_irq_t irq = td->irq;
-		struct percpu_priv_pcpu *held = percpu_priv_pcpu(s >> 16);
+		struct percpu_priv_pcpu *held =
+		    percpu_priv_pcpu(percpu_priv_sidx(s));
 
 		td->state = 0;
 		if (PERCPU_UNLIKELY(atomic_load_explicit(&held->want,
@@ -792,7 +844,10 @@ percpu_priv_leave_named(const char *fn)
 		 * finds itself the owner and borrows. */
 		atomic_signal_fence(memory_order_seq_cst);
 		{
-			struct percpu_priv_pcpu *pc = percpu_priv_pcpu(s >> 16);
+			struct percpu_priv_pcpu *pc =
+			    (struct percpu_priv_pcpu *)(void *)(percpu_priv_g
+								    .unit0 +
+				percpu_priv_soff(s));
 
 			/* A remote acquirer waits: hand the CPU over
 			 * (percpu/impl.h).  A waiter that counts itself
@@ -823,6 +878,16 @@ percpu_priv_leave_named(const char *fn)
 	percpu_priv_set_state(td, s - 1);
 }
 
+/*
+ * percpu_priv_leave_named - percpu_leave() for the face function @fn
+ * (named in "<fn>: not in a section").
+ */
+static inline PERCPU_PRIV_ENTER_INLINE void
+percpu_priv_leave_named(const char *fn)
+{
+	percpu_priv_leave_s(PERCPU_PRIV_TD.state, fn);
+}
+
 static inline PERCPU_PRIV_ENTER_INLINE void
 percpu_leave(void)
 {
@@ -843,7 +908,7 @@ percpu_curcpu(void)
 	unsigned cpu;
 
 	if (s != 0)
-		return (percpu_priv_g.ci[s >> 16].ci_index);
+		return (percpu_priv_g.ci[percpu_priv_sidx(s)].ci_index);
 	percpu_priv_ready();
 	cpu = percpu_priv_cpu_id();
 	(void)percpu_priv_map(&cpu);
@@ -955,7 +1020,7 @@ percpu_cur_ptr(void *h)
 	uint32_t s = PERCPU_PRIV_TD.state;
 
 	PERCPU_ASSERT(s != 0);
-	return ((char *)h + (size_t)(s >> 16) * PERCPU_PRIV_STRIDE);
+	return ((char *)h + percpu_priv_soff(s));
 }
 
 /*
@@ -975,7 +1040,7 @@ percpu_local_ptr(void *h)
 	unsigned cpu, idx;
 
 	if (s != 0)
-		idx = s >> 16;
+		idx = percpu_priv_sidx(s);
 	else {
 		percpu_priv_ready();
 		cpu = percpu_priv_cpu_id();

@@ -763,7 +763,7 @@ percpu_priv_thread_exit(void *arg)
 	uint32_t s = td->state;
 
 	if ((s & PERCPU_PRIV_DEPTH) != 0) {
-		unsigned idx = s >> 16;
+		unsigned idx = percpu_priv_sidx(s);
 		uintptr_t tok = td->token;
 		int borrowed = (s & PERCPU_PRIV_BORROWED) != 0;
 
@@ -1582,10 +1582,10 @@ percpu_priv_local_add_slow(void *h, uint64_t v)
  * is always copied: the inline code of a module that is not the
  * implementation's never starts its own), then the waiting path.
  * Context, Ordering: as percpu_enter().
- * Return: the CPU id taken, or with @unit its unit index.
+ * Return: the CPU id taken, or with @as_off its unit's byte offset.
  */
-unsigned
-percpu_priv_enter_out(int unit)
+size_t
+percpu_priv_enter_out(int as_off)
 {
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
 	uintptr_t tok = td->token;
@@ -1598,12 +1598,12 @@ percpu_priv_enter_out(int unit)
 
 		if (percpu_md_rseq_lock((uintptr_t)&pc->owner, tok, cpu, off) ==
 		    0) {
-			td->state = (uint32_t)cpu << 16 | 1u;
-			return (cpu);
+			td->state = percpu_priv_sfirst(cpu);
+			return (as_off ? percpu_priv_soff(td->state) : cpu);
 		}
 	}
 	cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
-	return (unit ? td->state >> 16 : cpu);
+	return (as_off ? percpu_priv_soff(td->state) : cpu);
 }
 # endif
 
@@ -1629,7 +1629,7 @@ percpu_priv_held_unit(struct percpu_priv_td *td, uintptr_t self)
 	unsigned u;
 
 	if (td->state != 0)
-		return ((td->state >> 16) + 1u);
+		return (percpu_priv_sidx(td->state) + 1u);
 	if (self == 0)
 		return (0);
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
@@ -1746,7 +1746,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			if (waiting != NULL)
 				atomic_fetch_sub_explicit(&waiting->want, one,
 				    memory_order_relaxed);
-			td->state = (uint32_t)idx << 16 | 1u;
+			td->state = percpu_priv_sfirst(idx);
 			return (cpu);
 		}
 		if (expect == self) {
@@ -1756,7 +1756,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 				atomic_fetch_sub_explicit(&waiting->want, one,
 				    memory_order_relaxed);
 			td->state =
-			    (uint32_t)idx << 16 | PERCPU_PRIV_BORROWED | 1u;
+			    percpu_priv_sfirst(idx) | PERCPU_PRIV_BORROWED;
 			return (cpu);
 		}
 		if (spins == 100) {
@@ -1773,8 +1773,8 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 					return (PERCPU_NOCPU);
 				}
 				idx = held - 1u;
-				td->state = (uint32_t)idx << 16 |
-				    PERCPU_PRIV_BORROWED | 1u;
+				td->state = percpu_priv_sfirst(idx) |
+				    PERCPU_PRIV_BORROWED;
 				return (percpu_priv_g.ci[idx].ci_index);
 			}
 		}

@@ -747,7 +747,7 @@ window_thread(void *arg)
 	cr_assert_eq(td->state & PERCPU_PRIV_BORROWED, 0);
 	cr_assert_eq(atomic_load(owner_of(win->cpu[who])), tok);
 	/* The rest of the window: the state store; then leave. */
-	td->state = (uint32_t)percpu_priv_g.cpu2idx[win->cpu[who]] << 16 | 1u;
+	td->state = percpu_priv_sfirst(percpu_priv_g.cpu2idx[win->cpu[who]]);
 	percpu_leave();
 	return (NULL);
 }
