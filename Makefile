@@ -50,7 +50,7 @@ DEBS       = libcriterion-dev clang clang-format libclang-rt-14-dev
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps check check-compile check-link bench bench-deps \
-        bench-icount bench-ratio \
+        bench-icount bench-ratio bench-uarch \
         format format-check clean examples suites check-up
 
 all: examples suites
@@ -168,6 +168,15 @@ bench-ratio: $(BUILD)/bench/ratio $(BUILD)/bench/ratio-sim
 	@echo "fetch side, 256 simulated CPUs:"
 	@PERCPU_SIM_CPUS=0-255 $(BUILD)/bench/ratio-sim | \
 	  grep -E '^(backend|counter_u64_fetch|counters_read)' | tee -a $(BUILD)/bench/ratio.txt
+
+# What bounds the hot paths here: store, load, branch and read-modify-
+# write throughput in cycles (x86-64; elsewhere it says so).
+$(BUILD)/bench/uarch: bench/uarch.c
+	@mkdir -p $(BUILD)/bench
+	gcc $(WARN) -O2 -o $@ bench/uarch.c
+
+bench-uarch: $(BUILD)/bench/uarch
+	@$(BUILD)/bench/uarch | tee $(BUILD)/bench/uarch.txt
 
 bench-icount: bench-deps $(BUILD)/bench/icount
 	@cd $(BUILD)/bench && valgrind --tool=callgrind \

@@ -445,7 +445,7 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 	 * read is udelta[0], which is never written (0).  No branch before
 	 * the one on both tests, so the compiler can share them between the
 	 * accesses of one statement. */
-	uintptr_t d = dpcpu_priv_udelta[percpu_priv_sidx(s) + (s != 0)];
+	uintptr_t d = dpcpu_priv_udelta[percpu_priv_sidx1(s)];
 
 	if (PERCPU_LIKELY((d != 0) &
 		(a - (uintptr_t)dpcpu_priv_lo <

@@ -426,13 +426,15 @@ struct percpu_priv_td {
  * (the hosted default) bit 18, so that index << shift is the unit's byte
  * offset: the section's lock word is then unit0 + (state & ~0x3ffff) and
  * the enter makes state from the offset it computed for the lock. */
-# if PERCPU_UNIT_SIZE == 0x40000 && PERCPU_MAXCPU <= 0x4000
+# if PERCPU_UNIT_SIZE == 0x40000 && PERCPU_MAXCPU < 0x4000
 #  define PERCPU_PRIV_SSHIFT 18
 # else
 #  define PERCPU_PRIV_SSHIFT 16
 # endif
-_Static_assert(((uint64_t)PERCPU_MAXCPU << PERCPU_PRIV_SSHIFT) <=
-	((uint64_t)UINT32_MAX + 1u),
+/* Every state fits, and so does percpu_priv_sidx1()'s sum. */
+_Static_assert(((uint64_t)(PERCPU_MAXCPU - 1) << PERCPU_PRIV_SSHIFT) + 0xffffu +
+	    ((1u << PERCPU_PRIV_SSHIFT) - 1u) <=
+	UINT32_MAX,
     "percpu: the unit index fits in state");
 
 /* The unit index of a state word (in a section: state != 0). */
@@ -440,6 +442,16 @@ static inline unsigned
 percpu_priv_sidx(uint32_t s)
 {
 	return (s >> PERCPU_PRIV_SSHIFT);
+}
+
+/* The unit index + 1 of state @s, 0 for state 0 (not in a section): the
+ * depth and borrowed bits (1..0xffff in a section) carry into the index
+ * field, with no branch; no 32-bit overflow (the index is below
+ * 2^(32 - PERCPU_PRIV_SSHIFT) - 1). */
+static inline unsigned
+percpu_priv_sidx1(uint32_t s)
+{
+	return ((s + ((1u << PERCPU_PRIV_SSHIFT) - 1u)) >> PERCPU_PRIV_SSHIFT);
 }
 
 /* The state of a first enter that took unit @idx: depth 1. */
