@@ -703,21 +703,10 @@ cpumem_priv_open(uint64_t *c)
  * plain x86-64 read-modify-write instruction (addq, orq): the same
  * single-copy-atomic 8-byte store a reader sees as a relaxed atomic
  * store, in one instruction instead of three.  Only the holder of the
- * set's CPU writes the word, so no lock prefix.  ThreadSanitizer builds
- * keep the C11 atomics it checks.
+ * set's CPU writes the word, so no lock prefix.  Not under
+ * ThreadSanitizer (PERCPU_PRIV_X86_ASM).
  */
-# if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#  if defined(__has_feature)
-#   if __has_feature(thread_sanitizer)
-#    define CPUMEM_PRIV_X86_RMW 0
-#   endif
-#  endif
-#  ifndef CPUMEM_PRIV_X86_RMW
-#   define CPUMEM_PRIV_X86_RMW 1
-#  endif
-# else
-#  define CPUMEM_PRIV_X86_RMW 0
-# endif
+# define CPUMEM_PRIV_X86_RMW PERCPU_PRIV_X86_ASM
 
 /*
  * cpumem_priv_inc - counter word @w += @v by the holder of its CPU (the
@@ -758,49 +747,52 @@ cpumem_priv_close(uint64_t *c)
 }
 
 /*
- * cpumem_priv_close_asm - cpumem_priv_close() after updates made only
- * with cpumem_priv_inc(): with CPUMEM_PRIV_X86_RMW those are volatile asm
- * statements, which the compiler keeps in program order with this one,
- * and x86-64 stores become visible in program order (TSO): that is the
- * release fence's whole effect there, so it is left out (the compiler
- * then keeps the section state it knows).  Elsewhere: the fence.
+ * cpumem_priv_close_asm - cpumem_priv_close() of a set opened with the
+ * odd generation @g by cpumem_priv_open1(@c, 1), after updates made only
+ * with cpumem_priv_inc().  With CPUMEM_PRIV_X86_RMW those are volatile
+ * asm statements that name the generation as an operand, so the compiler
+ * keeps this store after them, and x86-64 makes stores visible in program
+ * order (TSO): that is the release fence's whole effect there, so it is
+ * left out (and the compiler keeps what it knows of the section state).
+ * Elsewhere: the fence.  The store is from the register: the
+ * generation's chain from section to section is one store-to-load
+ * forwarding.
  */
 static inline void
-cpumem_priv_close_asm(uint64_t *c)
+cpumem_priv_close_asm(uint64_t *c, uint64_t g)
 {
-# if CPUMEM_PRIV_X86_RMW
-	cpumem_priv_inc(c, c, 1);
-# else
-	cpumem_priv_close(c);
+# if !CPUMEM_PRIV_X86_RMW
+	/* Release fence: pairs with the acquire load in cpumem_priv_snap(). */
+	atomic_thread_fence(memory_order_release);
 # endif
+	atomic_store_explicit(cpumem_priv_word(c), g + 1u,
+	    memory_order_relaxed);
 }
 
 /*
  * cpumem_priv_open1 - cpumem_priv_open() for the thread's outermost
- * section (depth 1, not borrowed), where the set cannot be open by this
- * thread: it is odd only if a thread died inside a section of it, and
- * then it stays odd (readers still wait) and the close makes it even.
+ * section (depth 1, not borrowed) or a quiet one, where the set cannot be
+ * open by this thread: it is odd only if a thread died inside a section
+ * of it, and then it stays odd (readers still wait) and the close makes
+ * it even.
  *
  * Ordering: as cpumem_priv_open(); with @asm_only (updates only by
  *           cpumem_priv_inc(), closed by cpumem_priv_close_asm()) and
  *           CPUMEM_PRIV_X86_RMW, program order and TSO as there.
+ * Return: the odd generation.
  */
-static inline void
+static inline uint64_t
 cpumem_priv_open1(uint64_t *c, int asm_only)
 {
-# if CPUMEM_PRIV_X86_RMW
-	__asm__ __volatile__("orq $1, %0" : "+m"(*c));
-# else
 	_Atomic(uint64_t) *gen = cpumem_priv_word(c);
+	uint64_t g = atomic_load_explicit(gen, memory_order_relaxed) | 1u;
 
-	atomic_store_explicit(gen,
-	    atomic_load_explicit(gen, memory_order_relaxed) | 1u,
-	    memory_order_relaxed);
-# endif
+	atomic_store_explicit(gen, g, memory_order_relaxed);
 	/* Release fence: pairs with the acquire fence in
 	 * cpumem_priv_snap(). */
 	if (!asm_only || !CPUMEM_PRIV_X86_RMW)
 		atomic_thread_fence(memory_order_release);
+	return (g);
 }
 
 /*
@@ -831,7 +823,12 @@ cpumem_priv_begin(uint64_t *c)
 {
 	uint64_t g = cpumem_priv_open(c);
 
-	if (PERCPU_UNLIKELY(g == 0) && percpu_in_section() == 1) {
+	/* Depth 1 and not borrowed: a handler that borrowed its thread's
+	 * CPU finds the set open by the code it interrupted (a quiet
+	 * section of counters_add()): a nested section, not a dead one. */
+	if (PERCPU_UNLIKELY(g == 0) &&
+	    (PERCPU_PRIV_TD.state &
+		(PERCPU_PRIV_DEPTH | PERCPU_PRIV_BORROWED)) == 1) {
 		cpumem_priv_close(c);
 		g = cpumem_priv_open(c);
 	}
@@ -1429,12 +1426,11 @@ counters_priv_enter(struct counters_ref *ref, struct cpumem *cm, int asm_only,
 	ref->c = (uint64_t *)cpumem_enter(cm);
 	/* The outermost section (what the enter just stored, which the
 	 * compiler knows after a first enter): the set is not open by this
-	 * thread, no check.  ref->g is then 1: "this section closes". */
+	 * thread, no check. */
 	*sp = s = PERCPU_PRIV_TD.state;
 	if (PERCPU_LIKELY(
 		(s & (PERCPU_PRIV_DEPTH | PERCPU_PRIV_BORROWED)) == 1)) {
-		cpumem_priv_open1(ref->c, asm_only);
-		ref->g = 1;
+		ref->g = cpumem_priv_open1(ref->c, asm_only);
 		return (ref->c + 1);
 	}
 	ref->g = cpumem_priv_begin(ref->c);
@@ -1482,7 +1478,7 @@ static inline PERCPU_PRIV_ENTER_INLINE void
 counters_priv_leave_asm(struct counters_ref *ref, uint32_t s)
 {
 	if (PERCPU_LIKELY(ref->g != 0))
-		cpumem_priv_close_asm(ref->c);
+		cpumem_priv_close_asm(ref->c, ref->g);
 	percpu_priv_leave_s(s, "counters_leave");
 }
 
@@ -1517,7 +1513,22 @@ counters_add(struct cpumem *cm, unsigned int c, uint64_t v)
 
 #if PERCPU_MP
 	uint32_t s;
+	struct percpu_priv_pcpu *pc;
+	size_t off;
 
+	/* A quiet section where the lock sequence commits at once (see
+	 * percpu_priv_qenter()); else a full one. */
+	if (PERCPU_LIKELY(!cpumem_priv_isboot(cm)) &&
+	    PERCPU_LIKELY(percpu_priv_qenter(&pc, &off) == 0)) {
+		uint64_t *g = (uint64_t *)(void *)((char *)cm + off);
+
+		uint64_t gv = cpumem_priv_open1(g, 1);
+
+		cpumem_priv_add(g + 1, c, v);
+		cpumem_priv_close_asm(g, gv);
+		percpu_priv_qleave(pc);
+		return;
+	}
 	cpumem_priv_add(counters_priv_enter(&ref, cm, 1, &s), c, v);
 	counters_priv_leave_asm(&ref, s);
 #else
@@ -1553,8 +1564,24 @@ counters_pkt(struct cpumem *cm, unsigned int pc, unsigned int bc,
 	struct counters_ref ref;
 #if PERCPU_MP
 	uint32_t s;
-	uint64_t *cs = counters_priv_enter(&ref, cm, 1, &s);
+	struct percpu_priv_pcpu *held;
+	size_t off;
+	uint64_t *cs;
 
+	/* As counters_add(). */
+	if (PERCPU_LIKELY(!cpumem_priv_isboot(cm)) &&
+	    PERCPU_LIKELY(percpu_priv_qenter(&held, &off) == 0)) {
+		uint64_t *g = (uint64_t *)(void *)((char *)cm + off);
+
+		uint64_t gv = cpumem_priv_open1(g, 1);
+
+		cpumem_priv_add(g + 1, pc, 1);
+		cpumem_priv_add(g + 1, bc, bytes);
+		cpumem_priv_close_asm(g, gv);
+		percpu_priv_qleave(held);
+		return;
+	}
+	cs = counters_priv_enter(&ref, cm, 1, &s);
 	cpumem_priv_add(cs, pc, 1);
 	cpumem_priv_add(cs, bc, bytes);
 	counters_priv_leave_asm(&ref, s);

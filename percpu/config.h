@@ -218,6 +218,26 @@
 # define PERCPU_PRINTFLIKE(f, a)
 #endif
 
+/*
+ * PERCPU_PRIV_X86_ASM (0 or 1): the hot paths' x86-64 asm for plain
+ * stores and read-modify-writes that C11 atomics would spell as several
+ * instructions (x86-64 is TSO: a plain store is a release store).  0
+ * under ThreadSanitizer, which must see the C11 atomics it checks.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(__SANITIZE_THREAD__)
+# if defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#   define PERCPU_PRIV_X86_ASM 0
+#  endif
+# endif
+# ifndef PERCPU_PRIV_X86_ASM
+#  define PERCPU_PRIV_X86_ASM 1
+# endif
+#else
+# define PERCPU_PRIV_X86_ASM 0
+#endif
+
 #ifdef __cplusplus
 # define PERCPU_NORETURN [[noreturn]]
 #else

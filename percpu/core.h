@@ -855,6 +855,28 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
 		/* state before the release: a handler that runs in between
 		 * finds itself the owner and borrows. */
 		atomic_signal_fence(memory_order_seq_cst);
+# if PERCPU_PRIV_X86_ASM && PERCPU_PRIV_SSHIFT == 18
+		/* The same test and release as below, addressed from unit0
+		 * and the state (the unit's offset + 1: want at 7, owner at
+		 * -1): three instructions where the compiler makes six.
+		 * Release: a plain store on x86-64 (TSO), after the memory
+		 * clobber; pairs with the acquire CAS in percpu_enter() and
+		 * percpu_priv_acquire_slow() and with the restartable lock's
+		 * read of owner (percpu_md_rseq_lock()). */
+		__asm__ goto("cmpl $0, 7(%0,%1)\n\t"
+			     "jne %l[percpu_priv_handoff]\n\t"
+			     "movq $0, -1(%0,%1)"
+			     :
+			     : "r"(percpu_priv_g.unit0), "r"((uintptr_t)s)
+			     : "memory", "cc"
+			     : percpu_priv_handoff);
+		return;
+	percpu_priv_handoff:
+		percpu_priv_release_slow(
+		    (struct percpu_priv_pcpu *)(void *)(percpu_priv_g.unit0 +
+			percpu_priv_soff(s)));
+		return;
+# else
 		{
 			struct percpu_priv_pcpu *pc =
 			    (struct percpu_priv_pcpu *)(void *)(percpu_priv_g
@@ -875,6 +897,7 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
 			    memory_order_release);
 		}
 		return;
+# endif
 	}
 	if (PERCPU_UNLIKELY((s & PERCPU_PRIV_DEPTH) == 0)) {
 		percpu_priv_fail("%s: not in a section", fn);
@@ -888,6 +911,81 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
 		return;
 	}
 	percpu_priv_set_state(td, s - 1);
+}
+
+/*
+ * percpu_priv_qenter / percpu_priv_qleave - a quiet section, for the
+ * faces' own one-statement bodies (counters_add, counters_pkt: no user
+ * code, no call): the restartable lock alone, with no state stored.  To
+ * a signal handler the whole section is then what the window between a
+ * percpu_enter()'s commit and its state store always is: the handler
+ * finds its own thread's token in the lock word and borrows the CPU
+ * (percpu/impl.h), exactly as a nested section; a thread that dies in a
+ * handler there is released by the scan of its exit handler.  Two stores
+ * and their instructions fewer than percpu_enter() + percpu_leave().
+ *
+ * Context: a thread outside any section (else NULL).
+ * Ordering: as percpu_enter() / percpu_leave() (the lock word's acquire
+ *           by sequence, the release store).
+ * UP, firmware, getcpu-only builds: qenter returns NULL (no such path).
+ * Return: 0 with *@pcp the held CPU's core words (its lock word) and
+ *         *@offp the unit's byte offset; -1 if the sequence did not
+ *         commit (in a section, no rseq, taken, preempted...): then the
+ *         caller takes a full section instead.
+ */
+static inline PERCPU_PRIV_ENTER_INLINE int
+percpu_priv_qenter(struct percpu_priv_pcpu **pcp, size_t *offp)
+{
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	uintptr_t tok = td->token;
+	ptrdiff_t off = percpu_md_rseq_offset();
+	uint32_t cpu = percpu_md_rseq_start_at(off);
+
+	if (PERCPU_LIKELY(td->state == 0 && tok != 0) &&
+	    (PERCPU_MD_RSEQ_DIRECT || PERCPU_LIKELY(off != 0))
+#  if PERCPU_DEBUG
+	    && (td->pin1 == 0 || cpu == td->pin1 - 1)
+#  endif
+	) {
+		/* As in percpu_priv_enter_as(): an integer, dereferenced
+		 * only below the bound. */
+		size_t uoff = percpu_priv_soff(percpu_priv_sfirst(cpu));
+		uintptr_t owner = (uintptr_t)percpu_priv_g.unit0 + uoff;
+
+		if (PERCPU_LIKELY(
+			percpu_md_rseq_lock(owner, tok, cpu, off) == 0)) {
+			*pcp = (struct percpu_priv_pcpu *)owner;
+			*offp = uoff;
+			return (0);
+		}
+		/* rseq_cs may name this object's own descriptor. */
+		percpu_md_rseq_clear(off);
+	}
+# else
+	(void)pcp;
+	(void)offp;
+# endif
+	return (-1);
+}
+
+static inline PERCPU_PRIV_ENTER_INLINE void
+percpu_priv_qleave(struct percpu_priv_pcpu *pc)
+{
+	/* The body's stores (asm statements with memory operands
+	 * included) before the release, for the compiler too. */
+	atomic_signal_fence(memory_order_seq_cst);
+	/* A remote acquirer waits: hand the CPU over, as percpu_leave(). */
+	if (PERCPU_UNLIKELY(
+		atomic_load_explicit(&pc->want, memory_order_relaxed) != 0)) {
+		percpu_priv_release_slow(pc);
+		return;
+	}
+	/* Release: pairs with the acquire CAS in percpu_enter() and
+	 * percpu_priv_acquire_slow() and the restartable lock's read of
+	 * owner. */
+	atomic_store_explicit(&pc->owner, 0, memory_order_release);
 }
 
 /*

@@ -817,6 +817,158 @@ Test(counters, zero_from_handlers_in_two_threads_lock_windows_returns,
 	cr_assert_eq(c[1], 0);
 }
 
+/* ---- Quiet sections (counters_add/pkt: the lock, no state) ---- */
+
+static struct cpumem *quiet_cm;
+static unsigned quiet_handled;
+
+static void
+on_quiet_signal(int sig)
+{
+	(void)sig;
+	counters_add(quiet_cm, 1, 5);
+	quiet_handled++;
+}
+
+/*
+ * What a counters_add() interrupted inside its quiet section leaves: this
+ * thread's token in the lock words, state 0, the set open.  Every CPU
+ * is held so, so wherever the handler runs it finds its own thread's
+ * section: it must report the nesting and leave the generation to the
+ * interrupted code (a borrowed CPU, not a dead thread's open set, which
+ * the handler would close and reopen under the interrupted update).
+ */
+Test(counters, a_handler_inside_a_quiet_section_on_the_same_set_is_nested)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	uintptr_t tok = percpu_priv_token(td);
+	struct sigaction sa;
+	unsigned cpu;
+	uint64_t c[2];
+
+	quiet_cm = counters_alloc(2);
+	quiet_handled = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_quiet_signal;
+	cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	harness_capture_errors();
+	PERCPU_FOREACH_CPU(cpu) {
+		uintptr_t expect = 0;
+		uint64_t *g = percpu_ptr(quiet_cm, cpu);
+
+		cr_assert(atomic_compare_exchange_strong(owner_of(cpu), &expect,
+		    tok));
+		*g |= 1u; /* open, as the quiet section's first store */
+		g[1] += 2;
+	}
+	cr_assert_eq(td->state, 0);
+	(void)pthread_kill(pthread_self(), SIGUSR1);
+	cr_assert_eq(quiet_handled, 1);
+	cr_assert_eq(harness_errors(), 1, "%s", harness_last_error());
+	cr_assert_str_eq(harness_last_error(),
+	    "counters_enter: nested section on the same counters; block "
+	    "signals whose handlers update them around the section");
+	cr_assert_eq(td->state, 0, "the handler's borrow is undone");
+	PERCPU_FOREACH_CPU(cpu) {
+		uint64_t *g = percpu_ptr(quiet_cm, cpu);
+
+		cr_assert_eq(*g & 1u, 1,
+		    "CPU %u: still the interrupted "
+		    "section's open set",
+		    cpu);
+		cr_assert_eq(atomic_load(owner_of(cpu)), tok);
+		*g += 1u; /* close */
+		atomic_store(owner_of(cpu), 0);
+	}
+	counters_read(quiet_cm, c, 2, NULL);
+	cr_assert_eq(c[0], 2u * percpu_ncpus()); /* g[1]: counter 0 */
+	cr_assert_eq(c[1], 5);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	counters_free(quiet_cm, 2);
+}
+
+/*
+ * Handlers landing anywhere in a loop of counters_add() and counters_pkt()
+ * (inside their quiet sections most of the time) that update other
+ * counters: no error, no lost count, no torn packet, and every lock free
+ * at the end.
+ */
+static struct cpumem *quiet_other;
+/* quiet_hits: the main thread's (its handler's) own. */
+static volatile sig_atomic_t quiet_hits;
+static atomic_int quiet_stop;
+
+static void
+on_quiet_other(int sig)
+{
+	(void)sig;
+	counters_pkt(quiet_other, 0, 1, 7);
+	quiet_hits++;
+}
+
+static void *
+quiet_kicker(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+
+	while (!atomic_load(&quiet_stop)) {
+		(void)pthread_kill(target, SIGUSR2);
+		sched_yield();
+	}
+	return (NULL);
+}
+
+Test(counters, handlers_inside_quiet_sections_of_other_sets_lose_nothing,
+    .timeout = 60)
+{
+	struct sigaction sa;
+	pthread_t self = pthread_self(), kick;
+	unsigned long i, n = 300000;
+	uint64_t c[2], o[2];
+	unsigned cpu;
+	time_t t0 = time(NULL);
+
+	quiet_cm = counters_alloc(2);
+	quiet_other = counters_alloc(2);
+	atomic_store(&quiet_stop, 0);
+	quiet_hits = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_quiet_other;
+	cr_assert_eq(sigaction(SIGUSR2, &sa, NULL), 0);
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&kick, NULL, quiet_kicker, &self), 0);
+	/* At least n rounds and 1000 handlers (the kicker may start late
+	 * on a loaded machine), within 20 s. */
+	for (i = 0; i < n || (quiet_hits < 1000 && time(NULL) - t0 < 20); i++) {
+		counters_add(quiet_cm, 0, 1);
+		counters_pkt(quiet_cm, 0, 1, 3);
+	}
+	n = i;
+	atomic_store(&quiet_stop, 1);
+	cr_assert_eq(pthread_join(kick, NULL), 0);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGUSR2, &sa, NULL);
+	cr_assert_eq(harness_errors(), 0, "%s", harness_last_error());
+	counters_read(quiet_cm, c, 2, NULL);
+	cr_assert_eq(c[0], 2 * n);
+	cr_assert_eq(c[1], 3 * n);
+	counters_read(quiet_other, o, 2, NULL);
+	cr_assert_gt(quiet_hits, 0, "no signal was handled in 20 s");
+	cr_assert_eq(o[0], (uint64_t)quiet_hits);
+	cr_assert_eq(o[1], 7 * o[0],
+	    "a torn packet: %llu packets, %llu "
+	    "bytes",
+	    (unsigned long long)o[0], (unsigned long long)o[1]);
+	PERCPU_FOREACH_CPU(cpu) {
+		cr_assert_eq(atomic_load(owner_of(cpu)), 0, "CPU %u held", cpu);
+		cr_assert_eq(*(uint64_t *)percpu_ptr(quiet_cm, cpu) & 1u, 0);
+	}
+	cr_assert_eq(PERCPU_PRIV_TD.state, 0);
+	counters_free(quiet_cm, 2);
+	counters_free(quiet_other, 2);
+}
+
 # if PERCPU_MD == PERCPU_MD_SIM
 static void
 enter_in_handler(unsigned who)
