@@ -188,6 +188,7 @@ bench-icount: bench-deps $(BUILD)/bench/icount
 	  sort -k2 -n | tee icount.txt
 
 bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
+	@$(MAKE) -s bench-ratio
 	$(BUILD)/bench/bench-mp $(BENCH_ARGS) \
 	  --benchmark_out=$(BENCH_OUT)/default.json --benchmark_out_format=json
 	PERCPU_BACKEND=getcpu $(BUILD)/bench/bench-mp $(BENCH_ARGS) \
@@ -201,7 +202,8 @@ bench: bench-deps $(BUILD)/bench/bench-mp $(BUILD)/bench/bench-sim
 	python3 bench/report.py $(BENCH_OUT) $(BENCH_OUT)/default.json \
 	  $(BENCH_OUT)/getcpu.json=getcpu $(BENCH_OUT)/sim-2.json=sim \
 	  $(BENCH_OUT)/sim-64.json=sim $(BENCH_OUT)/sim-256.json=sim \
-	  $(BENCH_OUT)/sim-1024.json=sim | tee $(BENCH_OUT)/report.txt
+	  $(BENCH_OUT)/sim-1024.json=sim $(BUILD)/bench/ratio.txt=ratio | \
+	  tee $(BENCH_OUT)/report.txt
 	gnuplot $(BENCH_OUT)/throughput.gp && cp $(BENCH_OUT)/throughput.png bench/
 	@echo "instructions per operation (callgrind, backend getcpu):"
 	@$(MAKE) -s bench-icount

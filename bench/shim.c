@@ -351,7 +351,8 @@ shim_base_rseq_add(uint64_t n)
 
 /*
  * The stores a section must make, and nothing else: the store-throughput
- * floor of a section on this machine (one store per cycle here: the
+ * floor of a section on this machine (stores to different cache lines
+ * retire one per cycle here, two to one line: make bench-uarch; the
  * floor above is two stores, rseq_cs and the add).  A section publishes
  * its descriptor (rseq_cs), takes the CPU's lock word, publishes its
  * state to signal handlers (one thread-local word), makes the user's
