@@ -19,7 +19,7 @@
 #define N 100000
 
 #if defined(__x86_64__)
-static uint64_t uarch_buf[16] __attribute__((aligned(64)));
+static uint64_t uarch_buf[32] __attribute__((aligned(64)));
 
 static double
 now_ns(void)
@@ -52,6 +52,9 @@ UARCH_LOOP(uarch_stores4,
 UARCH_LOOP(uarch_stores8,
     "movq $1,0(%0)\n\tmovq $2,8(%0)\n\tmovq $3,16(%0)\n\tmovq $4,24(%0)\n\t"
     "movq $5,32(%0)\n\tmovq $6,40(%0)\n\tmovq $7,48(%0)\n\tmovq $8,56(%0)")
+UARCH_LOOP(uarch_stores4_lines,
+    "movq $1,0(%0)\n\tmovq $2,64(%0)\n\tmovq $3,128(%0)\n\t"
+    "movq $4,192(%0)")
 UARCH_LOOP(uarch_loads8,
     "movq 0(%0),%%rax\n\tmovq 8(%0),%%rax\n\tmovq 16(%0),%%rax\n\t"
     "movq 24(%0),%%rax\n\tmovq 32(%0),%%rax\n\tmovq 40(%0),%%rax\n\t"
@@ -88,9 +91,10 @@ main(void)
 		const char *name;
 		void (*loop)(void);
 	} rows[] = {
-	    {"2 stores", uarch_stores2},
-	    {"4 stores", uarch_stores4},
-	    {"8 stores", uarch_stores8},
+	    {"2 stores (one cache line)", uarch_stores2},
+	    {"4 stores (one cache line)", uarch_stores4},
+	    {"8 stores (one cache line)", uarch_stores8},
+	    {"4 stores, 4 cache lines", uarch_stores4_lines},
 	    {"8 loads", uarch_loads8},
 	    {"6 not-taken branches", uarch_branches6},
 	    {"1 add to memory (a chain)", uarch_rmw1},
