@@ -149,6 +149,10 @@
  *	handler that updates an object must be blocked (pthread_sigmask)
  *	around the sections of the code it interrupts, as the kernel raises
  *	the IPL with splnet() around counters_enter()/counters_leave().
+ *	counters_add/inc/dec/pkt hold their CPU without recording a section
+ *	in the thread's state (the quiet section of percpu/core.h): to a
+ *	handler that interrupts one, percpu_in_section() is 0, and its own
+ *	sections take that CPU as nested ones (the core's borrowed CPU).
  *	Counters detect the common violation: a counters section opened on
  *	a set that is already open (a direct nested call, or a handler that
  *	interrupted the body of a section) reports "counters_enter: nested
@@ -156,7 +160,9 @@
  *	them around the section".  Not detected: a handler that lands in the
  *	two instructions of counters_enter() between reading and writing the
  *	generation (the generation can then step back and a reader can accept
- *	a half-updated set), and any lost update of plain cpumem data.
+ *	a half-updated set; counters_add/inc/dec/pkt on x86-64 open and close
+ *	it with one instruction each, so there they have no such window), and
+ *	any lost update of plain cpumem data.
  *
  * ERRORS
  *	Misuse is detected and reported through the core's error handler
@@ -793,6 +799,38 @@ cpumem_priv_open1(uint64_t *c, int asm_only)
 	if (!asm_only || !CPUMEM_PRIV_X86_RMW)
 		atomic_thread_fence(memory_order_release);
 	return (g);
+}
+
+/*
+ * cpumem_priv_qopen / cpumem_priv_qclose - cpumem_priv_open1(@c, 1) and
+ * cpumem_priv_close_asm() for a quiet section (counters_add, _pkt), where
+ * the whole update is the toolkit's own code.  With CPUMEM_PRIV_X86_RMW
+ * each is one instruction (orq, addq on the word), so no signal handler
+ * can land between reading and writing the generation: one that updates
+ * the same set (a misuse) either runs before the orq (and the set
+ * opens after it) or finds the set open and reports the nesting; it never
+ * makes the generation step back.  Elsewhere: the register forms.
+ */
+static inline uint64_t
+cpumem_priv_qopen(uint64_t *c)
+{
+# if CPUMEM_PRIV_X86_RMW
+	__asm__ __volatile__("orq $1, %0" : "+m"(*c));
+	return (1);
+# else
+	return (cpumem_priv_open1(c, 1));
+# endif
+}
+
+static inline void
+cpumem_priv_qclose(uint64_t *c, uint64_t g)
+{
+# if CPUMEM_PRIV_X86_RMW
+	(void)g;
+	cpumem_priv_inc(c, c, 1);
+# else
+	cpumem_priv_close_asm(c, g);
+# endif
 }
 
 /*
@@ -1522,10 +1560,10 @@ counters_add(struct cpumem *cm, unsigned int c, uint64_t v)
 	    PERCPU_LIKELY(percpu_priv_qenter(&pc, &off) == 0)) {
 		uint64_t *g = (uint64_t *)(void *)((char *)cm + off);
 
-		uint64_t gv = cpumem_priv_open1(g, 1);
+		uint64_t gv = cpumem_priv_qopen(g);
 
 		cpumem_priv_add(g + 1, c, v);
-		cpumem_priv_close_asm(g, gv);
+		cpumem_priv_qclose(g, gv);
 		percpu_priv_qleave(pc);
 		return;
 	}
@@ -1573,11 +1611,11 @@ counters_pkt(struct cpumem *cm, unsigned int pc, unsigned int bc,
 	    PERCPU_LIKELY(percpu_priv_qenter(&held, &off) == 0)) {
 		uint64_t *g = (uint64_t *)(void *)((char *)cm + off);
 
-		uint64_t gv = cpumem_priv_open1(g, 1);
+		uint64_t gv = cpumem_priv_qopen(g);
 
 		cpumem_priv_add(g + 1, pc, 1);
 		cpumem_priv_add(g + 1, bc, bytes);
-		cpumem_priv_close_asm(g, gv);
+		cpumem_priv_qclose(g, gv);
 		percpu_priv_qleave(held);
 		return;
 	}
