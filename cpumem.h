@@ -140,7 +140,8 @@
  *	being updated.  enter, leave, first, next, FOREACH, counters_read_cpu
  *	and counters_zero: any context (counters_zero from a signal handler
  *	whose thread holds a section zeroes unserialized, see MEMORY
- *	ORDERING).  Sections must not wait for other threads: fork() waits
+ *	ORDERING; a read of a set that the reader's own thread holds open,
+ *	from a handler or nested, returns it as it stands).  Sections must not wait for other threads: fork() waits
  *	for them (see percpu/core.h, FORK).
  *
  * SIGNALS (OpenBSD's splnet())
@@ -889,7 +890,10 @@ cpumem_priv_wait(unsigned *spins)
  * Context: any thread; waits (spinning, then yielding: percpu_md_relax)
  *          while the set is being updated, so for as long as one section
  *          of its CPU @cpu lasts (outside a section, a long wait takes
- *          @cpu's section once: see cpumem_priv_begin()).
+ *          @cpu's section once: see cpumem_priv_begin()).  A thread that
+ *          holds @cpu itself (a signal handler inside counters_add() or
+ *          a section of that set; a read nested in one) gets the set as
+ *          it stands, after 100 spins: its writer cannot run.
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
@@ -911,13 +915,23 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			1u) != 0) {
 			/* A long wait: the set may have been left open by a
 			 * thread that died in its section.  Holding the CPU
-			 * tells (no live writer then); close it if so. */
-			if (spins == 100 &&
-			    percpu_priv_held() == PERCPU_NOCPU &&
-			    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
-				(void)cpumem_priv_begin(c);
-				cpumem_priv_close(c);
-				percpu_leave();
+			 * tells (no live writer then); close it if so.  Or
+			 * this thread itself holds @cpu (a handler that
+			 * interrupted counters_add() or a section, a read
+			 * nested in a section): the only writer is the code
+			 * it interrupted, which cannot run before it returns;
+			 * the set is copied as it stands. */
+			if (spins == 100) {
+				unsigned held = percpu_priv_held();
+
+				if (held == cpu)
+					break;
+				if (held == PERCPU_NOCPU &&
+				    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
+					(void)cpumem_priv_begin(c);
+					cpumem_priv_close(c);
+					percpu_leave();
+				}
 			}
 			cpumem_priv_wait(&spins);
 		}
@@ -928,8 +942,8 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 		 * cpumem_priv_open(). */
 		atomic_thread_fence(memory_order_acquire);
 		leave = atomic_load_explicit(gen, memory_order_relaxed);
-		if (enter == leave)
-			return;
+		if (enter == leave || (enter & 1u) != 0)
+			return; /* consistent; or our own open set, as is */
 	}
 }
 
@@ -1720,7 +1734,9 @@ cpumem_priv_read3(struct cpumem *cm, uint64_t *out, unsigned int n)
  * counters_read_cpu - (ext) CPU @cpu's @n counters as a consistent
  * snapshot.
  *
- * Context: any thread; waits while that CPU's set is being updated.
+ * Context: any; waits while that CPU's set is being updated (by
+ *          another thread: a set the caller's own thread holds open is
+ *          read as it stands, see CONTEXT).
  * Ordering: as counters_read() for one CPU.
  * UP: @cpu 0 only; counters_read().
  * Return: 0; -1 if @cpu is not a possible CPU (then @out is untouched).

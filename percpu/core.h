@@ -924,10 +924,10 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
  * handler there is released by the scan of its exit handler.  Two stores
  * and their instructions fewer than percpu_enter() + percpu_leave().
  *
- * Context: a thread outside any section (else NULL).
+ * Context: a thread outside any section (else -1).
  * Ordering: as percpu_enter() / percpu_leave() (the lock word's acquire
  *           by sequence, the release store).
- * UP, firmware, getcpu-only builds: qenter returns NULL (no such path).
+ * UP, firmware, getcpu-only builds: qenter returns -1 (no such path).
  * Return: 0 with *@pcp the held CPU's core words (its lock word) and
  *         *@offp the unit's byte offset; -1 if the sequence did not
  *         commit (in a section, no rseq, taken, preempted...): then the

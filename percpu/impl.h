@@ -761,6 +761,7 @@ percpu_priv_thread_exit(void *arg)
 {
 	struct percpu_priv_td *td = (struct percpu_priv_td *)arg;
 	uint32_t s = td->state;
+	int reported = 0;
 
 	if ((s & PERCPU_PRIV_DEPTH) != 0) {
 		unsigned idx = percpu_priv_sidx(s);
@@ -768,6 +769,7 @@ percpu_priv_thread_exit(void *arg)
 		int borrowed = (s & PERCPU_PRIV_BORROWED) != 0;
 
 		td->state = 0;
+		reported = 1;
 		percpu_priv_fail("thread exited inside a section on CPU %u; "
 				 "the CPU is released, its data may be "
 				 "half-updated",
@@ -783,9 +785,12 @@ percpu_priv_thread_exit(void *arg)
 			    memory_order_release, memory_order_relaxed);
 	}
 	/* A lock word that still holds the token: the thread died (a
-	 * handler that exited or was cancelled) inside the window of an
-	 * enter or leave it interrupted, or after borrowing.  No other
-	 * thread ever holds this token, so release it. */
+	 * handler that exited or was cancelled) inside a quiet section
+	 * (counters_add(), counters_pkt(): no state, see percpu/core.h),
+	 * inside the window of an enter or leave it interrupted, or after
+	 * borrowing.  No other thread ever holds this token, so release it,
+	 * and report it as a section (a quiet one may have left its data
+	 * half-updated) unless the state above already did. */
 	if (td->token != 0 &&
 	    atomic_load_explicit(&percpu_priv_g.ready, memory_order_acquire)) {
 		unsigned u;
@@ -793,9 +798,17 @@ percpu_priv_thread_exit(void *arg)
 		for (u = 0; u < percpu_priv_g.ncpu; u++) {
 			uintptr_t tok = td->token;
 
-			(void)atomic_compare_exchange_strong_explicit(
-			    &percpu_priv_pcpu(u)->owner, &tok, 0,
-			    memory_order_release, memory_order_relaxed);
+			if (atomic_compare_exchange_strong_explicit(
+				&percpu_priv_pcpu(u)->owner, &tok, 0,
+				memory_order_release, memory_order_relaxed) &&
+			    !reported) {
+				reported = 1;
+				percpu_priv_fail("thread exited inside a "
+						 "section on CPU %u; the CPU "
+						 "is released, its data may "
+						 "be half-updated",
+				    percpu_priv_g.ci[u].ci_index);
+			}
 		}
 	}
 	/* A later destructor that enters again gets a new token and a new
@@ -939,6 +952,11 @@ percpu_priv_atfork_prepare(void)
 		    memory_order_relaxed);
 	}
 	percpu_priv_arena_lock();
+	/* Last: the recently-freed ring's lock (percpu/impl_diag.h), which
+	 * every PERCPU_MALLOC of the toolkit takes (a child forked while
+	 * another thread held it would spin in its first allocation).  No
+	 * one takes the arena lock while holding it. */
+	percpu_priv_freed_lock();
 }
 
 /* Release what prepare took, in the parent and in the child. */
@@ -947,6 +965,7 @@ percpu_priv_atfork_release(void)
 {
 	unsigned u;
 
+	percpu_priv_freed_unlock();
 	percpu_priv_arena_unlock();
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
 		if (percpu_priv_fork_took[u / 8] & (1u << (u % 8)))

@@ -580,9 +580,10 @@ Test(dead_owner,
 
 	memset(&d, 0, sizeof(d));
 	wd_run(&d);
-	cr_assert_eq(harness_errors(), 0, "%s", harness_last_error());
-	cr_assert_eq(atomic_load(owner_of(d.cpu)), 0, "CPU %u still held",
-	    d.cpu);
+	/* Reported like a section: the exit handler cannot tell this window
+	 * from a quiet section (counters_add(): the lock, no state), whose
+	 * data may be half-updated (test_quiet.c). */
+	expect_dead_owner_reported(d.cpu);
 	cr_assert_eq(percpu_enter_cpu(d.cpu), d.cpu);
 	percpu_leave();
 }
