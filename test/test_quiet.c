@@ -102,8 +102,7 @@ pkt_victim(void *arg)
  * handler's token scan, and the packet stays torn (1 packet, 0 bytes)
  * with no report.
  */
-Test(quiet, a_thread_ending_inside_counters_pkt_is_reported,
-    .timeout = 60)
+Test(quiet, a_thread_ending_inside_counters_pkt_is_reported, .timeout = 60)
 {
 	struct sigaction sa;
 	struct qdeath d;
@@ -163,8 +162,7 @@ on_read_signal(int sig)
  * of counters_add() had too, but every counters_add() is now one.)  Run
  * with a generous bound: on HEAD the test hangs until the timeout.
  */
-Test(quiet, counters_read_cpu_from_a_handler_inside_counters_add,
-    .timeout = 30)
+Test(quiet, counters_read_cpu_from_a_handler_inside_counters_add, .timeout = 30)
 {
 	struct sigaction sa;
 	struct percpu_priv_pcpu *pc;
