@@ -611,6 +611,59 @@ percpu_priv_cpu_id(void)
 
 /* ---- Core: MP and UP side by side, identical signatures ---- */
 
+# if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
+     defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
+/*
+ * percpu_priv_rseq_take - the restartable lock: a thread with a token
+ * takes the lock word of the CPU it runs on with one plain commit, if the
+ * id is below the bound the sequence reads (percpu_md_rseq_llim: rseq on,
+ * the id is its own unit; 0 until then, and in a module whose sequences
+ * are not the implementation's).  PERCPU_DEBUG=1: a pinned thread off
+ * its CPU does not try (the slow path reports it).  It stores no state.
+ *
+ * Context: any thread (percpu_priv_enter_as(), percpu_priv_qenter()).
+ * Ordering: the commit is the acquire (only a thread on this CPU writes
+ *           the word by sequence; CAS takers restart it first).
+ * Return: 0 when it committed: *@cpup is the CPU id, its own unit index,
+ *         *@ownerp the address of the lock word it took and *@s1p
+ *         the state of a first section on it (percpu_priv_sfirst());
+ *         1 when it did not (rseq_cs cleared): *@cpup is the id read;
+ *         -1 when it could not try.
+ */
+static inline PERCPU_PRIV_ENTER_INLINE int
+percpu_priv_rseq_take(struct percpu_priv_td *td, uint32_t *cpup,
+    uintptr_t *ownerp, uint32_t *s1p)
+{
+	uint32_t s1;
+	uintptr_t tok = td->token;
+	ptrdiff_t off = percpu_md_rseq_offset();
+	uint32_t cpu = percpu_md_rseq_start_at(off);
+	uintptr_t owner;
+
+	*cpup = cpu;
+	if (PERCPU_UNLIKELY(tok == 0) ||
+	    (!PERCPU_MD_RSEQ_DIRECT && PERCPU_UNLIKELY(off == 0))
+#  if PERCPU_DEBUG
+	    || (td->pin1 != 0 && cpu != td->pin1 - 1)
+#  endif
+	)
+		return (-1);
+	/* The owner is an integer, dereferenced only below the bound (an
+	 * id at or above it may wrap here); its offset is the state's upper
+	 * bits (one shift for both, the compiler shares it). */
+	s1 = percpu_priv_sfirst(cpu);
+	owner = (uintptr_t)percpu_priv_g.unit0 + percpu_priv_soff(s1);
+	if (PERCPU_LIKELY(percpu_md_rseq_lock(owner, tok, cpu, off) == 0)) {
+		*ownerp = owner;
+		*s1p = s1;
+		return (0);
+	}
+	/* rseq_cs may name this object's own descriptor. */
+	percpu_md_rseq_clear(off);
+	return (1);
+}
+# endif
+
 /*
  * percpu_priv_enter_slow - percpu_enter()'s wait: the CPU id taken, or
  * with @as_off its unit's byte offset from unit 0 (from state: the slow path
@@ -657,45 +710,23 @@ percpu_priv_enter_as(int as_off)
 	}
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
      defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
-	/* The restartable lock: a thread with a token takes the lock word
-	 * of its CPU with one plain commit, if the id is below the bound
-	 * the sequence reads (percpu_md_rseq_llim: rseq on, the id is its
-	 * own unit; 0 until then, and in a module whose sequences are not
-	 * the implementation's).  Everything else waits in the slow path,
+	/* The restartable lock; everything else waits in the slow path,
 	 * which counts itself and restarts the CPU's sequences before its
-	 * CAS.  PERCPU_DEBUG=1: a pinned thread off its CPU goes to the
-	 * slow path, which reports it. */
+	 * CAS. */
 	{
-		ptrdiff_t off = percpu_md_rseq_offset();
-		uint32_t cpu = percpu_md_rseq_start_at(off);
+		uint32_t cpu, s1;
+		uintptr_t owner;
+		int r = percpu_priv_rseq_take(td, &cpu, &owner, &s1);
 
-		if (PERCPU_LIKELY(tok != 0) &&
-		    (PERCPU_MD_RSEQ_DIRECT || PERCPU_LIKELY(off != 0))
-#  if PERCPU_DEBUG
-		    && (td->pin1 == 0 || cpu == td->pin1 - 1)
-#  endif
-		) {
-			/* The state first: the lock word's offset is its
-			 * upper bits (one shift for both).  The owner is an
-			 * integer, dereferenced only below the bound (an id
-			 * at or above it may wrap here). */
-			uint32_t s1 = percpu_priv_sfirst(cpu);
-			uintptr_t owner = (uintptr_t)percpu_priv_g.unit0 +
-			    percpu_priv_soff(s1);
-
-			if (PERCPU_LIKELY(percpu_md_rseq_lock(owner, tok, cpu,
-					      off) == 0)) {
-				percpu_priv_set_state(td, s1);
-				/* cpu is its own unit. */
-				return (as_off ? percpu_priv_soff(s1) : cpu);
-			}
-			/* rseq_cs may name this object's own descriptor. */
-			percpu_md_rseq_clear(off);
-			/* Taken, preempted, or a module without the
-			 * implementation: its sequence, then the wait. */
-			if (cpu < percpu_md_rseq_llim)
-				return (percpu_priv_enter_out(as_off));
+		if (PERCPU_LIKELY(r == 0)) {
+			percpu_priv_set_state(td, s1);
+			/* cpu is its own unit. */
+			return (as_off ? percpu_priv_soff(s1) : cpu);
 		}
+		/* Taken, preempted, or a module without the implementation:
+		 * its sequence, then the wait. */
+		if (r == 1 && cpu < percpu_md_rseq_llim)
+			return (percpu_priv_enter_out(as_off));
 	}
 	percpu_priv_ready(); /* then rseq_lock is final */
 	if (percpu_priv_g.rseq_lock)
@@ -807,6 +838,26 @@ percpu_enter_cpu(unsigned cpu)
 }
 
 /*
+ * percpu_priv_release - release the lock word of @pc, held by the caller
+ * (percpu_leave(), percpu_priv_qleave()): to 0, or to a waiting remote
+ * acquirer (PERCPU_PRIV_HANDOFF, percpu/impl.h).  A waiter that counts
+ * itself after the load of want takes its turn at the next release.
+ * Ordering: release; pairs with the acquire CAS in percpu_enter() and
+ * percpu_priv_acquire_slow() and with the restartable lock's read of
+ * owner (percpu_md_rseq_lock()).
+ */
+static inline PERCPU_PRIV_ENTER_INLINE void
+percpu_priv_release(struct percpu_priv_pcpu *pc)
+{
+	if (PERCPU_UNLIKELY(
+		atomic_load_explicit(&pc->want, memory_order_relaxed) != 0)) {
+		percpu_priv_release_slow(pc);
+		return;
+	}
+	atomic_store_explicit(&pc->owner, 0, memory_order_release);
+}
+
+/*
  * percpu_leave - end the innermost exclusive section.
  *
  * Context: the thread that entered (a leave without an enter is a
@@ -839,14 +890,7 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
 		    percpu_priv_pcpu(percpu_priv_sidx(s));
 
 		td->state = 0;
-		if (PERCPU_UNLIKELY(atomic_load_explicit(&held->want,
-					memory_order_relaxed) != 0))
-			percpu_priv_release_slow(held);
-		else
-			/* Release: pairs with the acquire CAS in
-			 * percpu_enter(). */
-			atomic_store_explicit(&held->owner, 0,
-			    memory_order_release);
+		percpu_priv_release(held);
 		/* Unmask last: no handler ran inside the section. */
 		percpu_md_irq_restore(irq);
 		return;
@@ -877,25 +921,9 @@ percpu_priv_leave_s(uint32_t s, const char *fn)
 			percpu_priv_soff(s)));
 		return;
 # else
-		{
-			struct percpu_priv_pcpu *pc =
-			    (struct percpu_priv_pcpu *)(void *)(percpu_priv_g
-								    .unit0 +
-				percpu_priv_soff(s));
-
-			/* A remote acquirer waits: hand the CPU over
-			 * (percpu/impl.h).  A waiter that counts itself
-			 * after this load takes its turn at the next leave. */
-			if (PERCPU_UNLIKELY(atomic_load_explicit(&pc->want,
-						memory_order_relaxed) != 0)) {
-				percpu_priv_release_slow(pc);
-				return;
-			}
-			/* Release: pairs with the acquire CAS in
-			 * percpu_enter(). */
-			atomic_store_explicit(&pc->owner, 0,
-			    memory_order_release);
-		}
+		percpu_priv_release(
+		    (struct percpu_priv_pcpu *)(void *)(percpu_priv_g.unit0 +
+			percpu_priv_soff(s)));
 		return;
 # endif
 	}
@@ -939,29 +967,14 @@ percpu_priv_qenter(struct percpu_priv_pcpu **pcp, size_t *offp)
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && \
      defined(PERCPU_MD_RSEQ_LOCK) && !PERCPU_MD_HAS_IRQ
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
-	uintptr_t tok = td->token;
-	ptrdiff_t off = percpu_md_rseq_offset();
-	uint32_t cpu = percpu_md_rseq_start_at(off);
+	uint32_t cpu, s1;
+	uintptr_t owner;
 
-	if (PERCPU_LIKELY(td->state == 0 && tok != 0) &&
-	    (PERCPU_MD_RSEQ_DIRECT || PERCPU_LIKELY(off != 0))
-#  if PERCPU_DEBUG
-	    && (td->pin1 == 0 || cpu == td->pin1 - 1)
-#  endif
-	) {
-		/* As in percpu_priv_enter_as(): an integer, dereferenced
-		 * only below the bound. */
-		size_t uoff = percpu_priv_soff(percpu_priv_sfirst(cpu));
-		uintptr_t owner = (uintptr_t)percpu_priv_g.unit0 + uoff;
-
-		if (PERCPU_LIKELY(
-			percpu_md_rseq_lock(owner, tok, cpu, off) == 0)) {
-			*pcp = (struct percpu_priv_pcpu *)owner;
-			*offp = uoff;
-			return (0);
-		}
-		/* rseq_cs may name this object's own descriptor. */
-		percpu_md_rseq_clear(off);
+	if (PERCPU_LIKELY(td->state == 0) &&
+	    PERCPU_LIKELY(percpu_priv_rseq_take(td, &cpu, &owner, &s1) == 0)) {
+		*offp = percpu_priv_soff(s1);
+		*pcp = (struct percpu_priv_pcpu *)owner;
+		return (0);
 	}
 # else
 	(void)pcp;
@@ -976,16 +989,7 @@ percpu_priv_qleave(struct percpu_priv_pcpu *pc)
 	/* The body's stores (asm statements with memory operands
 	 * included) before the release, for the compiler too. */
 	atomic_signal_fence(memory_order_seq_cst);
-	/* A remote acquirer waits: hand the CPU over, as percpu_leave(). */
-	if (PERCPU_UNLIKELY(
-		atomic_load_explicit(&pc->want, memory_order_relaxed) != 0)) {
-		percpu_priv_release_slow(pc);
-		return;
-	}
-	/* Release: pairs with the acquire CAS in percpu_enter() and
-	 * percpu_priv_acquire_slow() and the restartable lock's read of
-	 * owner. */
-	atomic_store_explicit(&pc->owner, 0, memory_order_release);
+	percpu_priv_release(pc);
 }
 
 /*
