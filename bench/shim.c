@@ -155,6 +155,24 @@ shim_dpcpu_critical_inc(uint64_t n)
 	}
 }
 
+/*
+ * The same critical section around a plain increment of a global (no
+ * DPCPU_PTR): what shim_dpcpu_critical_inc() costs beyond its lookup.
+ */
+static volatile uint64_t bench_plain_glob;
+
+void
+shim_base_critical_plain_inc(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		critical_enter();
+		bench_plain_glob++;
+		critical_exit();
+	}
+}
+
 void
 shim_counter_u64_fetch(uint64_t n)
 {

@@ -1607,19 +1607,14 @@ size_t
 percpu_priv_enter_out(int as_off)
 {
 	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
-	uintptr_t tok = td->token;
-	ptrdiff_t off = percpu_md_rseq_offset();
-	uint32_t cpu = percpu_md_rseq_start_at(off);
+	uint32_t cpu, s1;
+	uintptr_t owner;
 
-	if (td->state == 0 && cpu < percpu_md_rseq_llim && tok != 0 &&
-	    (td->pin1 == 0 || cpu == td->pin1 - 1)) {
-		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(cpu);
-
-		if (percpu_md_rseq_lock((uintptr_t)&pc->owner, tok, cpu, off) ==
-		    0) {
-			td->state = percpu_priv_sfirst(cpu);
-			return (as_off ? percpu_priv_soff(td->state) : cpu);
-		}
+	/* This object's own copy of the sequence (percpu/core.h). */
+	if (td->state == 0 &&
+	    percpu_priv_rseq_take(td, &cpu, &owner, &s1) == 0) {
+		td->state = s1;
+		return (as_off ? percpu_priv_soff(s1) : cpu);
 	}
 	cpu = percpu_priv_acquire_slow(td, PERCPU_NOCPU);
 	return (as_off ? percpu_priv_soff(td->state) : cpu);
