@@ -210,9 +210,14 @@
  *	  "cpumem_enter: boot memory entered inside a section on CPU %u
  *	  (before the upgrade it belongs to CPU %u)": returns the boot memory,
  *	  unserialized.
- *	  "counters_enter: nested section on the same counters; ...": the
- *	  nested section leaves the generation to the outer one, so readers
- *	  stay consistent.
+ *	  "counters_enter: the counters are already open on this CPU: ...":
+ *	  the section leaves the generation to the one that opened it, so
+ *	  readers stay consistent.  The opener is an outer section of this
+ *	  thread (or the code its signal handler interrupted), or a thread
+ *	  that exited inside a section of the set (reported when it exited;
+ *	  a section that is the thread's outermost one then closes the set
+ *	  silently, a nested one cannot tell the two apart: the generation
+ *	  word has no owner, and the fast path stores none).
  *	others:
  *	  "counters_read: out of memory for %u counters": @out stays zero.
  *	  "pool_init: %s: size 0", "pool_init: %s: alignment %u is not a
@@ -1487,9 +1492,11 @@ counters_priv_enter(struct counters_ref *ref, struct cpumem *cm, int asm_only,
 	}
 	ref->g = cpumem_priv_begin(ref->c);
 	if (PERCPU_UNLIKELY(ref->g == 0))
-		percpu_priv_fail("counters_enter: nested section on the same "
-				 "counters; block signals whose handlers "
-				 "update them around the section");
+		percpu_priv_fail("counters_enter: the counters are already "
+				 "open on this CPU: a nested section on them "
+				 "(block signals whose handlers update them "
+				 "around the section), or one a thread exited "
+				 "inside (reported then)");
 	return (ref->c + 1);
 }
 

@@ -798,9 +798,12 @@ percpu_priv_enter_ptr(void *h)
  * Context: thread context, outside any section (a detected error
  *          otherwise: the handler is called and PERCPU_NOCPU returned).
  *          A signal handler whose thread was inside percpu_enter() or
- *          percpu_leave() counts as inside that section: detected when
- *          it would wait (instead of deadlocking with another thread's
- *          handler doing the same).
+ *          percpu_leave(), or inside counters_add() or counters_pkt()
+ *          (a quiet section: the lock word alone, no state), counts as
+ *          inside that section: detected when it would wait (instead of
+ *          deadlocking with another thread's handler doing the same);
+ *          a free CPU is taken at once, and the thread then holds two
+ *          until the handler's percpu_leave().
  * Ordering: as percpu_enter().
  * UP: a compiler barrier; @cpu must be 0.
  * Return: @cpu, or PERCPU_NOCPU if @cpu is not a possible CPU or the

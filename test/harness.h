@@ -55,6 +55,12 @@
 # define HARNESS_WAIT_S 60
 #endif
 #define HARNESS_ENV "environment, not the toolkit: "
+/* The report of a counters section that finds its set already open. */
+#define COUNTERS_OPEN_MSG                                        \
+ "counters_enter: the counters are already open on this CPU: a " \
+ "nested section on them (block signals whose handlers update "  \
+ "them around the section), or one a thread exited inside "      \
+ "(reported then)"
 
 struct harness_ctx {
 	unsigned index;

@@ -1051,9 +1051,7 @@ Test(counters, handlers_blocked_by_splnet_update_safely)
 }
 
 #if PERCPU_MP
-static const char nested_msg[] =
-    "counters_enter: nested section on the same counters; block signals "
-    "whose handlers update them around the section";
+static const char nested_msg[] = COUNTERS_OPEN_MSG;
 
 Test(counters, unblocked_handler_inside_a_section_is_detected)
 {

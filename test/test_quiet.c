@@ -54,6 +54,13 @@ quiet_cpu(size_t off)
 	return (percpu_priv_g.ci[off / PERCPU_PRIV_STRIDE].ci_index);
 }
 
+/* The highest possible CPU id. */
+static unsigned
+last_quiet_cpu(void)
+{
+	return (percpu_priv_g.ci[percpu_priv_g.ncpu - 1].ci_index);
+}
+
 static void
 on_exit_signal(int sig)
 {
@@ -191,6 +198,84 @@ Test(quiet, counters_read_cpu_from_a_handler_inside_counters_add, .timeout = 30)
 	cr_assert_eq(rd_done, 1, "the handler returned");
 	cr_assert_eq(rd_out[1], 0);
 	counters_free(rd_cm, 2);
+}
+
+/* ---- percpu_enter_cpu() from a handler inside counters_add() ---- */
+
+static unsigned ec_other;
+static unsigned ec_got;
+static atomic_int ec_held, ec_release;
+
+static void
+on_enter_cpu_signal(int sig)
+{
+	(void)sig;
+	ec_got = percpu_enter_cpu(ec_other);
+	if (ec_got != PERCPU_NOCPU)
+		percpu_leave();
+}
+
+static void *
+ec_holder(void *arg)
+{
+	(void)arg;
+	if (percpu_enter_cpu(ec_other) != ec_other)
+		return (NULL);
+	atomic_store(&ec_held, 1);
+	while (!atomic_load(&ec_release))
+		(void)sched_yield();
+	percpu_leave();
+	return (NULL);
+}
+
+/*
+ * percpu_enter_cpu(): "A signal handler whose thread was inside
+ * percpu_enter() or percpu_leave() [or counters_add(), counters_pkt():
+ * a quiet section] counts as inside that section: detected when it would
+ * wait".  A handler that interrupted counters_add() on one CPU and waits
+ * for another CPU, held by a thread that may be waiting for ours (ABBA),
+ * must be told it is in a section, not wait forever.
+ */
+Test(quiet, enter_cpu_from_a_handler_inside_counters_add_is_detected,
+    .timeout = 60)
+{
+	struct sigaction sa;
+	struct percpu_priv_pcpu *pc;
+	pthread_t th;
+	size_t off;
+	unsigned cpu;
+	char want[200];
+
+	if (percpu_ncpus() < 2)
+		cr_skip_test("one possible CPU: no other CPU to wait for");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_enter_cpu_signal;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGUSR2, &sa, NULL), 0);
+	harness_capture_errors();
+	atomic_store(&ec_held, 0);
+	atomic_store(&ec_release, 0);
+	if (quiet_take(&pc, &off) != 0)
+		cr_skip_test("no restartable section lock in this process");
+	cpu = quiet_cpu(off);
+	ec_other =
+	    cpu == percpu_cpu_first() ? last_quiet_cpu() : percpu_cpu_first();
+	cr_assert_eq(pthread_create(&th, NULL, ec_holder, NULL), 0);
+	while (!atomic_load(&ec_held))
+		(void)sched_yield();
+	ec_got = 0;
+	(void)pthread_kill(pthread_self(), SIGUSR2);
+	percpu_priv_qleave(pc);
+	atomic_store(&ec_release, 1);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGUSR2, &sa, NULL);
+	cr_assert_eq(ec_got, PERCPU_NOCPU);
+	(void)snprintf(want, sizeof(want),
+	    "percpu_enter_cpu: already in a section on CPU %u", cpu);
+	cr_assert_eq(harness_errors(), 1, "%s", harness_last_error());
+	cr_assert_str_eq(harness_last_error(), want);
+	cr_assert_eq(atomic_load(&pc->owner), 0);
 }
 
 #else
