@@ -165,6 +165,8 @@ $(BUILD)/bench/ratio-sim: bench/ratio.c bench/shim.h $(BUILD)/bench/shim-sim.o
 
 bench-ratio: $(BUILD)/bench/ratio $(BUILD)/bench/ratio-sim
 	@$(BUILD)/bench/ratio | tee $(BUILD)/bench/ratio.txt
+	@echo "the atomic backend against its own floor:"
+	@PERCPU_BACKEND=getcpu $(BUILD)/bench/ratio | tee -a $(BUILD)/bench/ratio.txt
 	@echo "fetch side, 256 simulated CPUs:"
 	@PERCPU_SIM_CPUS=0-255 $(BUILD)/bench/ratio-sim | \
 	  grep -E '^(backend|counter_u64_fetch|counters_read)' | tee -a $(BUILD)/bench/ratio.txt

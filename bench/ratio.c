@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "shim.h"
@@ -118,12 +119,34 @@ static struct op pinned[] = {
     {"counter_u64_add", shim_counter_u64_add, {0}, {0}},
 };
 
+/* PERCPU_BACKEND=getcpu: the atomic backend against its own floor, a
+ * sched_getcpu() and a lock add on a private line (the earlier target:
+ * counter_u64_add at most 1.2x that). */
+static struct op getcpu_ops[] = {
+    {"base_getcpu_private_lock_add (floor)", shim_base_getcpu_private_lock_add,
+	{0}, {0}},
+    {"counter_u64_add", shim_counter_u64_add, {0}, {0}},
+    {"percpu_local_add64", shim_percpu_local_add64, {0}, {0}},
+};
+
 int
 main(void)
 {
 	unsigned i;
 
 	shim_setup();
+	if (strcmp(shim_backend(), "getcpu") == 0) {
+		measure(getcpu_ops, 3);
+		printf("backend getcpu, %u possible CPUs; %d rounds, fastest "
+		       "of %d tries of %d ops each; medians\n",
+		    shim_ncpus(), ROUNDS, TRIES, N);
+		printf("%-46s %10s %12s\n", "operation", "ns/op", "/ floor");
+		for (i = 0; i < 3; i++)
+			printf("getcpu %-39s %10.2f %12.2f\n",
+			    getcpu_ops[i].name, median(getcpu_ops[i].ns),
+			    median(getcpu_ops[i].ratio));
+		return (0);
+	}
 	measure(ops, NOPS);
 	printf("backend %s, %u possible CPUs; %d rounds, fastest of %d tries "
 	       "of %d ops each; medians\n",
