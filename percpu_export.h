@@ -61,27 +61,55 @@
  *	again, and of writers starting together exactly one gets the name.
  *	A name that holds anything else than a segment of this user (a
  *	FIFO, a link, another user's file) is squatted: opened without
- *	blocking or following, never replaced, reported (EPERM).  Close
- *	unlinks the name only while it leads to this segment.
+ *	blocking or following, never replaced, reported (EPERM).  A name
+ *	refused (a running writer, a squatter) does not stop the segment
+ *	from being built: the arena moves in, the temporary name is
+ *	unlinked, and the segment stays without any name until a retry
+ *	publishes it (API: RETRY).  Close unlinks the name only while it
+ *	leads to this segment.
  *
  * API
  *	int percpu_export_open(const char *name,
  *	    const struct percpu_export_opts *opts)
  *		Start exporting under @name ([A-Za-z0-9_.-], 1..200 bytes).
  *		Must run before the toolkit's first use (it places the arena)
- *		and at most once per process.  @opts may be NULL (defaults).
- *		A leftover segment of the same name whose writer is gone
- *		(crashed without percpu_export_close()) is replaced; one whose
- *		writer runs is an error.  On failure the program keeps working
- *		unexported.  0, or -1 with errno: EINVAL (bad name or
- *		options), EBUSY (the toolkit is already in use, or an export
- *		was already opened), EEXIST (the name is in use by a running
- *		writer: "in use by pid P, a running writer: stop it or choose
- *		another name"), EPERM (the name is squatted: "squatted: a FIFO
- *		of uid U, not a segment of this user (uid M), is at the name;
- *		it cannot be replaced: remove it (as uid U or root) or choose
- *		another name"), ENOTSUP (UP build, or no lock-free 32-bit
- *		atomics), or the errno of shm_open/mmap.
+ *		and succeeds at most once per process.  @opts may be NULL
+ *		(defaults).  A leftover segment of the same name whose writer
+ *		is gone (crashed without percpu_export_close()) is replaced;
+ *		one whose writer runs is an error.  On failure the program
+ *		keeps working unexported.  0, or -1 with errno: EINVAL (bad
+ *		name or options), EBUSY (the toolkit is already in use:
+ *		"the toolkit is already in use: call percpu_export_open()
+ *		before any other of its functions", or an export was already
+ *		opened: "already called in this process"), EEXIST (the name
+ *		is in use by a running writer: "in use by pid P, a running
+ *		writer: stop it or choose another name"), EPERM (the name is
+ *		squatted: "squatted: a FIFO of uid U, not a segment of this
+ *		user (uid M), is at the name; it cannot be replaced: remove it
+ *		(as uid U or root) or choose another name"), ENOTRECOVERABLE
+ *		(a retry that cannot work, below), ENOTSUP (UP build, or no
+ *		lock-free 32-bit atomics), or the errno of
+ *		shm_open/mmap/link.
+ *		RETRY: after a failure it may be called again, with another
+ *		name for instance.  EINVAL and EBUSY "the toolkit is already
+ *		in use" changed nothing: a new call is a first call.  Where
+ *		only the name was refused (EEXIST, EPERM, or link(2)'s errno),
+ *		the segment was made and the arena already lives in it,
+ *		without any name (nothing left in /dev/shm): the retry
+ *		publishes that segment under its @name, then everything is as
+ *		after a first success; it keeps the first call's chunks,
+ *		records and strtab (its heartbeat_ms applies); it copies the
+ *		segment into a new file (the old one had to lose its name),
+ *		so, like the first call, it must run while no other thread
+ *		uses the toolkit.  A retry fails with ENOTRECOVERABLE where
+ *		the first failure came before the segment existed (the arena
+ *		then lives in private memory: "cannot retry: the first call
+ *		failed before its segment was made, so the toolkit's arena
+ *		lives in private memory; only a new process can export it"),
+ *		and in a fork child of a process whose call failed ("cannot
+ *		retry in a fork child: its arena is a private copy of its
+ *		parent's, whose call failed").  After a success, every call
+ *		fails with EBUSY "already called in this process".
  *	struct percpu_export_opts
  *		chunks	arena chunks to reserve (each ncpu * PERCPU_UNIT_SIZE
  *			bytes of address space); default 4, at most 64.
@@ -156,11 +184,12 @@
  *	aborts with a message rather than corrupt the parent.
  *
  * LIMITS
- *	One export per process.  Objects freed while registered leave a
- *	stale record: unregister first.  A process killed while it builds
- *	its segment leaves the temporary name behind.  Liveness needs
- *	flock(2); where it fails (no locks), the pid check of old is used
- *	(then readers must run in the writer's pid namespace).
+ *	One export per process (a failed open may be retried: API).
+ *	Objects freed while registered leave a stale record: unregister
+ *	first.  A process killed while it builds its segment leaves the
+ *	temporary name behind.  Liveness needs flock(2); where it fails (no
+ *	locks), the pid check of old is used (then readers must run in the
+ *	writer's pid namespace).
  *
  * UP (PERCPU_MP=0)
  *	No arena, so nothing to export: every function fails with ENOTSUP
@@ -466,6 +495,9 @@ percpu_export_error(void)
 # define PERCPU_EXPORT_PRIV_CLOSED 3
 # define PERCPU_EXPORT_PRIV_FAILED 4
 # define PERCPU_EXPORT_PRIV_CHILD 5 /* a fork child: a private copy */
+/* The segment holds the arena but has no name (the name was refused):
+ * percpu_export_open() may be called again to publish it. */
+# define PERCPU_EXPORT_PRIV_UNNAMED 6
 
 # define PERCPU_EXPORT_PRIV_MAXCHUNKS 64
 
@@ -491,12 +523,13 @@ static struct {
 	uint64_t arena_off, chunk_len;
 	unsigned nchunks, records, strtab, heartbeat_ms;
 	_Atomic(uint64_t) chunk_used;
-	int map_err; /* errno of a failed creation */
-	int oldfd;   /* a stale segment at the name, locked, to replace */
+	int map_err;  /* errno of a failed creation */
+	int name_err; /* errno of the name refused at creation */
+	int oldfd;    /* a stale segment at the name, locked, to replace */
 	char shm[232];
 	char path[256];
 	char tmp[300];	    /* shm name of the segment until it is published */
-	char tmp_path[310]; /* the same under /dev/shm */
+	char tmp_path[310]; /* the same under /dev/shm ("": none now) */
 	uint64_t reg_next;
 	pthread_t hb;
 	int hb_on;
@@ -715,6 +748,7 @@ percpu_export_priv_publish(void)
 			if (link(percpu_export_priv_g.tmp_path,
 				percpu_export_priv_g.path) == 0) {
 				(void)unlink(percpu_export_priv_g.tmp_path);
+				percpu_export_priv_g.tmp_path[0] = '\0';
 				return (0);
 			}
 			if ((e = errno) != EEXIST) {
@@ -737,6 +771,7 @@ percpu_export_priv_publish(void)
 			percpu_export_priv_g.path) == 0) {
 			(void)close(percpu_export_priv_g.oldfd);
 			percpu_export_priv_g.oldfd = -1;
+			percpu_export_priv_g.tmp_path[0] = '\0';
 			return (0);
 		}
 		(void)close(percpu_export_priv_g.oldfd);
@@ -751,11 +786,85 @@ percpu_export_priv_publish(void)
 static void percpu_export_priv_instance(uint8_t id[16]);
 
 /*
+ * percpu_export_priv_tmpfile - create the segment's file under a fresh
+ * temporary name (not "pcpu.": no reader lists it; random: nobody can
+ * plant a file there first), mode 0600, close-on-exec, exclusively
+ * locked from the start (see percpu_export_priv_publish()), sized to
+ * @total bytes (sparse).  Sets tmp and tmp_path.
+ * Context: percpu_export_open() (the first chunk map, or a retry).
+ * Return: 0 with *@fdp the file, or an errno (message recorded; nothing
+ *         left at the temporary name).
+ */
+static int
+percpu_export_priv_tmpfile(size_t total, int *fdp)
+{
+	int fd, tries, e;
+
+	for (tries = 0;; tries++) {
+		uint8_t rnd[16];
+		uint64_t r;
+
+		percpu_export_priv_instance(rnd);
+		memcpy(&r, rnd, sizeof(r));
+		if (snprintf(percpu_export_priv_g.tmp,
+			sizeof(percpu_export_priv_g.tmp), "/.%s.%016" PRIx64,
+			percpu_export_priv_g.shm + 1,
+			r) >= (int)sizeof(percpu_export_priv_g.tmp) ||
+		    snprintf(percpu_export_priv_g.tmp_path,
+			sizeof(percpu_export_priv_g.tmp_path), "/dev/shm%s",
+			percpu_export_priv_g.tmp) >=
+			(int)sizeof(percpu_export_priv_g.tmp_path)) {
+			percpu_export_priv_set(ENAMETOOLONG,
+			    "percpu_export_open: %s: name too long",
+			    percpu_export_priv_g.path);
+			percpu_export_priv_g.tmp_path[0] = '\0';
+			return (ENAMETOOLONG);
+		}
+		fd = shm_open(percpu_export_priv_g.tmp,
+		    O_CREAT | O_EXCL | O_RDWR, 0600);
+		if (fd >= 0)
+			break;
+		e = errno;
+		if (e == EEXIST && tries < 3)
+			continue;
+		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+		    percpu_export_priv_g.tmp_path, strerror(e));
+		percpu_export_priv_g.tmp_path[0] = '\0';
+		return (e);
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* 0600 whatever the umask (0777 would lock the owner out). */
+	(void)fchmod(fd, 0600);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		e = errno;
+		goto fail;
+	}
+	/* Size it once: a byte at the end (ftruncate is not C11-visible);
+	 * tmpfs backs only what is written. */
+	if (lseek(fd, (off_t)(total - 1), SEEK_SET) != (off_t)(total - 1) ||
+	    write(fd, "", 1) != 1) {
+		e = errno;
+		goto fail;
+	}
+	*fdp = fd;
+	return (0);
+fail:
+	percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+	    percpu_export_priv_g.tmp_path, strerror(e));
+	(void)close(fd);
+	(void)shm_unlink(percpu_export_priv_g.tmp);
+	percpu_export_priv_g.tmp_path[0] = '\0';
+	return (e);
+}
+
+/*
  * percpu_export_priv_create - create, size and map the segment for chunks
  * of @len bytes, and write its header (state INIT).
  * Context: the first chunk map, inside percpu_export_open(); the core's
  *          table is being built, so no toolkit function may be called.
- * Return: 0, or an errno (message recorded).
+ * Return: 0, or an errno (message recorded).  A name that cannot be
+ *         had (a running writer, a squatter) is not a failure here: it
+ *         is kept in name_err (message recorded), and the segment made.
  */
 static int
 percpu_export_priv_create(size_t len)
@@ -764,7 +873,7 @@ percpu_export_priv_create(size_t len)
 	    total;
 	struct percpu_seg_hdr *h;
 	void *m;
-	int fd, tries, e;
+	int fd, e;
 
 	off = PERCPU_SEG_HDR_SIZE;
 	mask_off = off;
@@ -788,69 +897,27 @@ percpu_export_priv_create(size_t len)
 	}
 	total = arena_off + len * percpu_export_priv_g.nchunks;
 	/* The name first: a running writer or a squatter fails the export
-	 * now, before the arena moves in (publish checks it again). */
+	 * (publish checks it again), but the segment is made all the same:
+	 * the arena moves in, so a retry under another name can publish it
+	 * (percpu_export_priv_retry()). */
 	switch (percpu_export_priv_occupant(&percpu_export_priv_g.oldfd)) {
 	case PERCPU_EXPORT_PRIV_BUSY:
 	case PERCPU_EXPORT_PRIV_SQUAT:
-		return (errno);
+		percpu_export_priv_g.name_err = errno;
+		break;
 	default:
 		break;
 	}
-	/* Built under a temporary name (not "pcpu.": no reader lists it;
-	 * random: nobody can plant a file there first), locked from the
-	 * start: see percpu_export_priv_publish(). */
-	for (tries = 0;; tries++) {
-		uint8_t rnd[16];
-		uint64_t r;
-
-		percpu_export_priv_instance(rnd);
-		memcpy(&r, rnd, sizeof(r));
-		if (snprintf(percpu_export_priv_g.tmp,
-			sizeof(percpu_export_priv_g.tmp), "/.%s.%016" PRIx64,
-			percpu_export_priv_g.shm + 1,
-			r) >= (int)sizeof(percpu_export_priv_g.tmp) ||
-		    snprintf(percpu_export_priv_g.tmp_path,
-			sizeof(percpu_export_priv_g.tmp_path), "/dev/shm%s",
-			percpu_export_priv_g.tmp) >=
-			(int)sizeof(percpu_export_priv_g.tmp_path)) {
-			percpu_export_priv_set(ENAMETOOLONG,
-			    "percpu_export_open: %s: name too long",
-			    percpu_export_priv_g.path);
-			return (ENAMETOOLONG);
-		}
-		fd = shm_open(percpu_export_priv_g.tmp,
-		    O_CREAT | O_EXCL | O_RDWR, 0600);
-		if (fd >= 0)
-			break;
-		e = errno;
-		if (e == EEXIST && tries < 3)
-			continue;
-		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.tmp_path, strerror(e));
+	if ((e = percpu_export_priv_tmpfile(total, &fd)) != 0)
 		return (e);
-	}
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* 0600 whatever the umask (0777 would lock the owner out). */
-	(void)fchmod(fd, 0600);
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
 		e = errno;
 		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
 		    percpu_export_priv_g.tmp_path, strerror(e));
 		(void)close(fd);
 		(void)shm_unlink(percpu_export_priv_g.tmp);
-		return (e);
-	}
-	/* Size it once: a byte at the end (ftruncate is not C11-visible);
-	 * tmpfs backs only what is written. */
-	if (lseek(fd, (off_t)(total - 1), SEEK_SET) != (off_t)(total - 1) ||
-	    write(fd, "", 1) != 1 ||
-	    (m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 0)) == MAP_FAILED) {
-		e = errno;
-		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.tmp_path, strerror(e));
-		(void)close(fd);
-		(void)shm_unlink(percpu_export_priv_g.tmp);
+		percpu_export_priv_g.tmp_path[0] = '\0';
 		return (e);
 	}
 	h = (struct percpu_seg_hdr *)m;
@@ -1138,9 +1205,153 @@ percpu_export_priv_fill(void)
 }
 
 /*
- * percpu_export_open - create the segment and place the arena in it.
+ * percpu_export_priv_move - move the unnamed segment (its name refused
+ * by an earlier call; its temporary name unlinked then) into a new file
+ * under a new temporary name, at the same address: the data extents are
+ * copied, the new file mapped over the old one, the old descriptor (and
+ * with it the last reference to the old file) closed.
+ * Context: percpu_export_open(), under the exporter's lock; like the
+ *          first call, while no other thread uses the toolkit (its
+ *          updates between the copy and the remap would be lost).
+ * Return: 0, or an errno (message recorded; nothing changed).  Aborts
+ *         if the new file cannot be mapped at the segment's address
+ *         (the old mapping may be gone: the arena with it).
+ */
+static int
+percpu_export_priv_move(void)
+{
+	unsigned char *seg = percpu_export_priv_g.seg, *tmp;
+	size_t size = percpu_export_priv_g.size;
+	int fd, e;
+
+	if ((e = percpu_export_priv_tmpfile(size, &fd)) != 0)
+		return (e);
+	tmp = (unsigned char *)mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	if (tmp == (unsigned char *)MAP_FAILED) {
+		e = errno;
+		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+		    percpu_export_priv_g.tmp_path, strerror(e));
+		(void)close(fd);
+		(void)shm_unlink(percpu_export_priv_g.tmp);
+		percpu_export_priv_g.tmp_path[0] = '\0';
+		return (e);
+	}
+	percpu_export_priv_copy_data(percpu_export_priv_g.fd, tmp, seg, size);
+	(void)munmap(tmp, size);
+	if (mmap(seg, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		0) != (void *)seg) {
+		(void)fprintf(stderr,
+		    "percpu_export_open: retry: cannot map the new segment "
+		    "file over the arena (%s); aborting\n",
+		    strerror(errno));
+		abort();
+	}
+	(void)close(percpu_export_priv_g.fd);
+	percpu_export_priv_g.fd = fd;
+	return (0);
+}
+
+/*
+ * percpu_export_priv_name - set shm and path for the name @name.
+ * Context: percpu_export_open(), under the exporter's lock, while not
+ *          OPEN (percpu_export_path() reads path without the lock).
+ */
+static void
+percpu_export_priv_name(const char *name)
+{
+	(void)snprintf(percpu_export_priv_g.shm,
+	    sizeof(percpu_export_priv_g.shm), "/%s%u.%s", PERCPU_SEG_SHM_PREFIX,
+	    (unsigned)geteuid(), name);
+	(void)snprintf(percpu_export_priv_g.path,
+	    sizeof(percpu_export_priv_g.path), "/dev/shm%s",
+	    percpu_export_priv_g.shm);
+}
+
+/*
+ * percpu_export_priv_finish - publish the READY segment (built under its
+ * temporary name) unless @e (the name was refused already): then OPEN,
+ * and the heartbeat thread if asked.  Otherwise the segment stays,
+ * holding the arena, without any name (UNNAMED: a retry may publish it).
+ * Context: percpu_export_open(), under the exporter's lock.
+ * Ordering: release stores of phase; pair with the acquire loads of
+ *           percpu_export_heartbeat() and percpu_export_path().
+ * Return: 0, or -1 with errno (the message recorded).
+ */
+static int
+percpu_export_priv_finish(int e)
+{
+	if (e == 0 && percpu_export_priv_publish() == 0) {
+		/* Release: pairs with the acquire loads of
+		 * percpu_export_heartbeat() and percpu_export_path(). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_OPEN, memory_order_release);
+		if (percpu_export_priv_g.heartbeat_ms != 0 &&
+		    pthread_create(&percpu_export_priv_g.hb, NULL,
+			percpu_export_priv_hb_main, NULL) == 0)
+			percpu_export_priv_g.hb_on = 1;
+		return (0);
+	}
+	if (e == 0)
+		e = errno;
+	/* Nothing left at the temporary name, no stale segment held. */
+	if (percpu_export_priv_g.tmp_path[0] != '\0')
+		(void)unlink(percpu_export_priv_g.tmp_path);
+	percpu_export_priv_g.tmp_path[0] = '\0';
+	if (percpu_export_priv_g.oldfd >= 0)
+		(void)close(percpu_export_priv_g.oldfd);
+	percpu_export_priv_g.oldfd = -1;
+	/* Release: as above (path and heartbeat see "not exporting"). */
+	atomic_store_explicit(&percpu_export_priv_g.phase,
+	    PERCPU_EXPORT_PRIV_UNNAMED, memory_order_release);
+	errno = e;
+	return (-1);
+}
+
+/*
+ * percpu_export_priv_retry - publish the UNNAMED segment under the name
+ * now in shm/path: check the name (no copy for a name in use), move the
+ * segment to a new temporary file (its old name is gone), publish.
+ * Context: percpu_export_open(), under the exporter's lock, phase
+ *          UNNAMED; no other thread using the toolkit.
+ * Return: 0, or -1 with errno (phase stays UNNAMED; ENOTRECOVERABLE in
+ *         a fork child, whose arena is a private copy).
+ */
+static int
+percpu_export_priv_retry(void)
+{
+	int e;
+
+	if (percpu_export_priv_g.fd < 0) {
+		percpu_export_priv_set(ENOTRECOVERABLE,
+		    "percpu_export_open: cannot retry in a fork child: its "
+		    "arena is a private copy of its parent's, whose call "
+		    "failed");
+		return (-1);
+	}
+	switch (percpu_export_priv_occupant(&percpu_export_priv_g.oldfd)) {
+	case PERCPU_EXPORT_PRIV_BUSY:
+	case PERCPU_EXPORT_PRIV_SQUAT:
+		return (-1); /* errno and message set */
+	default:
+		break;
+	}
+	if ((e = percpu_export_priv_move()) != 0) {
+		if (percpu_export_priv_g.oldfd >= 0)
+			(void)close(percpu_export_priv_g.oldfd);
+		percpu_export_priv_g.oldfd = -1;
+		errno = e;
+		return (-1);
+	}
+	return (percpu_export_priv_finish(0));
+}
+
+/*
+ * percpu_export_open - create the segment and place the arena in it; or,
+ * after a call whose name was refused, publish that segment under @name.
  *
- * Context: before any other function of the toolkit, once per process.
+ * Context: before any other function of the toolkit, once per process
+ *          (a retry: while no other thread uses the toolkit).
  * Ordering: the header, CPU table and DPCPU template are written before
  *           the release store of READY (see MEMORY ORDERING).
  * UP: -1, ENOTSUP.
@@ -1153,7 +1364,7 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	struct percpu_chunk_provider prov = {percpu_export_priv_map,
 	    percpu_export_priv_unmap, NULL};
 	size_t len = name != NULL ? strlen(name) : 0;
-	int e;
+	int e, rc;
 
 # if ATOMIC_INT_LOCK_FREE != 2
 	percpu_export_priv_set(ENOTSUP,
@@ -1178,8 +1389,28 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		return (-1);
 	}
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	if (atomic_load_explicit(&percpu_export_priv_g.phase,
-		memory_order_relaxed) != PERCPU_EXPORT_PRIV_NONE) {
+	switch (atomic_load_explicit(&percpu_export_priv_g.phase,
+	    memory_order_relaxed)) {
+	case PERCPU_EXPORT_PRIV_NONE:
+		break;
+	case PERCPU_EXPORT_PRIV_UNNAMED:
+		/* The segment is there, the arena in it: only the name was
+		 * refused.  Its sizes stay the first call's. */
+		percpu_export_priv_g.heartbeat_ms = o.heartbeat_ms;
+		percpu_export_priv_name(name);
+		rc = percpu_export_priv_retry();
+		e = errno;
+		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+		errno = e;
+		return (rc);
+	case PERCPU_EXPORT_PRIV_FAILED:
+		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+		percpu_export_priv_set(ENOTRECOVERABLE,
+		    "percpu_export_open: cannot retry: the first call failed "
+		    "before its segment was made, so the toolkit's arena lives "
+		    "in private memory; only a new process can export it");
+		return (-1);
+	default:
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 		percpu_export_priv_set(EBUSY,
 		    "percpu_export_open: already called in this process");
@@ -1189,12 +1420,7 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	percpu_export_priv_g.records = o.records;
 	percpu_export_priv_g.strtab = o.strtab;
 	percpu_export_priv_g.heartbeat_ms = o.heartbeat_ms;
-	(void)snprintf(percpu_export_priv_g.shm,
-	    sizeof(percpu_export_priv_g.shm), "/%s%u.%s", PERCPU_SEG_SHM_PREFIX,
-	    (unsigned)geteuid(), name);
-	(void)snprintf(percpu_export_priv_g.path,
-	    sizeof(percpu_export_priv_g.path), "/dev/shm%s",
-	    percpu_export_priv_g.shm);
+	percpu_export_priv_name(name);
 	/* Before the core registers its own: ours must run first in a child. */
 	(void)pthread_once(&percpu_export_priv_once, percpu_export_priv_atfork);
 	if (percpu_set_chunk_provider(&prov) != 0) {
@@ -1216,7 +1442,17 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		e = percpu_export_priv_g.map_err != 0 ?
 		    percpu_export_priv_g.map_err :
 		    EIO;
-		goto fail;
+		(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
+		/* Release: pairs with the acquire loads of
+		 * percpu_export_heartbeat() and percpu_export_path(). */
+		atomic_store_explicit(&percpu_export_priv_g.phase,
+		    PERCPU_EXPORT_PRIV_FAILED, memory_order_release);
+		if (percpu_export_priv_g.oldfd >= 0)
+			(void)close(percpu_export_priv_g.oldfd);
+		percpu_export_priv_g.oldfd = -1;
+		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+		errno = e;
+		return (-1);
 	}
 	percpu_export_priv_fill();
 	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
@@ -1224,35 +1460,13 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	 * with the acquire in kvm_pcpu_priv_open_live() and _parse(). */
 	atomic_store_explicit(&percpu_export_priv_g.h->state, PERCPU_SEG_READY,
 	    memory_order_release);
-	/* Only now does the name lead to it. */
-	if (percpu_export_priv_publish() != 0) {
-		e = errno;
-		(void)unlink(percpu_export_priv_g.tmp_path);
-		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
-		goto fail; /* the arena stays there, unexported */
-	}
-	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
-	 * and percpu_export_path() (no lock there). */
-	atomic_store_explicit(&percpu_export_priv_g.phase,
-	    PERCPU_EXPORT_PRIV_OPEN, memory_order_release);
-	if (o.heartbeat_ms != 0 &&
-	    pthread_create(&percpu_export_priv_g.hb, NULL,
-		percpu_export_priv_hb_main, NULL) == 0)
-		percpu_export_priv_g.hb_on = 1;
-	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
-	return (0);
-fail:
-	(void)pthread_mutex_lock(&percpu_export_priv_g.lock);
-	/* Release: pairs with the acquire loads of percpu_export_heartbeat()
-	 * and percpu_export_path() (no lock there). */
-	atomic_store_explicit(&percpu_export_priv_g.phase,
-	    PERCPU_EXPORT_PRIV_FAILED, memory_order_release);
-	if (percpu_export_priv_g.oldfd >= 0)
-		(void)close(percpu_export_priv_g.oldfd);
-	percpu_export_priv_g.oldfd = -1;
+	/* Only now does the name lead to it (unless it was refused: then
+	 * the arena stays there, unexported, and a retry may publish it). */
+	rc = percpu_export_priv_finish(percpu_export_priv_g.name_err);
+	e = errno;
 	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
 	errno = e;
-	return (-1);
+	return (rc);
 }
 
 /*

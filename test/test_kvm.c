@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1219,6 +1221,298 @@ Test(kvm_live, writer_errors)
 		waitpid(p, NULL, 0);
 	}
 	writer_quit(&w);
+}
+
+/* The temporary names (/dev/shm/.pcpu.<euid>.<name>.<random>) of @name. */
+static unsigned
+tmp_names(const char *name)
+{
+	char pre[128];
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *dir = opendir("/dev/shm");
+
+	cr_assert_not_null(dir);
+	snprintf(pre, sizeof(pre), ".pcpu.%u.%s.", (unsigned)geteuid(), name);
+	while ((d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, pre, strlen(pre)) == 0)
+			n++;
+	closedir(dir);
+	return (n);
+}
+
+/* The descriptors open in this process. */
+static unsigned
+open_fds(void)
+{
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *dir = opendir("/proc/self/fd");
+
+	cr_assert_not_null(dir);
+	while ((d = readdir(dir)) != NULL)
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return (n);
+}
+
+/* Expect the refusal of @name, held by the running writer @w. */
+static void
+expect_in_use(const struct writer *w)
+{
+	char msg[512];
+
+	cr_assert_eq(percpu_export_open(w->name, NULL), -1);
+	cr_assert_eq(errno, EEXIST, "%s", strerror(errno));
+	snprintf(msg, sizeof(msg),
+	    "percpu_export_open: %s: in use by pid %d, a running writer: stop "
+	    "it or choose another name",
+	    w->path, (int)w->pid);
+	cr_assert_str_eq(percpu_export_error(), msg);
+	cr_assert_null(percpu_export_path());
+	cr_assert_eq(tmp_names(w->name), 0, "no temporary name left");
+}
+
+/*
+ * A name in use by a running writer, then another name: the retry
+ * publishes the segment the first call made (the arena already lives
+ * there: what was allocated in between is exported too), and then
+ * everything works as after a first success.
+ */
+Test(kvm_live, a_retry_after_a_name_in_use_exports_under_another_name)
+{
+	char name[64], path[128], err[KVM_PCPU_ERRSZ];
+	struct percpu_export_opts o = {0, 0, 0, 0};
+	struct kvm_pcpu_info info;
+	struct kvm_nlist nl[4];
+	struct writer w;
+	counter_u64_t early, late;
+	unsigned fds;
+	uint64_t v;
+	kvm_t *kd;
+	pid_t p;
+	int st;
+
+	writer_start(&w, "taken");
+	snprintf(name, sizeof(name), "kvmt-%d-retry", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/pcpu.%u.%s", (unsigned)geteuid(),
+	    name);
+	expect_in_use(&w);
+	fds = open_fds();
+	/* Unexported meanwhile, the toolkit works. */
+	early = counter_u64_alloc(M_WAITOK);
+	counter_u64_add(early, 42);
+	cr_assert_eq(percpu_export_counter_u64("early", early), -1);
+	cr_assert_eq(errno, EBADF);
+	cr_assert_eq(percpu_export_close(), -1);
+	cr_assert_eq(errno, EBADF);
+	/* The same name again: refused alike, nothing left, nothing kept. */
+	expect_in_use(&w);
+	cr_assert_eq(open_fds(), fds);
+	/* Another name. */
+	o.heartbeat_ms = 1;
+	cr_assert_eq(percpu_export_open(name, &o), 0, "%s",
+	    percpu_export_error());
+	cr_assert_str_eq(percpu_export_path(), path);
+	cr_assert_eq(tmp_names(name), 0);
+	cr_assert_eq(tmp_names(w.name), 0);
+	cr_assert_eq(open_fds(), fds, "the old segment's descriptor closed");
+	cr_assert_eq(counter_u64_fetch(early), 42, "the arena moved whole");
+	late = counter_u64_alloc(M_WAITOK);
+	counter_u64_add(late, 5);
+	cr_assert_eq(percpu_export_counter_u64("early", early), 0, "%s",
+	    percpu_export_error());
+	cr_assert_eq(percpu_export_counter_u64("late", late), 0, "%s",
+	    percpu_export_error());
+	cr_assert_eq(PERCPU_EXPORT_DPCPU(kvmt_pkts), 0, "%s",
+	    percpu_export_error());
+	kd = open_live(name, 0);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_RUNNING);
+	cr_assert_eq(kvm_pcpu_info(kd, &info), 0);
+	cr_assert_eq(info.pid, (uint64_t)getpid());
+	cr_assert_eq(info.live, 1);
+	cr_assert_str_eq(info.path, path);
+	cr_assert_eq(info.entries, 3);
+	memset(nl, 0, sizeof(nl));
+	nl[0].n_name = "early";
+	nl[1].n_name = "late";
+	nl[2].n_name = "_kvmt_pkts";
+	cr_assert_eq(kvm_nlist(kd, nl), 0, "%s", kvm_geterr(kd));
+	cr_assert_eq(fetch(kd, nl[0].n_value), 42);
+	cr_assert_eq(fetch(kd, nl[1].n_value), 5);
+	cr_assert_eq(kvm_read(kd, nl[2].n_value, &v, 8), 8);
+	cr_assert_eq(v, 7);
+	counter_u64_add(early, 1);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 43, "live words");
+	/* A fork child updates its own copy. */
+	p = fork();
+	cr_assert(p >= 0);
+	if (p == 0) {
+		counter_u64_add(early, 1000);
+		_exit(percpu_export_close() == 0 ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert_eq(fetch(kd, nl[0].n_value), 43);
+	cr_assert_str_eq(percpu_export_path(), path, "the child's close");
+	/* The other name still leads to its own writer. */
+	{
+		kvm_t *other = open_live(w.name, 0);
+
+		cr_assert_eq(kvm_pcpu_info(other, &info), 0);
+		cr_assert_eq(info.pid, (uint64_t)w.pid);
+		kvm_close(other);
+	}
+	cr_assert_eq(percpu_export_close(), 0);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_GONE);
+	kvm_close(kd);
+	cr_assert_null(kvm_pcpu_open(name, 0, err));
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(tmp_names(name), 0);
+	writer_quit(&w);
+}
+
+/* Squatted (a FIFO of this test at the name), then the same name once it
+ * is removed: the retry needs no other name. */
+Test(kvm_live, a_retry_after_a_squatted_name_exports_once_it_is_free)
+{
+	char name[64], path[128], msg[512];
+	kvm_t *kd;
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-fifo", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/pcpu.%u.%s", (unsigned)geteuid(),
+	    name);
+	cr_assert_eq(mkfifo(path, 0600), 0, "%s", strerror(errno));
+	cr_assert_eq(percpu_export_open(name, NULL), -1);
+	cr_assert_eq(errno, EPERM);
+	snprintf(msg, sizeof(msg),
+	    "percpu_export_open: %s: squatted: a FIFO of uid %u, not a "
+	    "segment of this user (uid %u), is at the name; it cannot be "
+	    "replaced: remove it (as uid %u or root) or choose another name",
+	    path, (unsigned)geteuid(), (unsigned)geteuid(),
+	    (unsigned)geteuid());
+	cr_assert_str_eq(percpu_export_error(), msg);
+	cr_assert_eq(tmp_names(name), 0);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(percpu_export_open(name, NULL), 0, "%s",
+	    percpu_export_error());
+	kd = open_live(name, 0);
+	cr_assert_eq(kvm_pcpu_status(kd), KVM_PCPU_RUNNING);
+	kvm_close(kd);
+	cr_assert_eq(percpu_export_close(), 0);
+	cr_assert_eq(access(path, F_OK), -1);
+}
+
+/* After a successful retry, every call is "already called". */
+Test(kvm_live, after_a_successful_retry_another_call_is_refused)
+{
+	char name[64], other[64], path[128];
+	struct writer w;
+
+	writer_start(&w, "taken2");
+	snprintf(name, sizeof(name), "kvmt-%d-second", (int)getpid());
+	snprintf(other, sizeof(other), "kvmt-%d-third", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/pcpu.%u.%s", (unsigned)geteuid(),
+	    name);
+	expect_in_use(&w);
+	cr_assert_eq(percpu_export_open(name, NULL), 0, "%s",
+	    percpu_export_error());
+	cr_assert_eq(percpu_export_open(other, NULL), -1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export_open: already called in this process");
+	cr_assert_eq(percpu_export_open(name, NULL), -1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export_open: already called in this process");
+	cr_assert_str_eq(percpu_export_path(), path);
+	cr_assert_eq(percpu_export_close(), 0);
+	cr_assert_eq(percpu_export_open(other, NULL), -1, "closed: still");
+	cr_assert_eq(errno, EBUSY);
+	writer_quit(&w);
+}
+
+/* A retry in a fork child of a process whose call failed cannot work: its
+ * arena is a private copy.  The parent's retry still does. */
+Test(kvm_live, a_retry_in_a_fork_child_is_not_recoverable)
+{
+	char name[64], msg[512] = "";
+	struct writer w;
+	int fd[2], st;
+	ssize_t n;
+	pid_t p;
+
+	writer_start(&w, "taken3");
+	snprintf(name, sizeof(name), "kvmt-%d-child", (int)getpid());
+	expect_in_use(&w);
+	cr_assert_eq(pipe(fd), 0);
+	p = fork();
+	cr_assert(p >= 0);
+	if (p == 0) {
+		int rc = percpu_export_open(name, NULL), e = errno;
+
+		(void)dprintf(fd[1], "%d %d %s", rc, e, percpu_export_error());
+		_exit(0);
+	}
+	close(fd[1]);
+	n = read(fd[0], msg, sizeof(msg) - 1);
+	cr_assert_gt(n, 0);
+	msg[n] = '\0';
+	close(fd[0]);
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want),
+		    "-1 %d percpu_export_open: cannot retry in a fork child: "
+		    "its arena is a private copy of its parent's, whose call "
+		    "failed",
+		    ENOTRECOVERABLE);
+		cr_assert_str_eq(msg, want);
+	}
+	cr_assert_eq(tmp_names(name), 0);
+	cr_assert_eq(percpu_export_open(name, NULL), 0, "%s",
+	    percpu_export_error());
+	cr_assert_eq(percpu_export_close(), 0);
+	writer_quit(&w);
+}
+
+/* A first call that failed before its segment was made (no descriptor
+ * left: EMFILE) leaves the arena in private memory: a retry says so. */
+Test(kvm_live, a_retry_after_no_segment_was_made_is_not_recoverable)
+{
+	char name[64];
+	struct rlimit old, lim;
+	counter_u64_t c;
+	int fd;
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-nofd", (int)getpid());
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	fd = dup(0);
+	cr_assert(fd >= 0);
+	close(fd);
+	lim = old;
+	lim.rlim_cur = (rlim_t)fd; /* every descriptor from here on fails */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	errno = 0;
+	fd = percpu_export_open(name, NULL);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(errno, EMFILE, "%s", percpu_export_error());
+	cr_assert_eq(tmp_names(name), 0);
+	c = counter_u64_alloc(M_WAITOK);
+	counter_u64_add(c, 3);
+	cr_assert_eq(counter_u64_fetch(c), 3, "unexported, working");
+	cr_assert_eq(percpu_export_open(name, NULL), -1);
+	cr_assert_eq(errno, ENOTRECOVERABLE);
+	cr_assert_str_eq(percpu_export_error(),
+	    "percpu_export_open: cannot retry: the first call failed before "
+	    "its segment was made, so the toolkit's arena lives in private "
+	    "memory; only a new process can export it");
+	cr_assert_null(percpu_export_path());
 }
 
 Test(kvm_live, open_after_the_toolkit_is_in_use_is_refused)
