@@ -898,7 +898,9 @@ cpumem_priv_wait(unsigned *spins)
  *          @cpu's section once: see cpumem_priv_begin()).  A thread that
  *          holds @cpu itself (a signal handler inside counters_add() or
  *          a section of that set; a read nested in one) gets the set as
- *          it stands, after 100 spins: its writer cannot run.
+ *          it stands, after 100 spins: its writer cannot run (the
+ *          test is the lock word of @cpu holding this thread's token,
+ *          whatever other CPU the handler holds itself).
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
@@ -927,11 +929,9 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			 * it interrupted, which cannot run before it returns;
 			 * the set is copied as it stands. */
 			if (spins == 100) {
-				unsigned held = percpu_priv_held();
-
-				if (held == cpu)
+				if (percpu_priv_holds(cpu))
 					break;
-				if (held == PERCPU_NOCPU &&
+				if (percpu_priv_held() == PERCPU_NOCPU &&
 				    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
 					(void)cpumem_priv_begin(c);
 					cpumem_priv_close(c);

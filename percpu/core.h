@@ -348,6 +348,9 @@ struct percpu_priv_pcpu {
 	_Atomic(uintptr_t) owner;
 	atomic_uint want;
 };
+/* Waits of one thread recorded at a time (percpu_priv_td.wait): one, and
+ * signal handlers that wait while it waits.  More go unrecorded. */
+# define PERCPU_PRIV_NWAIT 4
 /* percpu_md_rseq_lock() reads want 8 bytes after owner (x86-64). */
 _Static_assert(offsetof(struct percpu_priv_pcpu, want) == sizeof(uintptr_t),
     "percpu: want follows owner");
@@ -418,6 +421,18 @@ struct percpu_priv_td {
 	unsigned sim_cpu1; /* simulated CPU id + 1; 0 = not placed yet */
 	uint32_t sim_rng;
 # endif
+	/* The counts this thread has in CPUs' want (percpu/impl.h:
+	 * percpu_priv_count()), a stack: a signal handler's wait nests in
+	 * the wait it interrupted.  one 0: not counted (not yet, or no
+	 * more).  So a handler may take a hand-off meant for the wait it
+	 * interrupted, the exit handler takes back what a thread that died
+	 * waiting left counted, and a fork child keeps exactly these.
+	 * Written by its own thread only (signal handlers included). */
+	struct percpu_priv_wait {
+		struct percpu_priv_pcpu *pc;
+		unsigned one; /* its weight in want */
+	} wait[PERCPU_PRIV_NWAIT];
+	unsigned nwait; /* records in use */
 };
 
 # define PERCPU_PRIV_DEPTH 0x7fffu    /* depth mask of state */
@@ -1069,6 +1084,27 @@ percpu_cpu_possible(unsigned cpu)
 	percpu_priv_ready();
 	return (cpu < percpu_priv_g.maxcpu &&
 	    percpu_priv_g.cpu2idx[cpu] != PERCPU_PRIV_NOIDX);
+}
+
+/*
+ * percpu_priv_holds - whether CPU @cpu's lock word holds the calling
+ * thread's token: its own section there, or (a signal handler) the
+ * section, quiet section (counters_add) or lock window its interrupted
+ * code is in, whatever CPU the handler itself holds.
+ *
+ * Context: any, signal handlers included.
+ * Ordering: relaxed (the thread's own store, or not its token).
+ * Return: 1 or 0; 0 for an id that is not a possible CPU.
+ */
+static inline int
+percpu_priv_holds(unsigned cpu)
+{
+	uintptr_t tok = PERCPU_PRIV_TD.token;
+
+	return (tok != 0 && percpu_cpu_possible(cpu) &&
+	    atomic_load_explicit(
+		&percpu_priv_pcpu(percpu_priv_g.cpu2idx[cpu])->owner,
+		memory_order_relaxed) == tok);
 }
 
 /*

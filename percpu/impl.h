@@ -743,6 +743,8 @@ static _Atomic(uintptr_t) percpu_priv_serial;
 /* Its destructor runs when a thread that ever took a token exits. */
 static pthread_key_t percpu_priv_exit_key;
 static int percpu_priv_exit_key_ok;
+static void percpu_priv_unwait(struct percpu_priv_td *td, unsigned rec,
+    struct percpu_priv_pcpu *pc, unsigned one);
 
 /*
  * percpu_priv_thread_exit - the destructor of percpu_priv_exit_key: runs
@@ -810,6 +812,17 @@ percpu_priv_thread_exit(void *arg)
 				    percpu_priv_g.ci[u].ci_index);
 			}
 		}
+	}
+	/* Counts a thread that died waiting left (a handler that exited or
+	 * was cancelled inside a wait, or interrupted one and exited):
+	 * every later leave of that CPU would hand it to nobody. */
+	while (td->nwait > 0) {
+		struct percpu_priv_wait *w = &td->wait[td->nwait - 1];
+
+		if (td->nwait <= PERCPU_PRIV_NWAIT && w->one != 0)
+			percpu_priv_unwait(td, td->nwait, w->pc, w->one);
+		else
+			td->nwait--;
 	}
 	/* A later destructor that enters again gets a new token and a new
 	 * round of this check (no inline lock without a token). */
@@ -904,6 +917,10 @@ static unsigned char percpu_priv_fork_took[(PERCPU_MAXCPU + 7) / 8];
 #  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 static void percpu_priv_rseq_fence(unsigned cpu);
 #  endif
+static unsigned percpu_priv_count(struct percpu_priv_td *td,
+    struct percpu_priv_pcpu *pc, unsigned one);
+static void percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
+    struct percpu_priv_pcpu *pc, unsigned one);
 
 static void
 percpu_priv_atfork_prepare(void)
@@ -915,12 +932,12 @@ percpu_priv_atfork_prepare(void)
 	memset(percpu_priv_fork_took, 0, sizeof(percpu_priv_fork_took));
 	for (u = 0; u < percpu_priv_g.ncpu; u++) {
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
-		unsigned spins = 0;
+		unsigned spins = 0, rec;
 
 		/* A counted waiter (restartable sections: after the fence;
-		 * and so a hand-off may come to us). */
-		atomic_fetch_add_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
-		    memory_order_seq_cst);
+		 * and so a hand-off may come to us, or to a handler of ours
+		 * that waits meanwhile: percpu_priv_waits_remote()). */
+		rec = percpu_priv_count(td, pc, PERCPU_PRIV_WANT_REMOTE);
 #  if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 		if (percpu_priv_g.rseq_lock)
 			percpu_priv_rseq_fence(percpu_priv_g.ci[u].ci_index);
@@ -948,8 +965,7 @@ percpu_priv_atfork_prepare(void)
 			if (spins < 1000)
 				spins++;
 		}
-		atomic_fetch_sub_explicit(&pc->want, PERCPU_PRIV_WANT_REMOTE,
-		    memory_order_relaxed);
+		percpu_priv_uncount(td, rec, pc, PERCPU_PRIV_WANT_REMOTE);
 	}
 	percpu_priv_arena_lock();
 	/* Last: the recently-freed ring's lock (percpu/impl_diag.h), which
@@ -975,16 +991,22 @@ percpu_priv_atfork_release(void)
 			    memory_order_release);
 }
 
-/* The child: also no waiter of another thread is left to take a
- * hand-off (percpu_priv_release_slow()). */
+/* The child: no waiter of another thread is left to take a hand-off
+ * (percpu_priv_release_slow()); this thread's own are (code that its
+ * signal handler interrupted to fork waits on, and uncounts later). */
 static void
 percpu_priv_atfork_child(void)
 {
-	unsigned u;
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	unsigned u, i;
 
 	for (u = 0; u < percpu_priv_g.ncpu; u++)
 		atomic_store_explicit(&percpu_priv_pcpu(u)->want, 0,
 		    memory_order_relaxed);
+	for (i = 0; i < td->nwait && i < PERCPU_PRIV_NWAIT; i++)
+		if (td->wait[i].one != 0)
+			atomic_fetch_add_explicit(&td->wait[i].pc->want,
+			    td->wait[i].one, memory_order_relaxed);
 	percpu_priv_atfork_release();
 }
 
@@ -1515,6 +1537,48 @@ percpu_priv_rseq_refresh(struct percpu_priv_td *td)
 }
 
 /*
+ * percpu_priv_fence_by_running - what membarrier(PRIVATE_EXPEDITED_RSEQ)
+ * does for CPU @cpu, without it: run on @cpu once (the thread's affinity
+ * set to it alone, then put back).  A thread that was inside a
+ * restartable sequence there was switched out for us, and restarts it
+ * when it runs again; one that starts a sequence there later runs after
+ * us, and the switch orders what we stored before (the count in want)
+ * before its reads.
+ *
+ * Context: a thread that may block (two affinity system calls, and a
+ *          yield until the kernel moved it).
+ * Return: 0, or -1 if this thread may not run on @cpu (its cpuset).
+ */
+static int
+percpu_priv_fence_by_running(unsigned cpu)
+{
+	unsigned long saved[PERCPU_PRIV_MASKWORDS], one[PERCPU_PRIV_MASKWORDS];
+	long len = syscall(SYS_sched_getaffinity, 0, sizeof(saved), saved);
+	int rc = -1;
+	unsigned i;
+
+	if (len <= 0 || cpu >= 8 * sizeof(one))
+		return (-1);
+	memset(one, 0, sizeof(one));
+	one[cpu / (8 * sizeof(unsigned long))] = 1ul
+	    << (cpu % (8 * sizeof(unsigned long)));
+	if (syscall(SYS_sched_setaffinity, 0, sizeof(one), one) != 0)
+		return (-1);
+	/* The kernel moves us before the call returns; wait if not. */
+	for (i = 0; i < 100000; i++) {
+		int here = sched_getcpu();
+
+		if (here >= 0 && (unsigned)here == cpu) {
+			rc = 0;
+			break;
+		}
+		(void)sched_yield();
+	}
+	(void)syscall(SYS_sched_setaffinity, 0, (size_t)len, saved);
+	return (rc);
+}
+
+/*
  * percpu_priv_rseq_fence - a remote acquirer of CPU @cpu counted itself
  * in its want word: restart every restartable sequence in flight on that
  * CPU, so that none that read want == 0 commits after this returns
@@ -1530,9 +1594,14 @@ percpu_priv_rseq_fence(unsigned cpu)
 		return;
 	/* A child of fork() may need to register again. */
 	(void)syscall(SYS_membarrier, PERCPU_PRIV_MB_REGISTER_RSEQ, 0, 0);
-	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) != 0)
-		percpu_priv_die("membarrier(RSEQ) failed: cannot take a CPU "
-				"from another one");
+	if (syscall(SYS_membarrier, PERCPU_PRIV_MB_RSEQ, 0, 0) == 0)
+		return;
+	/* Refused (a seccomp filter set up after the start, a sandbox):
+	 * the same by running there once. */
+	if (percpu_priv_fence_by_running(cpu) != 0)
+		percpu_priv_die("membarrier(RSEQ) failed and this thread may "
+				"not run on the CPU: cannot take a CPU from "
+				"another one");
 }
 # endif
 
@@ -1560,6 +1629,17 @@ percpu_priv_local_add_slow(void *h, uint64_t v)
 			uint32_t idx = PERCPU_PRIV_NOIDX;
 			uint64_t *p;
 
+			/* A thread the kernel keeps no rseq area for (made
+			 * by a raw clone(), its registration refused by a
+			 * seccomp filter, unregistered): cpu_id stays
+			 * negative and every sequence aborts.  Its adds must
+			 * be atomics, which may not race plain commits on
+			 * the same words: rseq adds stop for the process,
+			 * as for an id outside the table. */
+			if (PERCPU_UNLIKELY(percpu_md_rseq_cpu_id() < 0)) {
+				percpu_priv_rseq_stop();
+				break;
+			}
 			/* An id outside the table (a container's /sys, a
 			 * later cpuset) is never an index: rseq adds stop
 			 * and this add, like every later one, is a folded
@@ -1686,30 +1766,113 @@ percpu_priv_held(void)
  * percpu_enter_cpu() gets PERCPU_NOCPU and reports it.
  */
 /*
- * A counted waiter gives up without the CPU (percpu_enter_cpu() reports
- * a CPU its thread holds): uncount, and take back a hand-off that may
- * have been meant for it, so that no CPU stays handed to nobody (a
- * waiter still counted takes a free CPU as well).
+ * percpu_priv_count - count the calling thread in @pc's want with weight
+ * @one (a waiter: percpu_leave() then hands the CPU over), recorded in
+ * its percpu_priv_td.wait first, so that its signal handlers, its exit
+ * handler and a fork child know.
+ *
+ * Context: the waiting thread, signal handlers included.
+ * Ordering: seq_cst on want (see percpu_priv_release_slow()); signal
+ *           fences order the record with the count for the thread's own
+ *           handlers.
+ * Return: the record's slot + 1, to give to percpu_priv_uncount(); 0 if
+ *         every slot was in use (counted all the same, unrecorded).
+ */
+static unsigned
+percpu_priv_count(struct percpu_priv_td *td, struct percpu_priv_pcpu *pc,
+    unsigned one)
+{
+	unsigned slot = td->nwait;
+
+	if (slot < PERCPU_PRIV_NWAIT) {
+		td->wait[slot].pc = pc;
+		td->wait[slot].one = 0; /* a handler here: not counted yet */
+		td->nwait = slot + 1;
+		/* Signal fence: the record before the count, for our own
+		 * handlers (and the exit handler of one that exits). */
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+	atomic_fetch_add_explicit(&pc->want, one, memory_order_seq_cst);
+	if (slot >= PERCPU_PRIV_NWAIT)
+		return (0);
+	atomic_signal_fence(memory_order_seq_cst); /* pairs as above */
+	td->wait[slot].one = one;
+	return (slot + 1);
+}
+
+/*
+ * percpu_priv_uncount - take back the count of percpu_priv_count() that
+ * returned @rec: the record first (a thread that dies between the two
+ * leaves a count, never takes one back twice), then the count; the
+ * records above it (handlers that jumped out of their waits) go too.
+ *
+ * Context, Ordering: as percpu_priv_count().
  */
 static void
-percpu_priv_unwait(struct percpu_priv_pcpu *pc, unsigned one)
+percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
+    struct percpu_priv_pcpu *pc, unsigned one)
+{
+	if (rec != 0) {
+		td->wait[rec - 1].one = 0;
+		atomic_signal_fence(memory_order_seq_cst); /* see count */
+	}
+	atomic_fetch_sub_explicit(&pc->want, one, memory_order_seq_cst);
+	if (rec != 0)
+		td->nwait = rec - 1;
+}
+
+/*
+ * percpu_priv_waits_remote - whether code of this thread that a signal
+ * handler interrupted is counted in @pc's want as a remote acquirer
+ * (records below @rec, all of them for 0): a hand-off is then meant for
+ * this thread, and the handler may take it (its leave hands it on: want
+ * is still nonzero).  Otherwise the handler would wait for a remote
+ * acquirer that cannot run before it returns.
+ */
+static int
+percpu_priv_waits_remote(const struct percpu_priv_td *td,
+    const struct percpu_priv_pcpu *pc, unsigned rec)
+{
+	unsigned i, n = rec != 0 ? rec - 1 : td->nwait;
+
+	for (i = 0; i < n && i < PERCPU_PRIV_NWAIT; i++)
+		if (td->wait[i].pc == pc &&
+		    td->wait[i].one == PERCPU_PRIV_WANT_REMOTE)
+			return (1);
+	return (0);
+}
+
+/*
+ * percpu_priv_unwait - a counted waiter gives up without the CPU
+ * (percpu_enter_cpu() reports a CPU its thread holds, a local waiter
+ * follows its thread, a thread died waiting): uncount, and take back a
+ * hand-off that may have been meant for it, so that no CPU stays handed
+ * to nobody (a waiter still counted takes a free CPU as well).
+ */
+static void
+percpu_priv_unwait(struct percpu_priv_td *td, unsigned rec,
+    struct percpu_priv_pcpu *pc, unsigned one)
 {
 	uintptr_t h = PERCPU_PRIV_HANDOFF;
 
 	if (pc == NULL)
 		return;
-	atomic_fetch_sub_explicit(&pc->want, one, memory_order_relaxed);
-	/* Release: hands on what the last holder wrote; pairs with the
-	 * acquire CAS of the next holder. */
+	/* seq_cst, both: pairs with the hand-off store and the load of
+	 * want in percpu_priv_release_slow() (a holder that read our count
+	 * before it went either hands off after our CAS, and then sees the
+	 * count gone, or before it, and then our CAS takes it back).  The
+	 * CAS's release hands on what the last holder wrote; pairs with
+	 * the acquire CAS of the next holder. */
+	percpu_priv_uncount(td, rec, pc, one);
 	(void)atomic_compare_exchange_strong_explicit(&pc->owner, &h, 0,
-	    memory_order_release, memory_order_relaxed);
+	    memory_order_seq_cst, memory_order_relaxed);
 }
 
 unsigned
 percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 {
 	uintptr_t self = percpu_priv_token(td);
-	unsigned spins = 0;
+	unsigned spins = 0, rec = 0;
 	struct percpu_priv_pcpu *waiting = NULL;
 	/* Counted: every waiter when sections are restartable (it must
 	 * restart the CPU's sequences before its CAS), else the remote
@@ -1734,32 +1897,35 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 		/* Count once per CPU waited for (a local waiter follows its
 		 * thread): percpu_leave() then hands the CPU over. */
 		if (count && waiting != pc) {
-			percpu_priv_unwait(waiting, one);
+			percpu_priv_unwait(td, rec, waiting, one);
 			waiting = pc;
 			/* Before the fence: sequences that start after it
 			 * see the count and leave the word alone. */
-			atomic_fetch_add_explicit(&pc->want, one,
-			    memory_order_seq_cst);
+			rec = percpu_priv_count(td, pc, one);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ
 			if (percpu_priv_g.rseq_lock)
 				percpu_priv_rseq_fence(cpu);
 # endif
 		}
 		/* Acquire: pairs with the release store in percpu_leave()
-		 * and percpu_priv_release_slow(). */
+		 * and percpu_priv_release_slow().  A hand-off goes to a
+		 * counted waiter (a local one only when no remote one
+		 * waits), or to a handler whose interrupted code waits for
+		 * this CPU as a remote acquirer. */
 		if (atomic_compare_exchange_strong_explicit(&pc->owner, &expect,
 			self, memory_order_acquire, memory_order_relaxed) ||
-		    (waiting != NULL && expect == PERCPU_PRIV_HANDOFF &&
-			(one == PERCPU_PRIV_WANT_REMOTE ||
-			    atomic_load_explicit(&pc->want,
-				memory_order_relaxed) <
-				PERCPU_PRIV_WANT_REMOTE) &&
+		    (expect == PERCPU_PRIV_HANDOFF &&
+			((waiting != NULL &&
+			     (one == PERCPU_PRIV_WANT_REMOTE ||
+				 atomic_load_explicit(&pc->want,
+				     memory_order_relaxed) <
+				     PERCPU_PRIV_WANT_REMOTE)) ||
+			    percpu_priv_waits_remote(td, pc, rec)) &&
 			atomic_compare_exchange_strong_explicit(&pc->owner,
 			    &expect, self, memory_order_acquire,
 			    memory_order_relaxed))) {
 			if (waiting != NULL)
-				atomic_fetch_sub_explicit(&waiting->want, one,
-				    memory_order_relaxed);
+				percpu_priv_uncount(td, rec, waiting, one);
 			td->state = percpu_priv_sfirst(idx);
 			return (cpu);
 		}
@@ -1767,8 +1933,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			/* Our own word (a handler in its thread's window):
 			 * nothing can be handed to us here. */
 			if (waiting != NULL)
-				atomic_fetch_sub_explicit(&waiting->want, one,
-				    memory_order_relaxed);
+				percpu_priv_uncount(td, rec, waiting, one);
 			td->state =
 			    percpu_priv_sfirst(idx) | PERCPU_PRIV_BORROWED;
 			return (cpu);
@@ -1777,7 +1942,7 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
 			unsigned held = percpu_priv_held_unit(td, self);
 
 			if (held != 0) {
-				percpu_priv_unwait(waiting, one);
+				percpu_priv_unwait(td, rec, waiting, one);
 				if (want != PERCPU_NOCPU) {
 					percpu_priv_fail(
 					    "percpu_enter_cpu: already in a "
@@ -1804,14 +1969,25 @@ percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want)
  * percpu_priv_release_slow - percpu_leave() of a CPU that a remote
  * acquirer waits for: release it to PERCPU_PRIV_HANDOFF, which only a
  * counted waiter takes (percpu_priv_acquire_slow()).  Waiters uncount
- * only once they hold the CPU, so a handed-off CPU is always taken.
+ * once they hold the CPU, or when they give up (percpu_priv_unwait());
+ * if no waiter is counted after the hand-off, it is taken back to 0,
+ * so a handed-off CPU is always taken or free again.
  */
 void
 percpu_priv_release_slow(struct percpu_priv_pcpu *pc)
 {
-	/* Release: pairs with the waiter's acquire CAS. */
+	uintptr_t h = PERCPU_PRIV_HANDOFF;
+
+	/* Release: pairs with the waiter's acquire CAS.  seq_cst, with the
+	 * load of want after it: pairs with the seq_cst uncount and CAS
+	 * of percpu_priv_unwait() (Dekker): a waiter that gave up after
+	 * our caller read want either finds the hand-off in its CAS, or
+	 * its uncount is seen here, and the CPU goes back to free. */
 	atomic_store_explicit(&pc->owner, PERCPU_PRIV_HANDOFF,
-	    memory_order_release);
+	    memory_order_seq_cst);
+	if (atomic_load_explicit(&pc->want, memory_order_seq_cst) == 0)
+		(void)atomic_compare_exchange_strong_explicit(&pc->owner, &h, 0,
+		    memory_order_seq_cst, memory_order_relaxed);
 }
 
 # if PERCPU_MD == PERCPU_MD_SIM
