@@ -858,6 +858,32 @@ fail:
 }
 
 /*
+ * percpu_export_priv_tmpmap - percpu_export_priv_tmpfile(), then the
+ * file mapped shared, read-write, anywhere.
+ * Context: as percpu_export_priv_tmpfile().
+ * Return: 0 with *@fdp the file and *@mp its mapping, or an errno
+ *         (message recorded; nothing left at the temporary name).
+ */
+static int
+percpu_export_priv_tmpmap(size_t total, int *fdp, void **mp)
+{
+	int e;
+
+	if ((e = percpu_export_priv_tmpfile(total, fdp)) != 0)
+		return (e);
+	*mp = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, *fdp, 0);
+	if (*mp != MAP_FAILED)
+		return (0);
+	e = errno;
+	percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+	    percpu_export_priv_g.tmp_path, strerror(e));
+	(void)close(*fdp);
+	(void)shm_unlink(percpu_export_priv_g.tmp);
+	percpu_export_priv_g.tmp_path[0] = '\0';
+	return (e);
+}
+
+/*
  * percpu_export_priv_create - create, size and map the segment for chunks
  * of @len bytes, and write its header (state INIT).
  * Context: the first chunk map, inside percpu_export_open(); the core's
@@ -908,18 +934,8 @@ percpu_export_priv_create(size_t len)
 	default:
 		break;
 	}
-	if ((e = percpu_export_priv_tmpfile(total, &fd)) != 0)
+	if ((e = percpu_export_priv_tmpmap(total, &fd, &m)) != 0)
 		return (e);
-	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		e = errno;
-		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.tmp_path, strerror(e));
-		(void)close(fd);
-		(void)shm_unlink(percpu_export_priv_g.tmp);
-		percpu_export_priv_g.tmp_path[0] = '\0';
-		return (e);
-	}
 	h = (struct percpu_seg_hdr *)m;
 	memcpy(h->magic, PERCPU_SEG_MAGIC, sizeof(h->magic));
 	h->major = PERCPU_SEG_MAJOR;
@@ -1221,22 +1237,13 @@ static int
 percpu_export_priv_move(void)
 {
 	unsigned char *seg = percpu_export_priv_g.seg, *tmp;
+	void *t;
 	size_t size = percpu_export_priv_g.size;
 	int fd, e;
 
-	if ((e = percpu_export_priv_tmpfile(size, &fd)) != 0)
+	if ((e = percpu_export_priv_tmpmap(size, &fd, &t)) != 0)
 		return (e);
-	tmp = (unsigned char *)mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	if (tmp == (unsigned char *)MAP_FAILED) {
-		e = errno;
-		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.tmp_path, strerror(e));
-		(void)close(fd);
-		(void)shm_unlink(percpu_export_priv_g.tmp);
-		percpu_export_priv_g.tmp_path[0] = '\0';
-		return (e);
-	}
+	tmp = (unsigned char *)t;
 	percpu_export_priv_copy_data(percpu_export_priv_g.fd, tmp, seg, size);
 	(void)munmap(tmp, size);
 	if (mmap(seg, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,

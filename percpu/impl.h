@@ -1151,6 +1151,24 @@ long syscall(long number, ...);
 #  define PERCPU_PRIV_MASKWORDS (8192 / (8 * sizeof(unsigned long)))
 static PERCPU_THREAD_LOCAL unsigned long
     percpu_priv_saved_mask[PERCPU_PRIV_MASKWORDS];
+
+/*
+ * percpu_priv_affine_one - the calling thread's affinity: CPU @cpu alone.
+ * Return: 0, or -1 (an id past the mask, or refused: not in its cpuset).
+ */
+static int
+percpu_priv_affine_one(unsigned cpu)
+{
+	unsigned long one[PERCPU_PRIV_MASKWORDS];
+
+	if (cpu >= 8 * sizeof(one))
+		return (-1);
+	memset(one, 0, sizeof(one));
+	one[cpu / (8 * sizeof(unsigned long))] = 1ul
+	    << (cpu % (8 * sizeof(unsigned long)));
+	return (
+	    syscall(SYS_sched_setaffinity, 0, sizeof(one), one) == 0 ? 0 : -1);
+}
 static PERCPU_THREAD_LOCAL long percpu_priv_saved_len;
 # endif
 
@@ -1427,7 +1445,6 @@ percpu_pin(unsigned cpu)
 		return (-1);
 # if PERCPU_MD == PERCPU_MD_LINUX
 	{
-		unsigned long one[PERCPU_PRIV_MASKWORDS];
 		long len = percpu_priv_saved_len;
 
 		if (PERCPU_PRIV_TD.pin1 == 0) {
@@ -1437,10 +1454,7 @@ percpu_pin(unsigned cpu)
 			if (len <= 0)
 				return (-1);
 		}
-		memset(one, 0, sizeof(one));
-		one[cpu / (8 * sizeof(unsigned long))] = 1ul
-		    << (cpu % (8 * sizeof(unsigned long)));
-		if (syscall(SYS_sched_setaffinity, 0, sizeof(one), one) != 0)
+		if (percpu_priv_affine_one(cpu) != 0)
 			return (-1);
 		percpu_priv_saved_len = len;
 	}
@@ -1552,17 +1566,12 @@ percpu_priv_rseq_refresh(struct percpu_priv_td *td)
 static int
 percpu_priv_fence_by_running(unsigned cpu)
 {
-	unsigned long saved[PERCPU_PRIV_MASKWORDS], one[PERCPU_PRIV_MASKWORDS];
+	unsigned long saved[PERCPU_PRIV_MASKWORDS];
 	long len = syscall(SYS_sched_getaffinity, 0, sizeof(saved), saved);
 	int rc = -1;
 	unsigned i;
 
-	if (len <= 0 || cpu >= 8 * sizeof(one))
-		return (-1);
-	memset(one, 0, sizeof(one));
-	one[cpu / (8 * sizeof(unsigned long))] = 1ul
-	    << (cpu % (8 * sizeof(unsigned long)));
-	if (syscall(SYS_sched_setaffinity, 0, sizeof(one), one) != 0)
+	if (len <= 0 || percpu_priv_affine_one(cpu) != 0)
 		return (-1);
 	/* The kernel moves us before the call returns; wait if not. */
 	for (i = 0; i < 100000; i++) {
