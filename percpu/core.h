@@ -351,6 +351,11 @@ struct percpu_priv_pcpu {
 /* Waits of one thread recorded at a time (percpu_priv_td.wait): one, and
  * signal handlers that wait while it waits.  More go unrecorded. */
 # define PERCPU_PRIV_NWAIT 4
+/* One count of a thread in a CPU's want (percpu_priv_td.wait). */
+struct percpu_priv_wait {
+	struct percpu_priv_pcpu *pc;
+	unsigned one; /* its weight in want; 0: not counted */
+};
 /* percpu_md_rseq_lock() reads want 8 bytes after owner (x86-64). */
 _Static_assert(offsetof(struct percpu_priv_pcpu, want) == sizeof(uintptr_t),
     "percpu: want follows owner");
@@ -428,10 +433,7 @@ struct percpu_priv_td {
 	 * interrupted, the exit handler takes back what a thread that died
 	 * waiting left counted, and a fork child keeps exactly these.
 	 * Written by its own thread only (signal handlers included). */
-	struct percpu_priv_wait {
-		struct percpu_priv_pcpu *pc;
-		unsigned one; /* its weight in want */
-	} wait[PERCPU_PRIV_NWAIT];
+	struct percpu_priv_wait wait[PERCPU_PRIV_NWAIT];
 	unsigned nwait; /* records in use */
 };
 
