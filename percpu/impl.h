@@ -1794,9 +1794,15 @@ percpu_priv_count(struct percpu_priv_td *td, struct percpu_priv_pcpu *pc,
 	unsigned slot = td->nwait;
 
 	if (slot < PERCPU_PRIV_NWAIT) {
-		td->wait[slot].pc = pc;
+		/* The slot is ours only once nwait says so: a handler
+		 * before that takes the same slot (and leaves its one 0),
+		 * so pc is written after nwait (else the record could name
+		 * the handler's CPU while the count is in pc's). */
 		td->wait[slot].one = 0; /* a handler here: not counted yet */
+		atomic_signal_fence(memory_order_seq_cst);
 		td->nwait = slot + 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		td->wait[slot].pc = pc;
 		/* Signal fence: the record before the count, for our own
 		 * handlers (and the exit handler of one that exits). */
 		atomic_signal_fence(memory_order_seq_cst);
