@@ -1775,6 +1775,57 @@ percpu_priv_held(void)
  * percpu_enter_cpu() gets PERCPU_NOCPU and reports it.
  */
 /*
+ * percpu_priv_sigs_off / percpu_priv_sigs_on - block every signal of the
+ * calling thread (the old mask in @old), and put the old mask back: what
+ * percpu_priv_count() and percpu_priv_uncount() do with a word of want
+ * and the thread's record of it is then one step for its handlers (a
+ * handler that forks, exits or waits between the two would leave a count
+ * with no record, or a record with no count).  Linux: the raw
+ * rt_sigprocmask(SIG_SETMASK) (<signal.h> declares sigprocmask() only
+ * for POSIX builds); elsewhere nothing (the firmware ports have no
+ * signals; their interrupts are masked around sections).
+ */
+# if PERCPU_MD == PERCPU_MD_LINUX &&                                      \
+     (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || \
+	 defined(__arm__) || defined(__riscv))
+#  define PERCPU_PRIV_SIG_SETMASK 2 /* these architectures' SIG_SETMASK */
+/* Every signal but those a fault of the running code raises (SIGILL 4,
+ * SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11, SIGSYS 31: signal n is bit
+ * n - 1): the kernel delivers those even when blocked, with the default
+ * action (a debugger's single step would kill the process). */
+#  define PERCPU_PRIV_SIG_FAULTS                                      \
+   ((1ul << 3) | (1ul << 4) | (1ul << 6) | (1ul << 7) | (1ul << 10) | \
+       (1ul << 30))
+static void
+percpu_priv_sigs_off(unsigned long old[2])
+{
+	unsigned long all[2] = {~PERCPU_PRIV_SIG_FAULTS, ~0ul};
+
+	(void)syscall(SYS_rt_sigprocmask, PERCPU_PRIV_SIG_SETMASK, all, old,
+	    (size_t)8);
+}
+
+static void
+percpu_priv_sigs_on(const unsigned long old[2])
+{
+	(void)syscall(SYS_rt_sigprocmask, PERCPU_PRIV_SIG_SETMASK, old,
+	    (void *)0, (size_t)8);
+}
+# else
+static void
+percpu_priv_sigs_off(unsigned long old[2])
+{
+	(void)old;
+}
+
+static void
+percpu_priv_sigs_on(const unsigned long old[2])
+{
+	(void)old;
+}
+# endif
+
+/*
  * percpu_priv_count - count the calling thread in @pc's want with weight
  * @one (a waiter: percpu_leave() then hands the CPU over), recorded in
  * its percpu_priv_td.wait first, so that its signal handlers, its exit
@@ -1791,8 +1842,11 @@ static unsigned
 percpu_priv_count(struct percpu_priv_td *td, struct percpu_priv_pcpu *pc,
     unsigned one)
 {
-	unsigned slot = td->nwait;
+	unsigned long old[2] = {0, 0};
+	unsigned slot;
 
+	percpu_priv_sigs_off(old);
+	slot = td->nwait;
 	if (slot < PERCPU_PRIV_NWAIT) {
 		/* The slot is ours only once nwait says so: a handler
 		 * before that takes the same slot (and leaves its one 0),
@@ -1808,18 +1862,21 @@ percpu_priv_count(struct percpu_priv_td *td, struct percpu_priv_pcpu *pc,
 		atomic_signal_fence(memory_order_seq_cst);
 	}
 	atomic_fetch_add_explicit(&pc->want, one, memory_order_seq_cst);
-	if (slot >= PERCPU_PRIV_NWAIT)
-		return (0);
-	atomic_signal_fence(memory_order_seq_cst); /* pairs as above */
-	td->wait[slot].one = one;
-	return (slot + 1);
+	if (slot < PERCPU_PRIV_NWAIT) {
+		atomic_signal_fence(memory_order_seq_cst); /* as above */
+		td->wait[slot].one = one;
+	}
+	percpu_priv_sigs_on(old);
+	return (slot < PERCPU_PRIV_NWAIT ? slot + 1 : 0);
 }
 
 /*
  * percpu_priv_uncount - take back the count of percpu_priv_count() that
- * returned @rec: the record first (a thread that dies between the two
- * leaves a count, never takes one back twice), then the count; the
- * records above it (handlers that jumped out of their waits) go too.
+ * returned @rec, and its record, signals blocked (one step for the
+ * thread's handlers); the records above it go too.  A handler that
+ * jumps out (siglongjmp) of a wait it interrupted leaves that wait's
+ * count for good: unsupported, as jumping out of any function that is
+ * not async-signal-safe (POSIX).
  *
  * Context, Ordering: as percpu_priv_count().
  */
@@ -1827,6 +1884,9 @@ static void
 percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
     struct percpu_priv_pcpu *pc, unsigned one)
 {
+	unsigned long old[2] = {0, 0};
+
+	percpu_priv_sigs_off(old);
 	if (rec != 0) {
 		td->wait[rec - 1].one = 0;
 		atomic_signal_fence(memory_order_seq_cst); /* see count */
@@ -1834,6 +1894,7 @@ percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
 	atomic_fetch_sub_explicit(&pc->want, one, memory_order_seq_cst);
 	if (rec != 0)
 		td->nwait = rec - 1;
+	percpu_priv_sigs_on(old);
 }
 
 /*
