@@ -101,8 +101,11 @@
  *	included; a handler that interrupts a section of its own thread
  *	nests on the same CPU and shares its slots (it never deadlocks), so
  *	data also updated by handlers needs the signal blocked around the
- *	section, as NetBSD needs splraise().  Callbacks of foreach and
- *	foreach_xcall must not sleep or call the toolkit's allocators;
+ *	section, as NetBSD needs splraise().  A handler must not jump out
+ *	(siglongjmp) of a toolkit call it interrupted: as for any function
+ *	that is not async-signal-safe (POSIX), what that call had begun
+ *	(a CPU taken, a wait counted) is never undone.  Callbacks of foreach
+ *	and foreach_xcall must not sleep or call the toolkit's allocators;
  *	foreach_xcall must not be called inside a section.
  *
  * UP (PERCPU_MP=0)
