@@ -49,6 +49,7 @@ static struct op ops[] = {
     {"dpcpu_critical_inc", shim_dpcpu_critical_inc, {0}, {0}},
     {"base_critical_plain_inc", shim_base_critical_plain_inc, {0}, {0}},
     {"base_critical_unchecked_inc", shim_base_critical_unchecked_inc, {0}, {0}},
+    {"base_critical_fallback_inc", shim_base_critical_fallback_inc, {0}, {0}},
     {"counter_u64_fetch", shim_counter_u64_fetch, {0}, {0}},
     {"counters_read (4 counters)", shim_counters_read, {0}, {0}},
 };

@@ -197,6 +197,37 @@ shim_base_critical_unchecked_inc(uint64_t n)
 	}
 }
 
+/*
+ * The unchecked lookup above, plus the one test FreeBSD semantics need in
+ * userspace: DPCPU_PTR() outside a section is the running CPU's copy, so
+ * state 0 takes the out-of-line path (DPCPU's own).  No check that the
+ * copies exist or that the variable is in the set: what any DPCPU_PTR()
+ * valid outside a section costs, wherever its copies are.
+ */
+void
+shim_base_critical_fallback_inc(uint64_t n)
+{
+	uint64_t i;
+
+	if (bench_dpcpu_k == 0)
+		bench_dpcpu_k = dpcpu_priv_off[percpu_priv_g.ci[0].ci_index];
+	for (i = 0; i < n; i++) {
+		uint32_t s;
+		uint64_t *p;
+
+		critical_enter();
+		s = PERCPU_PRIV_TD.state;
+		if (PERCPU_LIKELY(s != 0))
+			p = (uint64_t *)((uintptr_t)&DPCPU_NAME(bench_dpcpu) +
+			    bench_dpcpu_k + percpu_priv_soff(s));
+		else
+			p = (uint64_t *)dpcpu_priv_cur_slow(
+			    &DPCPU_NAME(bench_dpcpu));
+		++*p;
+		critical_exit();
+	}
+}
+
 void
 shim_counter_u64_fetch(uint64_t n)
 {

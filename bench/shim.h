@@ -61,6 +61,8 @@ void shim_base_counters_stores(uint64_t n);
 void shim_base_critical_plain_inc(uint64_t n);
 /* the same around an unchecked DPCPU lookup (an offset load and an add) */
 void shim_base_critical_unchecked_inc(uint64_t n);
+/* the same, with DPCPU's fallback for state 0 (outside a section) */
+void shim_base_critical_fallback_inc(uint64_t n);
 void shim_base_indexed_add(uint64_t n);	   /* plain add via a computed index */
 void shim_base_shared_atomic(uint64_t n);  /* one shared atomic counter */
 void shim_base_striped_atomic(uint64_t n); /* LongAdder-like stripes */
