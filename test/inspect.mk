@@ -7,8 +7,10 @@
 #                      structure-aware mutator, for FUZZ_TIME seconds
 #                      (default 20; run by `make test`); a crash leaves its
 #                      input in build/fuzz/ (crash-*, leak-*, timeout-*)
-#   make check-inspect hostile local users, lifecycle and scale
-#                      (test/inspect_test.c via test/inspect.sh; run by
+#   make check-inspect hostile local users, lifecycle, scale and exact
+#                      gauge sums (test/inspect_test.c via
+#                      test/inspect.sh; the gauge suite needs
+#                      python3-prometheus-client; run by
 #                      `make test`; the attacker's tests need root)
 #   make demo          builds pcpustat first: examples/06-inspect runs it
 #                      against its own workload (PCPUSTAT in its

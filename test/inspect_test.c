@@ -14,8 +14,13 @@
  * them those tests skip, saying why.  The binary and pcpustat must be
  * reachable by those users (the script copies both into a 0755 dir).
  *
+ * Suite "gauge": pcpustat's sums of gauges are exact beyond 64 bits
+ * (text, JSON, prom read back by prometheus_client's parser, rates);
+ * counters wrap modulo 2^64.
+ *
  * Roles: the binary re-executes itself (/proc/self/exe) as a writer
- * (INSP_ROLE=writer) or a racing starter (INSP_ROLE=race).
+ * (INSP_ROLE=writer), a racing starter (INSP_ROLE=race) or a writer of
+ * DPCPU gauges (INSP_ROLE=gauge).
  */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -97,6 +102,58 @@ writer_main(void)
 	return (0);
 }
 
+/* The gauges of the gauge writer: INT64_MAX and INT64_MIN on every
+ * possible CPU; g_u UINT64_MAX on the first, 1 on the others; g_r
+ * UINT64_MAX on the first, 0 on the others. */
+DPCPU_DEFINE_STATIC(int64_t, g_max) = INT64_MAX;
+DPCPU_DEFINE_STATIC(int64_t, g_min) = INT64_MIN;
+DPCPU_DEFINE_STATIC(uint64_t, g_u);
+DPCPU_DEFINE_STATIC(uint64_t, g_r);
+
+/*
+ * The gauge writer: exports INSP_NAME with the DPCPU gauges above;
+ * answers "ready <pid> <ncpu>" or "fail <errno> <msg>".  Commands: "h"
+ * sets g_r of the last possible CPU (0 before) to 2^63: its sum goes
+ * from UINT64_MAX to UINT64_MAX + 2^63; "q" close and exit.
+ */
+static int
+gauge_main(void)
+{
+	unsigned cpu, first = PERCPU_NOCPU, last = PERCPU_NOCPU;
+	char line[256];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (percpu_export_open(getenv("INSP_NAME"), NULL) != 0) {
+		printf("fail %d %s\n", errno, percpu_export_error());
+		return (1);
+	}
+	PERCPU_FOREACH_CPU(cpu) {
+		if (first == PERCPU_NOCPU)
+			first = cpu;
+		last = cpu;
+	}
+	PERCPU_FOREACH_CPU(cpu)
+		DPCPU_ID_SET(cpu, g_u, cpu == first ? UINT64_MAX : 1);
+	DPCPU_ID_SET(first, g_r, UINT64_MAX);
+	if (PERCPU_EXPORT_DPCPU(g_max) != 0 ||
+	    PERCPU_EXPORT_DPCPU(g_min) != 0 || PERCPU_EXPORT_DPCPU(g_u) != 0 ||
+	    PERCPU_EXPORT_DPCPU(g_r) != 0) {
+		printf("fail %d %s\n", errno, percpu_export_error());
+		return (1);
+	}
+	printf("ready %d %u\n", (int)getpid(), percpu_ncpus());
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if (line[0] == 'q')
+			break;
+		if (line[0] == 'h' && last != first)
+			DPCPU_ID_SET(last, g_r, (uint64_t)1 << 63);
+		printf("ok\n");
+	}
+	(void)percpu_export_close();
+	printf("ok\n");
+	return (0);
+}
+
 /* A racing starter: waits for a byte on fd 3, then exports INSP_NAME;
  * "won <pid>" or "lost <errno>"; holds it until stdin closes. */
 static int
@@ -126,6 +183,8 @@ insp_role(void)
 		_exit(writer_main());
 	if (r != NULL && strcmp(r, "race") == 0)
 		_exit(race_main());
+	if (r != NULL && strcmp(r, "gauge") == 0)
+		_exit(gauge_main());
 }
 
 /* ---- Helpers ---- */
@@ -1398,6 +1457,356 @@ Test(attack, a_planted_symlink_exits_not_trusted)
 	proc_end(&vw);
 	unlink(path);
 	writer_quit(&w);
+	free(r);
+}
+
+/* ---- Gauge sums: exact beyond 64 bits; counters modulo 2^64 ---- */
+
+/*
+ * The decimal @a (digits only) times @m plus @add, into @b (@n bytes):
+ * the expected sums, computed apart from pcpustat's 128-bit arithmetic.
+ */
+static const char *
+dec_muladd(char *b, size_t n, const char *a, unsigned m, unsigned add)
+{
+	char r[96];
+	size_t i = strlen(a), k = sizeof(r) - 1;
+	unsigned long long carry = add;
+
+	r[k] = '\0';
+	while (i-- > 0) {
+		unsigned long long d =
+		    (unsigned long long)(a[i] - '0') * m + carry;
+
+		r[--k] = (char)('0' + d % 10);
+		carry = d / 10;
+	}
+	for (; carry != 0; carry /= 10)
+		r[--k] = (char)('0' + carry % 10);
+	snprintf(b, n, "%s", r + k);
+	return (b);
+}
+
+/*
+ * The samples of the prom text @text as the real parser reads them
+ * (prometheus_client.parser, python3-prometheus-client), into @out: one
+ * line "NAME INDEX VALUE" per sample without a cpu label (INDEX "-"
+ * without an index label, VALUE the float's repr).  Asserts it parsed.
+ */
+static void
+prom_parsed(const char *text, char *out, size_t n)
+{
+	static const char script[] =
+	    "import sys\n"
+	    "from prometheus_client.parser import "
+	    "text_string_to_metric_families as p\n"
+	    "for f in p(sys.stdin.read()):\n"
+	    "    for s in f.samples:\n"
+	    "        if \"cpu\" not in s.labels:\n"
+	    "            print(s.name, s.labels.get(\"index\", \"-\"), "
+	    "repr(s.value))\n";
+	char path[] = "/tmp/insp-gauge-XXXXXX", cmd[1024];
+	int fd = mkstemp(path), st;
+	size_t len = strlen(text), k;
+	FILE *f;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	cr_assert_eq(close(fd), 0);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c '%s' < %s 2>&1", script,
+	    path);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	k = fread(out, 1, n - 1, f);
+	out[k] = '\0';
+	st = pclose(f);
+	unlink(path);
+	cr_assert_eq(st, 0,
+	    "prometheus_client's parser (python3-prometheus-client) "
+	    "refused it:\n%s\n--- input:\n%s",
+	    out, text);
+}
+
+/* The parsed sample @name (@index, "-": none) is the float64 the exact
+ * decimal @dec rounds to. */
+static void
+prom_value(const char *parsed, const char *name, const char *index,
+    const char *dec)
+{
+	char want[160];
+	const char *p = parsed;
+	size_t wl;
+
+	snprintf(want, sizeof(want), "%s %s ", name, index);
+	wl = strlen(want);
+	while (p != NULL && strncmp(p, want, wl) != 0)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	cr_assert_not_null(p, "no sample %s index %s in:\n%s", name, index,
+	    parsed);
+	cr_assert(strtod(p + wl, NULL) == strtod(dec, NULL),
+	    "%s index %s: parsed %.40s, want %s (as float64)", name, index,
+	    p + wl, dec);
+}
+
+/* Three CPUs in a snapshot (the file's CPUs, not this machine's):
+ * i64 and u64 gauges whose sums pass 64 bits are exact in text, JSON and
+ * prom (read back by the real parser); a counter(9) counter that passed
+ * 2^64 - 1 wraps, as counter_u64_fetch() does. */
+Test(gauge, snapshot_sums_beyond_64_bits_are_exact_counters_wrap)
+{
+	static const struct {
+		const char *name, *kind, *val;
+	} text[] = {{"g.max", "pcpu i64", "27670116110564327421"},
+	    {"g.min[0]", "pcpu i64", "-27670116110564327424"},
+	    {"g.min[1]", "pcpu i64", "-3"},
+	    {"g.min[2]", "pcpu i64", "9223372036854775806"},
+	    {"g.u[0]", "pcpu u64", "55340232221128654845"},
+	    {"g.u[1]", "pcpu u64", "18446744073709551616"},
+	    {"c.wrap", "counter", "1"}};
+	static const char *const json[] = {
+	    "{\"name\":\"g.max\",\"kind\":\"pcpu\",\"format\":\"i64\","
+	    "\"size\":8,\"count\":1,\"value\":27670116110564327421}",
+	    "{\"name\":\"g.min\",\"kind\":\"pcpu\",\"format\":\"i64\","
+	    "\"size\":24,\"count\":3,\"value\":[-27670116110564327424,-3,"
+	    "9223372036854775806]}",
+	    "{\"name\":\"g.u\",\"kind\":\"pcpu\",\"format\":\"u64\","
+	    "\"size\":16,\"count\":2,\"value\":[55340232221128654845,"
+	    "18446744073709551616]}",
+	    "{\"name\":\"c.wrap\",\"kind\":\"counter\",\"format\":\"u64\","
+	    "\"size\":16,\"count\":1,\"value\":1}"};
+	static const char *const prom[][3] = {
+	    {"pcpu_g_max", "", "27670116110564327421"},
+	    {"pcpu_g_min", ",index=\"0\"", "-27670116110564327424"},
+	    {"pcpu_g_min", ",index=\"1\"", "-3"},
+	    {"pcpu_g_min", ",index=\"2\"", "9223372036854775806"},
+	    {"pcpu_g_u", ",index=\"0\"", "55340232221128654845"},
+	    {"pcpu_g_u", ",index=\"1\"", "18446744073709551616"},
+	    {"pcpu_c_wrap_total", "", "1"},
+	    {"pcpu_g_max_per_cpu", ",cpu=\"2\"", "9223372036854775807"},
+	    {"pcpu_g_u_per_cpu", ",cpu=\"1\",index=\"1\"", "1"}};
+	static const char *const parsed_want[][3] = {
+	    {"pcpu_g_max", "-", "27670116110564327421"},
+	    {"pcpu_g_min", "0", "-27670116110564327424"},
+	    {"pcpu_g_min", "1", "-3"},
+	    {"pcpu_g_min", "2", "9223372036854775806"},
+	    {"pcpu_g_u", "0", "55340232221128654845"},
+	    {"pcpu_g_u", "1", "18446744073709551616"},
+	    {"pcpu_c_wrap_total", "-", "1"}};
+	struct big b;
+	struct run *r = malloc(sizeof(*r));
+	char want[512], parsed[8192];
+	unsigned c, i;
+
+	cr_assert_not_null(r);
+	big_create(&b, "gauge", 3, 4096, 4, 4096);
+	for (c = 0; c < 3; c++) {
+		int64_t mx = INT64_MAX,
+			mn[3] = {INT64_MIN, -1, c < 2 ? INT64_MAX : INT64_MIN};
+		uint64_t u[2] = {UINT64_MAX, c == 0 ? UINT64_MAX : c == 1},
+			 cnt[2] = {c == 0 ? UINT64_MAX :
+				 c == 1	  ? 2 :
+					    0,
+			     0};
+		off_t at = (off_t)(b.h.arena_off + (uint64_t)c * 4096);
+
+		cr_assert_eq(pwrite(b.fd, &mx, 8, at), 8);
+		cr_assert_eq(pwrite(b.fd, mn, 24, at + 64), 24);
+		cr_assert_eq(pwrite(b.fd, u, 16, at + 128), 16);
+		cr_assert_eq(pwrite(b.fd, cnt, 16, at + 256), 16);
+	}
+	big_rec(&b, "g.max", PERCPU_SEG_KIND_PCPU, PERCPU_SEG_FMT_I64, 0, 8, 1);
+	big_rec(&b, "g.min", PERCPU_SEG_KIND_PCPU, PERCPU_SEG_FMT_I64, 64, 24,
+	    3);
+	big_rec(&b, "g.u", PERCPU_SEG_KIND_PCPU, PERCPU_SEG_FMT_U64, 128, 16,
+	    2);
+	big_rec(&b, "c.wrap", PERCPU_SEG_KIND_COUNTER_U64, 0, 256, 16, 1);
+	big_finish(&b);
+
+	tool(r, 0, 30, NULL, NULL, "-r", b.path, "-c", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		snprintf(want, sizeof(want), "\n%-32s %-14s %20s\n",
+		    text[i].name, text[i].kind, text[i].val);
+		cr_assert_not_null(strstr(r->out, want), "no %swith -c:\n%s",
+		    want + 1, r->out);
+	}
+	/* Per CPU: each CPU's own value, not a sum. */
+	snprintf(want, sizeof(want), "\n%-32s %-14s %20s\n    cpu %-5d %54s\n",
+	    "g.max", "pcpu i64", "27670116110564327421", 0,
+	    "9223372036854775807");
+	cr_assert_not_null(strstr(r->out, want), "%s", r->out);
+
+	tool(r, 0, 30, NULL, NULL, "-r", b.path, "-j", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+		cr_assert_not_null(strstr(r->out, json[i]), "no %s in:\n%s",
+		    json[i], r->out);
+
+	tool(r, 0, 30, NULL, NULL, "-r", b.path, "-o", "prom", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < sizeof(prom) / sizeof(prom[0]); i++) {
+		snprintf(want, sizeof(want), "\n%s{segment=\"%s\"%s} %s\n",
+		    prom[i][0], b.path, prom[i][1], prom[i][2]);
+		cr_assert_not_null(strstr(r->out, want), "no %sin:\n%s",
+		    want + 1, r->out);
+	}
+	cr_assert_not_null(strstr(r->out, "\n# TYPE pcpu_g_max gauge\n"));
+	cr_assert_not_null(
+	    strstr(r->out, "\n# TYPE pcpu_c_wrap_total counter\n"));
+	prom_parsed(r->out, parsed, sizeof(parsed));
+	for (i = 0; i < sizeof(parsed_want) / sizeof(parsed_want[0]); i++)
+		prom_value(parsed, parsed_want[i][0], parsed_want[i][1],
+		    parsed_want[i][2]);
+	unlink(b.path);
+	free(r);
+}
+
+/* Start the gauge writer of @name; its ncpu.  Ends it and skips when
+ * there is one possible CPU (a sum of one 64-bit value never passes 64
+ * bits). */
+static unsigned
+gauge_start(struct proc *p, const char *name)
+{
+	char line[512];
+	unsigned n;
+	int pid;
+
+	proc_start(p, "gauge", name, 0, NULL);
+	proc_line(p, line, sizeof(line));
+	cr_assert_eq(sscanf(line, "ready %d %u", &pid, &n), 2,
+	    "gauge writer: %s", line);
+	if (n < 2) {
+		writer_quit(p);
+		cr_skip_test("one possible CPU: no sum of a live writer passes "
+			     "64 bits (the snapshot test covers three CPUs)");
+	}
+	return (n);
+}
+
+/* A live program's DPCPU gauges: n CPUs of INT64_MAX, of INT64_MIN, and
+ * UINT64_MAX plus n - 1 ones, exact in text, JSON and prom. */
+Test(gauge, dpcpu_sums_of_a_live_writer_are_exact)
+{
+	struct proc p;
+	struct run *r = malloc(sizeof(*r));
+	char name[64], path[128], want[512], parsed[8192];
+	char vmax[64], vmin[64], vu[64];
+	const char *const vals[3] = {vmax, vmin, vu};
+	static const char *const vars[3] = {"g_max", "g_min", "g_u"};
+	static const char *const fmts[3] = {"i64", "i64", "u64"};
+	unsigned n, i;
+
+	cr_assert_not_null(r);
+	seg_name(name, sizeof(name), path, sizeof(path), geteuid(), "gauge");
+	n = gauge_start(&p, name);
+	dec_muladd(vmax, sizeof(vmax), "9223372036854775807", n, 0);
+	vmin[0] = '-';
+	dec_muladd(vmin + 1, sizeof(vmin) - 1, "9223372036854775808", n, 0);
+	dec_muladd(vu, sizeof(vu), "18446744073709551615", 1, n - 1);
+
+	tool(r, 0, 30, NULL, NULL, "-n", name, "-f", "pcpu_entry_g_[mu]*",
+	    NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < 3; i++) {
+		char nm[64], kind[32];
+
+		snprintf(nm, sizeof(nm), "pcpu_entry_%s", vars[i]);
+		snprintf(kind, sizeof(kind), "dpcpu %s", fmts[i]);
+		snprintf(want, sizeof(want), "\n%-32s %-14s %20s\n", nm, kind,
+		    vals[i]);
+		cr_assert_not_null(strstr(r->out, want), "no %sin:\n%s",
+		    want + 1, r->out);
+	}
+
+	tool(r, 0, 30, NULL, NULL, "-n", name, "-j", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want),
+		    "{\"name\":\"pcpu_entry_%s\",\"kind\":\"dpcpu\","
+		    "\"format\":\"%s\",\"size\":8,\"count\":1,\"value\":%s}",
+		    vars[i], fmts[i], vals[i]);
+		cr_assert_not_null(strstr(r->out, want), "no %s in:\n%s", want,
+		    r->out);
+	}
+
+	tool(r, 0, 30, NULL, NULL, "-n", name, "-o", "prom", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	prom_parsed(r->out, parsed, sizeof(parsed));
+	for (i = 0; i < 3; i++) {
+		char metric[64];
+
+		snprintf(metric, sizeof(metric), "pcpu_pcpu_entry_%s", vars[i]);
+		snprintf(want, sizeof(want), "\n%s{segment=\"%s\"} %s\n",
+		    metric, name, vals[i]);
+		cr_assert_not_null(strstr(r->out, want), "no %sin:\n%s",
+		    want + 1, r->out);
+		prom_value(parsed, metric, "-", vals[i]);
+	}
+	writer_quit(&p);
+	free(r);
+}
+
+/* A hook, at pcpustat's first output: the gauge writer *arg sets g_r on
+ * its last CPU to 2^63, pcpustat (@pid) stopped meanwhile, so that its
+ * next sample cannot fall between (the test below tells the one case left:
+ * a hook that came after the second sample). */
+static void
+hook_gauge(pid_t pid, void *arg)
+{
+	(void)kill(pid, SIGSTOP);
+	proc_cmd(arg, "h");
+	(void)kill(pid, SIGCONT);
+}
+
+/* Rates use the exact sums: g_r going from UINT64_MAX to UINT64_MAX +
+ * 2^63 between two samples rises by 2^63 (modulo 2^64 it fell by 2^63).
+ * A run whose hook came only after the second sample (this process not
+ * scheduled for the 2 s between them) shows no change: it proves nothing
+ * and is run again (up to 3 times; then skipped, saying so). */
+Test(gauge, a_rate_is_the_difference_of_exact_sums)
+{
+	struct proc p;
+	struct run *r = malloc(sizeof(*r));
+	char name[64], path[128];
+	const char *l2 = NULL, *q;
+	double rate, dt;
+	int tries;
+
+	cr_assert_not_null(r);
+	for (tries = 0; tries < 3; tries++) {
+		seg_name(name, sizeof(name), path, sizeof(path), geteuid(),
+		    "grate");
+		(void)gauge_start(&p, name);
+		tool(r, 0, 30, hook_gauge, &p, "-n", name, "-j", "-f",
+		    "pcpu_entry_g_r", "-i", "2", "-N", "2", NULL);
+		writer_quit(&p);
+		cr_assert_eq(r->status, 0, "%s", r->err);
+		cr_assert_not_null(
+		    strstr(r->out, "\"value\":18446744073709551615}"), "%s",
+		    r->out);
+		l2 = strchr(r->out, '\n');
+		cr_assert(l2 != NULL && l2[1] != '\0', "two samples: %s",
+		    r->out);
+		if (strstr(l2, "\"value\":18446744073709551615,") == NULL)
+			break;
+	}
+	if (tries == 3) {
+		free(r);
+		cr_skip_test("the writer's change never fell between two "
+			     "samples 2 s apart (a machine this loaded tells "
+			     "nothing of rates)");
+	}
+	cr_assert_not_null(q = strstr(l2, "\"interval_s\":"), "%s", l2);
+	dt = strtod(q + 13, NULL);
+	cr_assert_not_null(q = strstr(l2, "\"rate\":"), "%s", l2);
+	rate = strtod(q + 7, NULL);
+	cr_assert(dt > 0 && rate > 0 &&
+		rate * dt / 9223372036854775808.0 > 1 - 1e-4 &&
+		rate * dt / 9223372036854775808.0 < 1 + 1e-4,
+	    "rate %g over %g s, want 2^63 / %g s:\n%s", rate, dt, dt, r->out);
+	cr_assert_not_null(strstr(l2, "\"value\":27670116110564327423,"), "%s",
+	    r->out);
 	free(r);
 }
 

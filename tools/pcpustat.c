@@ -47,7 +47,21 @@
  *	Objects: counter (counter(9): one value), counters (OpenBSD
  *	counters_alloc(9): name[i] per counter), dpcpu (a DPCPU variable)
  *	and pcpu (percpu(9)/cpumem(9) memory).  Values are sums over every
- *	possible CPU; raw-byte objects show their bytes with -c.  Element
+ *	possible CPU; raw-byte objects show their bytes with -c.
+ *
+ * SUMS
+ *	Gauges (dpcpu and pcpu objects of format uN or iN) are summed
+ *	exactly, in 128 bits, and shown as the exact decimal in every output
+ *	(text, JSON, prom): two CPUs of INT64_MAX show 18446744073709551614,
+ *	UINT64_MAX and 1 show 18446744073709551616, and a sum may be below
+ *	INT64_MIN.  JSON numbers and prom values may thus exceed 64 bits
+ *	(Prometheus parses them as float64: exact decimal input, rounded).
+ *	Counters (counter(9), counters_alloc(9)) are summed modulo 2^64, as
+ *	counter_u64_fetch() does (a decrement on one CPU and an increment on
+ *	another cancel; a counter that passed 2^64 - 1 wraps).  fN gauges
+ *	are summed in double.  Rates (-i) are the difference of two sums:
+ *	exact for gauges before it is divided, in double.  Per-CPU values
+ *	(-c, the _per_cpu families) are each CPU's own value.  Element
  *	lists longer than 16 are cut in the text output (JSON: 1024), raw
  *	bytes after 32 a CPU (JSON: 1024).
  *
@@ -303,20 +317,35 @@ static const unsigned fmt_size[] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
  * shown per-CPU values of one object (text -c; JSON -c streams them).
  */
 
-/* A value: unsigned (counters, uN), signed (iN) or floating (fN), summed
- * in its own arithmetic (the object's class says which member). */
+/* A value of one CPU: unsigned (counters, uN), signed (iN) or floating
+ * (fN); the object's class (fmt_class) says which member. */
 union val {
 	uint64_t u;
 	int64_t i;
 	double d;
 };
 
+/*
+ * A sum over the CPUs, in its class's arithmetic:
+ *   'c' counters (counter(9), counters_alloc(9)): lo, modulo 2^64, as
+ *       counter_u64_fetch() sums them (a decrement on one CPU cancels an
+ *       increment on another; hi stays 0)
+ *   'u', 'i' gauges (DPCPU variables, percpu/cpumem memory): exact, a
+ *       128-bit two's complement integer hi:lo (2^32 CPUs of 64-bit
+ *       values need 97 bits), in plain C11 (no __int128 needed)
+ *   'f' floating: d
+ */
+struct sum {
+	uint64_t lo, hi;
+	double d;
+};
+
 struct obj {
 	struct kvm_pcpu_entry e;
-	unsigned n;	 /* elements (0: raw bytes) */
-	unsigned shown;	 /* elements read and shown: min(n, SHOW_*) */
-	union val *sum;	 /* [shown] */
-	union val *prev; /* [shown]: the last sample's sums, for rates */
+	unsigned n;	  /* elements (0: raw bytes) */
+	unsigned shown;	  /* elements read and shown: min(n, SHOW_*) */
+	struct sum *sum;  /* [shown] */
+	struct sum *prev; /* [shown]: the last sample's sums, for rates */
 	int has_prev;
 	int err;    /* reading failed: message in msg */
 	int eclass; /* its class (kvm_pcpu_errno) */
@@ -399,12 +428,17 @@ add_elem(union val *v, unsigned fmt, const unsigned char *p)
 	}
 }
 
-/* The class of a format: 'u', 'i', 'f' or 0 (raw bytes). */
+/*
+ * fmt_class - the class of an object of @kind and @fmt: 'c' (a counter,
+ * u64 per CPU, summed modulo 2^64), 'u' or 'i' (an unsigned or signed
+ * gauge, summed exactly), 'f' (floating) or 0 (raw bytes).
+ * Context: any.  Return: the class.
+ */
 static int
 fmt_class(unsigned kind, unsigned fmt)
 {
 	if (kind == KVM_PCPU_KIND_COUNTER_U64 || kind == KVM_PCPU_KIND_COUNTERS)
-		return ('u');
+		return ('c');
 	if (fmt >= PERCPU_SEG_FMT_U8 && fmt <= PERCPU_SEG_FMT_U64)
 		return ('u');
 	if (fmt >= PERCPU_SEG_FMT_I8 && fmt <= PERCPU_SEG_FMT_I64)
@@ -414,10 +448,61 @@ fmt_class(unsigned kind, unsigned fmt)
 	return (0);
 }
 
-static double
-val_double(const union val *v, int cls)
+/*
+ * sum_add - add one CPU's value @v of class @cls to @s: 'c' modulo 2^64,
+ * 'u' and 'i' exactly (128 bits: the carry out of lo into hi, and for a
+ * negative 'i' value its sign extension, all ones, into hi), 'f' in
+ * double.
+ * Context: any.  Return: none.
+ */
+static void
+sum_add(struct sum *s, const union val *v, int cls)
 {
-	return (cls == 'u' ? (double)v->u : cls == 'i' ? (double)v->i : v->d);
+	if (cls == 'f') {
+		s->d += v->d;
+		return;
+	}
+	s->lo += v->u; /* 'i': the same bits, two's complement */
+	if (cls == 'c')
+		return;
+	s->hi += s->lo < v->u ? 1u : 0u;
+	if (cls == 'i' && v->i < 0)
+		s->hi += UINT64_MAX;
+}
+
+/* The 128-bit two's complement value hi:lo as a double (rounded).
+ * Context: any.  Return: the value. */
+static double
+wide_double(uint64_t lo, uint64_t hi)
+{
+	int neg = hi >> 63 != 0;
+
+	if (neg) { /* negate: ~x + 1 */
+		lo = ~lo + 1;
+		hi = ~hi + (lo == 0 ? 1u : 0u);
+	}
+	return ((neg ? -1.0 : 1.0) *
+	    ((double)hi * 18446744073709551616.0 + (double)lo));
+}
+
+/*
+ * sum_diff - @a minus @b (two sums of class @cls) as a double: the
+ * difference is taken exactly for 'u' and 'i' (128 bits), then rounded;
+ * 'c' as before, each sum (modulo 2^64) converted on its own.
+ * Context: any.  Return: the difference.
+ */
+static double
+sum_diff(const struct sum *a, const struct sum *b, int cls)
+{
+	uint64_t lo, hi;
+
+	if (cls == 'f')
+		return (a->d - b->d);
+	if (cls == 'c')
+		return ((double)a->lo - (double)b->lo);
+	lo = a->lo - b->lo;
+	hi = a->hi - b->hi - (a->lo < b->lo ? 1u : 0u);
+	return (wide_double(lo, hi));
 }
 
 /* Raw bytes of @o shown per CPU. */
@@ -503,11 +588,7 @@ read_obj(struct seg *s, struct obj *o, union val *cpuv)
 		if (read_cpu(s, o, c, one) != 0)
 			return (-1);
 		for (k = 0; k < o->shown; k++) {
-			if (cls == 'f')
-				o->sum[k].d += one[k].d;
-			else
-				o->sum[k].u +=
-				    one[k].u; /* i: two's complement */
+			sum_add(&o->sum[k], &one[k], cls);
 			if (cpuv != NULL)
 				cpuv[(size_t)c * o->shown + k] = one[k];
 		}
@@ -635,16 +716,66 @@ scan_objs(struct seg *s)
 
 /* ---- Output ---- */
 
-/* @v as text, in its class's arithmetic. */
+/* One CPU's value @v of class @cls as text, into @b (@n bytes).
+ * Context: any.  Return: @b. */
 static const char *
 val_str(char *b, size_t n, const union val *v, int cls)
 {
-	if (cls == 'u')
+	if (cls == 'u' || cls == 'c')
 		snprintf(b, n, "%" PRIu64, v->u);
 	else if (cls == 'i')
 		snprintf(b, n, "%" PRId64, v->i);
 	else
 		snprintf(b, n, "%.17g", v->d);
+	return (b);
+}
+
+/*
+ * sum_str - the sum @s of class @cls as text, into @b (@n bytes): 'u' and
+ * 'i' as the exact decimal of the 128-bit value (up to 40 characters with
+ * the sign), 'c' as the u64 modulo 2^64, 'f' as %.17g.
+ * Context: any.  Return: @b.
+ */
+static const char *
+sum_str(char *b, size_t n, const struct sum *s, int cls)
+{
+	char d[48], *p = d + sizeof(d);
+	uint32_t w[4]; /* the magnitude, most significant word first */
+	uint64_t lo = s->lo, hi = s->hi, r;
+	int neg = cls == 'i' && hi >> 63 != 0, i, more;
+
+	if (cls == 'f' || cls == 'c') {
+		union val v;
+
+		if (cls == 'f')
+			v.d = s->d;
+		else
+			v.u = lo;
+		return (val_str(b, n, &v, cls));
+	}
+	if (neg) { /* the magnitude: ~x + 1 */
+		lo = ~lo + 1;
+		hi = ~hi + (lo == 0 ? 1u : 0u);
+	}
+	w[0] = (uint32_t)(hi >> 32);
+	w[1] = (uint32_t)hi;
+	w[2] = (uint32_t)(lo >> 32);
+	w[3] = (uint32_t)lo;
+	*--p = '\0';
+	do { /* long division by 10, 32 bits at a time */
+		r = 0;
+		more = 0;
+		for (i = 0; i < 4; i++) {
+			r = r << 32 | w[i];
+			w[i] = (uint32_t)(r / 10);
+			r %= 10;
+			more |= w[i] != 0;
+		}
+		*--p = (char)('0' + r);
+	} while (more);
+	if (neg)
+		*--p = '-';
+	snprintf(b, n, "%s", p);
 	return (b);
 }
 
@@ -654,6 +785,14 @@ print_val(FILE *f, const union val *v, int cls)
 	char b[64];
 
 	fputs(val_str(b, sizeof(b), v, cls), f);
+}
+
+static void
+print_sum(FILE *f, const struct sum *s, int cls)
+{
+	char b[64];
+
+	fputs(sum_str(b, sizeof(b), s, cls), f);
 }
 
 static void
@@ -671,8 +810,7 @@ print_hex(FILE *f, const unsigned char *p, size_t n, size_t total)
 static double
 rate(const struct obj *o, unsigned k, int cls, double dt)
 {
-	return (
-	    (val_double(&o->sum[k], cls) - val_double(&o->prev[k], cls)) / dt);
+	return (sum_diff(&o->sum[k], &o->prev[k], cls) / dt);
 }
 
 /* Object @o's sample in text (read here). */
@@ -717,7 +855,7 @@ print_text_obj(struct seg *s, struct obj *o, int rates, double dt)
 		else
 			snprintf(name, sizeof(name), "%s", o->e.name);
 		printf("%-32s %-14s %20s", name, kind,
-		    val_str(num, sizeof(num), &o->sum[k], cls));
+		    sum_str(num, sizeof(num), &o->sum[k], cls));
 		if (rates && o->has_prev && dt > 0)
 			printf("  %14.1f", rate(o, k, cls, dt));
 		printf("\n");
@@ -807,7 +945,7 @@ print_json_obj(struct seg *s, struct obj *o, int rates, double dt)
 		printf(",\"value\":%s", list ? "[" : "");
 		for (k = 0; k < o->shown; k++) {
 			printf("%s", k ? "," : "");
-			print_val(stdout, &o->sum[k], cls);
+			print_sum(stdout, &o->sum[k], cls);
 		}
 		printf("%s", list ? "]" : "");
 	}
@@ -926,13 +1064,12 @@ prom_segment(const struct seg *s)
 	return (s->info.path);
 }
 
-/* One sample line: NAME{segment=..,[cpu=..,][index=..]} VALUE. */
+/* One sample line: NAME{segment=..,[cpu=..,][index=..]} VALUE (@val:
+ * a decimal integer, exact, or a %.17g double). */
 static void
 prom_sample(const char *metric, const struct seg *s, int cpu, int index,
-    const union val *v, int cls)
+    const char *val)
 {
-	char b[64];
-
 	printf("%s{segment=\"", metric);
 	prom_escape(prom_segment(s), 1);
 	printf("\"");
@@ -940,7 +1077,7 @@ prom_sample(const char *metric, const struct seg *s, int cpu, int index,
 		printf(",cpu=\"%d\"", cpu);
 	if (index >= 0)
 		printf(",index=\"%d\"", index);
-	printf("} %s\n", val_str(b, sizeof(b), v, cls));
+	printf("} %s\n", val);
 }
 
 /*
@@ -990,7 +1127,7 @@ print_prom(struct seg *s)
 		int list = o->n != 1 || o->e.kind == KVM_PCPU_KIND_COUNTERS;
 		const char *type = counter ? "counter" : "gauge";
 		const char *sfx = counter ? "_total" : "";
-		char name[300], metric[320], msg[KVM_PCPU_ERRSZ * 4];
+		char name[300], metric[320], msg[KVM_PCPU_ERRSZ * 4], num[64];
 
 		prom_name(name, sizeof(name), o->e.name);
 		if (o->n == 0) {
@@ -1018,7 +1155,7 @@ print_prom(struct seg *s)
 		printf("# TYPE %s %s\n", metric, type);
 		for (k = 0; k < o->shown; k++)
 			prom_sample(metric, s, -1, list ? (int)k : -1,
-			    &o->sum[k], cls);
+			    sum_str(num, sizeof(num), &o->sum[k], cls));
 		snprintf(metric, sizeof(metric), "%s_per_cpu%s", name, sfx);
 		printf("# HELP %s %s ", metric, kind_name(o->e.kind));
 		prom_escape(o->e.name, 0);
@@ -1028,7 +1165,9 @@ print_prom(struct seg *s)
 			for (k = 0; k < o->shown; k++)
 				prom_sample(metric, s, s->cpus[c],
 				    list ? (int)k : -1,
-				    &s->cpuv[(size_t)c * o->shown + k], cls);
+				    val_str(num, sizeof(num),
+					&s->cpuv[(size_t)c * o->shown + k],
+					cls));
 		if (o->n > o->shown)
 			printf("# %s: %u more elements not shown\n", name,
 			    o->n - o->shown);
