@@ -67,6 +67,22 @@
  *	unlinked, and the segment stays without any name until a retry
  *	publishes it (API: RETRY).  Close unlinks the name only while it
  *	leads to this segment.
+ *	A builder killed while it builds leaves its temporary name behind;
+ *	every percpu_export_open() (a retry too) first sweeps /dev/shm once
+ *	for such names of this user (.pcpu.<euid>.*, any segment name; at
+ *	most 64 per call, the rest on the next) and removes each that is a
+ *	regular file of this user, not empty (a builder sizes its file only
+ *	once it holds the lock; an empty one is left for 60 s, the time a
+ *	builder may take between creating and locking it), whose exclusive
+ *	flock(2) it gets at once (so no builder is alive: the kernel drops
+ *	the lock of a dead one), and only while the name still leads to
+ *	that file.  Files are opened without following a link or blocking;
+ *	anything else planted there (a link, a FIFO, a directory, another
+ *	user's file) is not a builder's and is left alone.  The sweep is best
+ *	effort: its errors (an unreadable entry, no /dev/shm) are ignored and
+ *	never fail the open.  Without locks (flock fails), nothing is swept.
+ *	A builder checks, once locked, that its name was not swept meanwhile
+ *	(then starts again under a fresh one).
  *
  * API
  *	int percpu_export_open(const char *name,
@@ -88,8 +104,9 @@
  *		user (uid M), is at the name; it cannot be replaced: remove it
  *		(as uid U or root) or choose another name"), ENOTRECOVERABLE
  *		(a retry that cannot work, below), ENOTSUP (UP build, or no
- *		lock-free 32-bit atomics), or the errno of
- *		shm_open/mmap/link.
+ *		lock-free 32-bit atomics), EAGAIN (the segment's temporary
+ *		file was taken away before it could be locked, four times:
+ *		NAME AND LIFETIME), or the errno of shm_open/mmap/link.
  *		RETRY: after a failure it may be called again, with another
  *		name for instance.  EINVAL and EBUSY "the toolkit is already
  *		in use" changed nothing: a new call is a first call.  Where
@@ -187,9 +204,12 @@
  *	One export per process (a failed open may be retried: API).
  *	Objects freed while registered leave a stale record: unregister
  *	first.  A process killed while it builds its segment leaves the
- *	temporary name behind.  Liveness needs flock(2); where it fails (no
- *	locks), the pid check of old is used (then readers must run in the
- *	writer's pid namespace).
+ *	temporary name behind until the next percpu_export_open() of the
+ *	same user, any name, removes it (NAME AND LIFETIME); an empty one
+ *	(killed between creating and locking its file) stays at least 60 s,
+ *	and none is removed where flock(2) fails.  Liveness needs flock(2);
+ *	where it fails (no locks), the pid check of old is used (then
+ *	readers must run in the writer's pid namespace).
  *
  * UP (PERCPU_MP=0)
  *	No arena, so nothing to export: every function fails with ENOTSUP
@@ -477,11 +497,13 @@ percpu_export_error(void)
 }
 
 #if PERCPU_EXPORT_PRIV_ON
+# include <dirent.h>
 # include <pthread.h>
 # include <sys/file.h>
 # include <sys/mman.h>
 # include <sys/stat.h>
 # include <threads.h>
+# include <time.h>
 # include <unistd.h>
 
 # include "percpu/seg_posix.h"
@@ -713,13 +735,21 @@ percpu_export_priv_occupant(int *fdp)
 	}
 }
 
-/* Does the name lead to the file open on @fd? */
+/*
+ * percpu_export_priv_same - does the shm name @shm lead to the file open on
+ * @fd?  The name is opened again, never following a link (shm_open adds
+ * O_NOFOLLOW, glibc and musl: a link planted there is ELOOP, "no") nor
+ * blocking (a FIFO), and its st_dev/st_ino compared: lstat(2) by name,
+ * without lstat, which strict C11 hides (a header must not define feature
+ * macros behind its user's back, and declaring it by hand is wrong where
+ * _FILE_OFFSET_BITS=64 renames it).
+ * Context: any.  Return: 1 if it does, else 0.
+ */
 static int
-percpu_export_priv_at_name(int fd)
+percpu_export_priv_same(const char *shm, int fd)
 {
 	struct stat a, b;
-	int nfd = shm_open(percpu_export_priv_g.shm, O_RDONLY | O_NONBLOCK, 0),
-	    same;
+	int nfd = shm_open(shm, O_RDONLY | O_NONBLOCK, 0), same;
 
 	if (nfd < 0)
 		return (0);
@@ -727,6 +757,13 @@ percpu_export_priv_at_name(int fd)
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 	(void)close(nfd);
 	return (same);
+}
+
+/* Does the name lead to the file open on @fd? */
+static int
+percpu_export_priv_at_name(int fd)
+{
+	return (percpu_export_priv_same(percpu_export_priv_g.shm, fd));
 }
 
 /*
@@ -790,10 +827,12 @@ static void percpu_export_priv_instance(uint8_t id[16]);
  * temporary name (not "pcpu.": no reader lists it; random: nobody can
  * plant a file there first), mode 0600, close-on-exec, exclusively
  * locked from the start (see percpu_export_priv_publish()), sized to
- * @total bytes (sparse).  Sets tmp and tmp_path.
+ * @total bytes (sparse) once locked (percpu_export_priv_sweep_one()
+ * relies on that order).  Sets tmp and tmp_path.
  * Context: percpu_export_open() (the first chunk map, or a retry).
  * Return: 0 with *@fdp the file, or an errno (message recorded; nothing
- *         left at the temporary name).
+ *         left at the temporary name; EAGAIN: each of 4 fresh names was
+ *         taken away before it could be locked).
  */
 static int
 percpu_export_priv_tmpfile(size_t total, int *fdp)
@@ -822,25 +861,46 @@ percpu_export_priv_tmpfile(size_t total, int *fdp)
 		}
 		fd = shm_open(percpu_export_priv_g.tmp,
 		    O_CREAT | O_EXCL | O_RDWR, 0600);
-		if (fd >= 0)
+		if (fd < 0) {
+			e = errno;
+			if (e == EEXIST && tries < 3)
+				continue;
+			percpu_export_priv_set(e, "percpu_export_open: %s: %s",
+			    percpu_export_priv_g.tmp_path, strerror(e));
+			percpu_export_priv_g.tmp_path[0] = '\0';
+			return (e);
+		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		/* 0600 whatever the umask (0777 would lock the owner out). */
+		(void)fchmod(fd, 0600);
+		/* Between shm_open and flock the file is unlocked: a sweep of
+		 * dead builders' names (percpu_export_priv_sweep()) leaves an
+		 * empty file alone unless it is old, and this file is sized
+		 * only once locked, so no sweep takes it.  Should one take it
+		 * all the same (this thread stopped for that long), the lock
+		 * is refused (the sweep holds it) or the name no longer
+		 * leads here (the sweep unlinked it): drop the file and start
+		 * again under a fresh name.  Without locks (flock fails
+		 * otherwise) nothing is swept: go on unlocked (LIMITS). */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 ?
+			percpu_export_priv_same(percpu_export_priv_g.tmp, fd) :
+			errno != EWOULDBLOCK)
 			break;
-		e = errno;
-		if (e == EEXIST && tries < 3)
+		if (percpu_export_priv_same(percpu_export_priv_g.tmp, fd))
+			(void)shm_unlink(percpu_export_priv_g.tmp);
+		(void)close(fd);
+		if (tries < 3)
 			continue;
-		percpu_export_priv_set(e, "percpu_export_open: %s: %s",
-		    percpu_export_priv_g.tmp_path, strerror(e));
+		percpu_export_priv_set(EAGAIN,
+		    "percpu_export_open: %s: taken away while being created "
+		    "(by a sweep of temporary names?): try again",
+		    percpu_export_priv_g.tmp_path);
 		percpu_export_priv_g.tmp_path[0] = '\0';
-		return (e);
+		return (EAGAIN);
 	}
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* 0600 whatever the umask (0777 would lock the owner out). */
-	(void)fchmod(fd, 0600);
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-		e = errno;
-		goto fail;
-	}
-	/* Size it once: a byte at the end (ftruncate is not C11-visible);
-	 * tmpfs backs only what is written. */
+	/* Size it once, locked (a sweep tells a file being made by its size
+	 * 0): a byte at the end (ftruncate is not C11-visible); tmpfs backs
+	 * only what is written. */
 	if (lseek(fd, (off_t)(total - 1), SEEK_SET) != (off_t)(total - 1) ||
 	    write(fd, "", 1) != 1) {
 		e = errno;
@@ -1354,6 +1414,128 @@ percpu_export_priv_retry(void)
 }
 
 /*
+ * Where the shared-memory objects are (shm_open(3) on Linux): the names
+ * of a sweep are listed there.
+ */
+# define PERCPU_EXPORT_PRIV_SHMDIR "/dev/shm"
+/* Temporary names a sweep examines at most (the rest: the next open). */
+# define PERCPU_EXPORT_PRIV_SWEEP_MAX 64
+/* Seconds an empty temporary file (a builder between shm_open and flock,
+ * or one killed there) is left alone. */
+# define PERCPU_EXPORT_PRIV_SWEEP_AGE 60
+/* shm_open adds both (glibc, musl); strict C11 hides them. */
+# ifdef O_NOFOLLOW
+#  define PERCPU_EXPORT_PRIV_O_NOFOLLOW O_NOFOLLOW
+# else
+#  define PERCPU_EXPORT_PRIV_O_NOFOLLOW 0
+# endif
+# ifdef O_CLOEXEC
+#  define PERCPU_EXPORT_PRIV_O_CLOEXEC O_CLOEXEC
+# else
+#  define PERCPU_EXPORT_PRIV_O_CLOEXEC 0
+# endif
+
+/*
+ * percpu_export_priv_is_tmp - is the directory entry @s a temporary name
+ * of this user, @pre (".pcpu.<euid>.", @pl bytes) then a segment name
+ * then "." and 16 lowercase hex digits (percpu_export_priv_tmpfile())?
+ * Context: any.  Return: 1 if it is, else 0.
+ */
+static int
+percpu_export_priv_is_tmp(const char *s, const char *pre, size_t pl)
+{
+	size_t len = strlen(s), i;
+
+	if (len < pl + 1 + 17 || strncmp(s, pre, pl) != 0 ||
+	    s[len - 17] != '.' || memchr(s + pl, ':', len - 17 - pl) != NULL)
+		return (0);
+	for (i = len - 16; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return (0);
+	return (percpu_seg_name_ok(s + pl, len - 17 - pl));
+}
+
+/*
+ * percpu_export_priv_sweep_one - remove the temporary name @shm if a dead
+ * builder left it.  It must be a regular file of this user (a link, a
+ * FIFO, a directory, another user's file was not made by a builder: it is
+ * not ours to judge, and is left), opened read-only without following a
+ * link or blocking, close-on-exec; sized (a builder sizes its file only
+ * once it holds its lock, percpu_export_priv_tmpfile(): an empty one may
+ * be a builder between shm_open and flock, so it is taken only when
+ * older than PERCPU_EXPORT_PRIV_SWEEP_AGE seconds, and a builder of this
+ * version checks after locking that its name was not taken); and nobody
+ * may hold its lock: the kernel drops a builder's lock when it dies, so
+ * an exclusive flock granted here means no builder is alive.  Where
+ * flock fails otherwise (no locks), nothing is known: it is left.  Then,
+ * holding the lock, the name is unlinked only while it still leads to
+ * the file checked (another process of this user may have renamed or
+ * replaced it: /dev/shm is sticky, which protects only other users'
+ * files).
+ * Context: percpu_export_priv_sweep().  Errors are ignored.
+ */
+static void
+percpu_export_priv_sweep_one(const char *shm, time_t now)
+{
+	struct stat st;
+	int fd = shm_open(shm,
+	    O_RDONLY | O_NONBLOCK | PERCPU_EXPORT_PRIV_O_NOFOLLOW |
+		PERCPU_EXPORT_PRIV_O_CLOEXEC,
+	    0);
+
+	if (fd < 0)
+		return; /* gone, unreadable, a link (ELOOP) */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() &&
+	    (st.st_size > 0 ||
+		st.st_mtime <= now - PERCPU_EXPORT_PRIV_SWEEP_AGE) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    percpu_export_priv_same(shm, fd))
+		(void)shm_unlink(shm);
+	(void)close(fd);
+}
+
+/*
+ * percpu_export_priv_sweep - remove the temporary names that builders of
+ * this user (any segment name) left when they were killed while building
+ * (percpu_export_priv_sweep_one() says which).  Bounded: one pass over
+ * the directory, at most PERCPU_EXPORT_PRIV_SWEEP_MAX temporary names
+ * examined.  Best effort: every error is ignored (an unreadable entry is
+ * skipped, an unreadable directory sweeps nothing); errno is kept.
+ * Context: percpu_export_open(), before its segment's file is made.
+ */
+static void
+percpu_export_priv_sweep(void)
+{
+	char pre[64], shm[300]; /* d_name: at most NAME_MAX (255) bytes */
+	struct dirent *d;
+	unsigned seen = 0;
+	time_t now = time(NULL);
+	int e = errno;
+	size_t pl;
+	DIR *dir;
+
+	(void)snprintf(pre, sizeof(pre), ".%s%u.", PERCPU_SEG_SHM_PREFIX,
+	    (unsigned)geteuid());
+	pl = strlen(pre);
+	if ((dir = opendir(PERCPU_EXPORT_PRIV_SHMDIR)) != NULL) {
+		while (seen < PERCPU_EXPORT_PRIV_SWEEP_MAX &&
+		    (d = readdir(dir)) != NULL) {
+			if (!percpu_export_priv_is_tmp(d->d_name, pre, pl) ||
+			    snprintf(shm, sizeof(shm), "/%s", d->d_name) >=
+				(int)sizeof(shm))
+				continue;
+			seen++;
+			percpu_export_priv_sweep_one(shm, now);
+		}
+		(void)closedir(dir);
+	}
+	errno = e;
+}
+
+/*
  * percpu_export_open - create the segment and place the arena in it; or,
  * after a call whose name was refused, publish that segment under @name.
  *
@@ -1405,6 +1587,7 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 		 * refused.  Its sizes stay the first call's. */
 		percpu_export_priv_g.heartbeat_ms = o.heartbeat_ms;
 		percpu_export_priv_name(name);
+		percpu_export_priv_sweep();
 		rc = percpu_export_priv_retry();
 		e = errno;
 		(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
@@ -1442,6 +1625,8 @@ percpu_export_open(const char *name, const struct percpu_export_opts *opts)
 	atomic_store_explicit(&percpu_export_priv_g.phase,
 	    PERCPU_EXPORT_PRIV_OPENING, memory_order_release);
 	(void)pthread_mutex_unlock(&percpu_export_priv_g.lock);
+	/* Temporary names left by killed builders (errors ignored). */
+	percpu_export_priv_sweep();
 	/* Build the table: the first chunk map creates the segment.  The
 	 * exporter's lock is not held (the DPCPU copies take the arena's). */
 	(void)percpu_ncpus();

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1748,6 +1749,305 @@ Test(kvm_live, pcpustat_permission_denied_for_another_uid)
 	    w.path);
 	cr_assert_str_eq(err, want);
 	writer_quit(&w);
+}
+
+/* ---- Temporary names left by killed builders (the sweep of open) ---- */
+
+/* /dev/shm/.pcpu.<uid>.<name>.<r as 16 hex digits>: a temporary name. */
+static void
+tmp_path_of(char *path, size_t n, unsigned uid, const char *name, uint64_t r)
+{
+	snprintf(path, n, "/dev/shm/.pcpu.%u.%s.%016" PRIx64, uid, name, r);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/*
+ * The entries of /dev/shm that are temporary names of @name for @uid,
+ * sorted, each followed by a newline, into @out.
+ */
+static void
+tmp_list(unsigned uid, const char *name, char *out, size_t n)
+{
+	char pre[128], *names[16];
+	struct dirent *d;
+	size_t k = 0, i, len = 0;
+	DIR *dir = opendir("/dev/shm");
+
+	cr_assert_not_null(dir);
+	snprintf(pre, sizeof(pre), ".pcpu.%u.%s.", uid, name);
+	while ((d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, pre, strlen(pre)) == 0) {
+			cr_assert_lt(k, 16);
+			names[k++] = strdup(d->d_name);
+		}
+	closedir(dir);
+	qsort(names, k, sizeof(names[0]), cmp_str);
+	out[0] = '\0';
+	for (i = 0; i < k; i++) {
+		len += (size_t)snprintf(out + len, n - len, "%s\n", names[i]);
+		cr_assert_lt(len, n);
+		free(names[i]);
+	}
+}
+
+/* A builder of a segment at @path: created, locked, sized, a header. */
+struct builder {
+	pid_t pid;
+	int hold; /* write end: closing it lets the builder exit */
+};
+
+static void
+builder_start(struct builder *b, const char *path)
+{
+	int go[2], hold[2];
+	char c;
+
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(hold), 0);
+	b->pid = fork();
+	cr_assert(b->pid >= 0);
+	if (b->pid == 0) {
+		struct percpu_seg_hdr h;
+		int fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0600);
+
+		close(go[0]);
+		close(hold[1]);
+		memset(&h, 0, sizeof(h));
+		memcpy(h.magic, PERCPU_SEG_MAGIC, sizeof(h.magic));
+		h.pid = (uint64_t)getpid();
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+		    ftruncate(fd, 65536) != 0 ||
+		    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+		    write(go[1], "r", 1) != 1)
+			_exit(1);
+		(void)read(hold[0], &c, 1); /* until the test lets go */
+		_exit(0);
+	}
+	close(go[1]);
+	close(hold[0]);
+	b->hold = hold[1];
+	cr_assert_eq(read(go[0], &c, 1), 1, "builder failed");
+	close(go[0]);
+}
+
+/* A builder killed while it builds: it leaves @path behind. */
+static void
+builder_killed(const char *path)
+{
+	struct builder b;
+	int st;
+
+	builder_start(&b, path);
+	cr_assert_eq(kill(b.pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(b.pid, &st, 0), b.pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(b.hold);
+}
+
+/*
+ * percpu_export_open(@name) and close in a child (one open per process),
+ * as uid @uid (root only, for another uid); a sweep that blocks is
+ * killed by SIGALRM.
+ */
+static void
+export_in_child(const char *name, unsigned uid)
+{
+	pid_t p = fork();
+	int st;
+
+	cr_assert(p >= 0);
+	if (p == 0) {
+		alarm(20);
+		if (uid != (unsigned)geteuid() &&
+		    (setgid(uid) != 0 || setuid(uid) != 0))
+			_exit(10);
+		if (percpu_export_open(name, NULL) != 0) {
+			fprintf(stderr, "percpu_export_open: %s\n",
+			    percpu_export_error());
+			_exit(11);
+		}
+		_exit(percpu_export_close() == 0 ? 0 : 12);
+	}
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st), "the open did not return (signal %d)",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	cr_assert_eq(WEXITSTATUS(st), 0,
+	    "child step %d failed (10 setuid, "
+	    "11 open, 12 close)",
+	    WEXITSTATUS(st));
+}
+
+/* Builders of this name and of another killed while building: the next
+ * open of this user removes both leftovers (any name of this user). */
+Test(kvm_sweep, killed_builders_leave_nothing_after_the_next_open)
+{
+	char name[64], other[64], a[256], b[256], c[256], list[1024];
+	unsigned uid = (unsigned)geteuid();
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-swept", (int)getpid());
+	snprintf(other, sizeof(other), "kvmt-%d-other.x", (int)getpid());
+	tmp_path_of(a, sizeof(a), uid, name, 0x0123456789abcdefu);
+	tmp_path_of(b, sizeof(b), uid, name, 0xfedcba9876543210u);
+	tmp_path_of(c, sizeof(c), uid, other, 0x00000000000000ffu);
+	builder_killed(a);
+	builder_killed(b);
+	builder_killed(c);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	cr_assert_str_eq(list, "");
+	tmp_list(uid, other, list, sizeof(list));
+	cr_assert_str_eq(list, "");
+	cr_assert_eq(access(a, F_OK), -1);
+	cr_assert_eq(errno, ENOENT);
+}
+
+/* A builder still running holds its lock: its file is left; once it is
+ * gone, the next open removes it. */
+Test(kvm_sweep, a_running_builder_keeps_its_temporary_name)
+{
+	char name[64], a[256], list[1024], want[1024];
+	unsigned uid = (unsigned)geteuid();
+	struct builder bl;
+	int st;
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-held", (int)getpid());
+	tmp_path_of(a, sizeof(a), uid, name, 0x1111111111111111u);
+	builder_start(&bl, a);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	snprintf(want, sizeof(want), "%s\n", a + strlen("/dev/shm/"));
+	cr_assert_str_eq(list, want, "a running builder's file was removed");
+	close(bl.hold); /* the builder exits: its lock is dropped */
+	cr_assert_eq(waitpid(bl.pid, &st, 0), bl.pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	cr_assert_str_eq(list, "");
+}
+
+/*
+ * An empty file at a temporary name may be a builder between shm_open
+ * and flock: it is left while young (60 s), removed once older.
+ */
+Test(kvm_sweep, an_empty_temporary_file_is_left_while_young)
+{
+	char name[64], a[256], list[1024], want[1024];
+	unsigned uid = (unsigned)geteuid();
+	struct timespec old[2];
+	int fd;
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-young", (int)getpid());
+	tmp_path_of(a, sizeof(a), uid, name, 0x2222222222222222u);
+	fd = open(a, O_CREAT | O_EXCL | O_RDWR, 0600);
+	cr_assert(fd >= 0);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	snprintf(want, sizeof(want), "%s\n", a + strlen("/dev/shm/"));
+	cr_assert_str_eq(list, want, "a young empty file was removed");
+	cr_assert_eq(clock_gettime(CLOCK_REALTIME, &old[0]), 0);
+	old[0].tv_sec -= 120;
+	old[1] = old[0];
+	cr_assert_eq(futimens(fd, old), 0);
+	close(fd);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	cr_assert_str_eq(list, "");
+}
+
+/*
+ * Planted at temporary names: a symbolic link (to a stale-looking file of
+ * ours), a FIFO, a directory and (as root) another user's file.  None
+ * was made by a builder: the open neither follows nor blocks on them and
+ * leaves them all.
+ */
+Test(kvm_sweep, planted_links_fifos_and_others_files_are_left)
+{
+	char name[64], target[256], ln[256], fifo[256], dir[256], foreign[256],
+	    list[2048], want[2048];
+	unsigned uid = (unsigned)geteuid();
+	struct stat st;
+	int fd;
+
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-planted", (int)getpid());
+	snprintf(target, sizeof(target), "/dev/shm/kvmt-%d-target",
+	    (int)getpid());
+	tmp_path_of(ln, sizeof(ln), uid, name, 0x3333333333333333u);
+	tmp_path_of(fifo, sizeof(fifo), uid, name, 0x4444444444444444u);
+	tmp_path_of(dir, sizeof(dir), uid, name, 0x5555555555555555u);
+	tmp_path_of(foreign, sizeof(foreign), uid, name, 0x6666666666666666u);
+	fd = open(target, O_CREAT | O_EXCL | O_RDWR, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, 65536), 0);
+	close(fd);
+	cr_assert_eq(symlink(target, ln), 0);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	if (uid == 0) {
+		fd = open(foreign, O_CREAT | O_EXCL | O_RDWR, 0600);
+		cr_assert(fd >= 0);
+		cr_assert_eq(ftruncate(fd, 65536), 0);
+		cr_assert_eq(fchown(fd, 65534, 65534), 0);
+		close(fd);
+	}
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	/* Sorted: ...333, ...444, ...555, ...666 (the last as root). */
+	snprintf(want, sizeof(want), "%s\n%s\n%s\n", ln + 9, fifo + 9, dir + 9);
+	if (uid == 0)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		    "%s\n", foreign + 9);
+	cr_assert_str_eq(list, want);
+	cr_assert_eq(lstat(ln, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode));
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+	cr_assert_eq(lstat(target, &st), 0, "the link's target was removed");
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(unlink(ln), 0);
+	cr_assert_eq(unlink(fifo), 0);
+	cr_assert_eq(rmdir(dir), 0);
+	cr_assert_eq(unlink(target), 0);
+	if (uid == 0)
+		cr_assert_eq(unlink(foreign), 0);
+}
+
+/*
+ * An entry the sweep cannot open (mode 0000: as root, the open runs as
+ * uid 65534 to be refused) does not fail the open; it is left, and the
+ * leftovers beside it are removed.
+ */
+Test(kvm_sweep, an_unreadable_entry_does_not_fail_the_open)
+{
+	char name[64], unread[256], a[256], b[256], list[1024], want[1024];
+	unsigned uid = geteuid() == 0 ? 65534u : (unsigned)geteuid();
+	need_shm();
+	snprintf(name, sizeof(name), "kvmt-%d-unreadable", (int)getpid());
+	tmp_path_of(unread, sizeof(unread), uid, name, 0x7777777777777777u);
+	tmp_path_of(a, sizeof(a), uid, name, 0x0000000000000001u);
+	tmp_path_of(b, sizeof(b), uid, name, 0xffffffffffffffffu);
+	builder_killed(unread);
+	builder_killed(a);
+	builder_killed(b);
+	if (uid != (unsigned)geteuid()) {
+		cr_assert_eq(chown(unread, uid, uid), 0);
+		cr_assert_eq(chown(a, uid, uid), 0);
+		cr_assert_eq(chown(b, uid, uid), 0);
+	}
+	cr_assert_eq(chmod(unread, 0), 0);
+	export_in_child(name, uid);
+	tmp_list(uid, name, list, sizeof(list));
+	snprintf(want, sizeof(want), "%s\n", unread + 9);
+	cr_assert_str_eq(list, want);
+	cr_assert_eq(unlink(unread), 0);
 }
 
 #else /* !PERCPU_MP */
