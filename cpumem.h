@@ -1013,10 +1013,16 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			 * hardware (AArch64, not x86-64's TSO) its odd
 			 * generation may become visible before its lock word
 			 * for the time a store waits in its buffer.  The 100
-			 * waits (36 of them sched_yield()) of the same odd
-			 * value before the test cover that window; and
-			 * a copy confirmed then has none of that writer's
-			 * words (above), only the values before its update. */
+			 * waits (at least 36 of them sched_yield()) of the
+			 * same odd value before the test cover that window;
+			 * and a copy confirmed then has none of that writer's
+			 * words (above), only the values before its update.
+			 * A section nested in another of its thread on a set
+			 * left open (reported: the counters are already
+			 * open) makes no open and no fence: there only TSO
+			 * (x86-64) keeps its words out of a confirmed copy
+			 * (the set was half-updated by the dead thread
+			 * already). */
 			dead = 0;
 			if (percpu_priv_cpu_free(cpu) &&
 			    atomic_load_explicit(gen, memory_order_relaxed) ==
