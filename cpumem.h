@@ -257,9 +257,15 @@
  *	CPUs and falls back to OpenBSD's unserialized zero.  The generation
  *	word is never zeroed.  A set left open by a thread that exited inside
  *	its section (the core reports it) is closed by the next reader that
- *	waits on it (it takes the CPU's section once, to tell a dead writer
- *	from a slow one) or by the CPU's next outermost counters section;
- *	its counters stay as the dead thread left them.
+ *	waits on it outside any section (it takes the CPU's section once, to
+ *	tell a dead writer from a slow one) or by the CPU's next outermost
+ *	counters section; its counters stay as the dead thread left them.
+ *	A reader that holds another CPU (a read inside a section, or from a
+ *	signal handler whose thread holds one) must not wait for that CPU:
+ *	it tells a dead writer by the CPU's lock word instead (the same odd
+ *	generation for 100 waits, and no holder of the CPU: a live writer
+ *	holds it while its set is open) and returns the set as the dead
+ *	thread left it, which stays open for the closers above.
  *
  * BOOT MEMORY (MP)
  *	A boot handle names one static buffer, the boot CPU's (the first
@@ -900,19 +906,29 @@ cpumem_priv_wait(unsigned *spins)
  *          a section of that set; a read nested in one) gets the set as
  *          it stands, after 100 spins: its writer cannot run (the
  *          test is the lock word of @cpu holding this thread's token,
- *          whatever other CPU the handler holds itself).
+ *          whatever other CPU the handler holds itself).  A thread that
+ *          holds another CPU (a read inside a section; a handler whose
+ *          thread holds one) must not wait for @cpu: a set left open by
+ *          a thread that exited inside its section (the same odd
+ *          generation for 100 waits, and no holder of @cpu) is returned
+ *          as that thread left it, and stays open.
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
  *           cpumem_priv_open(): a copied word written by a later section
- *           makes the re-read see that section's odd generation.
+ *           makes the re-read see that section's odd generation.  A set
+ *           returned open (dead writer): see the comment in the loop.
  */
 static inline void
 cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 {
 	_Atomic(uint64_t) *gen = cpumem_priv_word(c);
-	uint64_t enter, leave;
-	unsigned i, spins = 0;
+	uint64_t enter, leave, odd = 0;
+	unsigned i, spins = 0, same = 0;
+	/* asis: this thread holds @cpu (copy as it stands); stuck: it can
+	 * neither hold nor take @cpu; dead: the copy is of a set that looks
+	 * left open by a dead thread, to be confirmed after it. */
+	int asis = 0, stuck = 0, dead = 0;
 
 	for (;;) {
 		/* Acquire: pairs with the release fence in
@@ -929,14 +945,41 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			 * it interrupted, which cannot run before it returns;
 			 * the set is copied as it stands. */
 			if (spins == 100) {
-				if (percpu_priv_holds(cpu))
+				if (percpu_priv_holds(cpu)) {
+					asis = 1;
 					break;
+				}
 				if (percpu_priv_held() == PERCPU_NOCPU &&
 				    percpu_enter_cpu(cpu) != PERCPU_NOCPU) {
 					(void)cpumem_priv_begin(c);
 					cpumem_priv_close(c);
 					percpu_leave();
-				}
+				} else
+					stuck = 1;
+			}
+			/* Or this thread holds another CPU (or could not take
+			 * @cpu): taking @cpu while holding one could deadlock,
+			 * so it tells a dead writer by the lock word.  A live
+			 * writer holds @cpu for as long as its generation is
+			 * odd: it takes the lock before it opens the set and
+			 * releases it after the close (percpu_leave() after
+			 * cpumem_priv_close()).  So the same odd generation
+			 * for 100 waits and no holder of @cpu at all means
+			 * the writer died (percpu_priv_thread_exit() released
+			 * its CPU); the set is copied as it was left, then
+			 * confirmed below. */
+			if (enter != odd) {
+				odd = enter;
+				same = 0;
+			} else if (same < 1000)
+				same++;
+			/* Acquire: pairs with the release of the last holder
+			 * of @cpu (percpu_leave(), or the release CAS of
+			 * percpu_priv_thread_exit() for the dead writer):
+			 * the copy sees everything it wrote. */
+			if (stuck && same >= 100 && percpu_priv_cpu_free(cpu)) {
+				dead = 1;
+				break;
 			}
 			cpumem_priv_wait(&spins);
 		}
@@ -946,8 +989,49 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 		/* Acquire fence: pairs with the release fence in
 		 * cpumem_priv_open(). */
 		atomic_thread_fence(memory_order_acquire);
+		if (dead) {
+			/* Confirm: @cpu still free, then the generation
+			 * still the same odd value.  A new holder X may have
+			 * taken @cpu after the test above; its outermost
+			 * section reopens a set left odd with the same odd
+			 * value (cpumem_priv_open1(), cpumem_priv_qopen()),
+			 * so the generation alone cannot tell.  If the copy
+			 * has a word X wrote, the acquire fence above pairs
+			 * with the release fence after X's open (X86_RMW: TSO
+			 * keeps X's lock store before its counter stores, and
+			 * these loads in order), which X made after taking the
+			 * lock: this load sees X's token, or a later release
+			 * (acquire: then X's close, the generation's step
+			 * past @odd, is seen by the load after it).  So a
+			 * copy confirmed here holds only what was written
+			 * before the test above: the set as left.
+			 *
+			 * Residual caveat: a live writer's lock store is not
+			 * ordered before its generation store for other
+			 * threads in C11 (the acquire of its CAS orders what
+			 * follows its read, not its write); on weak-memory
+			 * hardware (AArch64, not x86-64's TSO) its odd
+			 * generation may become visible before its lock word
+			 * for the time a store waits in its buffer.  The 100
+			 * waits (at least 36 of them sched_yield()) of the
+			 * same odd value before the test cover that window;
+			 * and a copy confirmed then has none of that writer's
+			 * words (above), only the values before its update.
+			 * A section nested in another of its thread on a set
+			 * left open (reported: the counters are already
+			 * open) makes no open and no fence: there only TSO
+			 * (x86-64) keeps its words out of a confirmed copy
+			 * (the set was half-updated by the dead thread
+			 * already). */
+			dead = 0;
+			if (percpu_priv_cpu_free(cpu) &&
+			    atomic_load_explicit(gen, memory_order_relaxed) ==
+				enter)
+				return; /* left open by a dead writer */
+			continue;
+		}
 		leave = atomic_load_explicit(gen, memory_order_relaxed);
-		if (enter == leave || (enter & 1u) != 0)
+		if (enter == leave || asis)
 			return; /* consistent; or our own open set, as is */
 	}
 }

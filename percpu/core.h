@@ -1110,6 +1110,42 @@ percpu_priv_holds(unsigned cpu)
 }
 
 /*
+ * percpu_priv_cpu_free - whether CPU @cpu's lock word has no holder at
+ * all: 0, or PERCPU_PRIV_HANDOFF (released to a counted waiter that has
+ * not taken it yet).  The word is the lock of every backend: the
+ * restartable lock (rseq_lock, x86-64) commits the holder's token into
+ * it with a plain store on that CPU, the other takers (the getcpu
+ * backend, the simulated port, remote and slow paths) with CAS; a quiet
+ * section (counters_add(), counters_pkt()) and the window of an enter or
+ * leave that a signal handler interrupted hold it too, with no state.  A
+ * thread that exited holding it had it released (robust-mutex style) by
+ * percpu_priv_thread_exit().
+ *
+ * Context: any, signal handlers included.
+ * Ordering: acquire; pairs with the release store of percpu_leave() and
+ *           percpu_priv_release() (x86-64: the asm store of percpu_leave(),
+ *           TSO), with the seq_cst store of percpu_priv_release_slow() and
+ *           with the release CAS of percpu_priv_thread_exit(): what the
+ *           holder that released did before (closing a counters set) is
+ *           visible after a 1.  A 1 says nothing of a taker whose lock
+ *           store is not visible yet (the caller's business, see
+ *           cpumem_priv_snap()).
+ * Return: 1 or 0; 0 for an id that is not a possible CPU.
+ */
+static inline int
+percpu_priv_cpu_free(unsigned cpu)
+{
+	uintptr_t o;
+
+	if (!percpu_cpu_possible(cpu))
+		return (0);
+	o = atomic_load_explicit(
+	    &percpu_priv_pcpu(percpu_priv_g.cpu2idx[cpu])->owner,
+	    memory_order_acquire);
+	return (o == 0 || o == PERCPU_PRIV_HANDOFF);
+}
+
+/*
  * percpu_cpu_first / percpu_cpu_next - walk the possible CPUs in
  * ascending id.
  *

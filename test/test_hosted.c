@@ -694,6 +694,158 @@ Test(dead_owner, counters_left_open_by_a_dead_thread_take_new_writers,
 }
 
 /*
+ * A reader inside a section on CPU e must not wait for CPU d (taking d
+ * while holding e could deadlock), and nobody else closes a set a dead
+ * thread left open on d: it gets the set as the dead thread left it.
+ */
+struct dead_set {
+	struct cpumem *cm;
+	unsigned cpu;
+	atomic_int open;    /* the writer has the set open */
+	atomic_int reading; /* the reader is about to read */
+	uint64_t k;	    /* the live writer's rounds */
+};
+
+static void *
+die_in_counters_on(void *arg)
+{
+	struct dead_set *w = arg;
+	struct counters_ref ref;
+	uint64_t *c;
+
+	if (percpu_enter_cpu(w->cpu) != w->cpu)
+		return (NULL);
+	c = counters_enter(&ref, w->cm);
+	c[0] += 7;
+	c[1] += 11;
+	pthread_exit(NULL); /* inside both sections, the set open */
+}
+
+/* The other CPU than @d (the first possible one), or PERCPU_NOCPU. */
+static unsigned
+other_cpu(unsigned d)
+{
+	unsigned e = percpu_cpu_first();
+
+	return (e != d ? e : PERCPU_NOCPU);
+}
+
+Test(dead_owner,
+    a_reader_inside_a_section_returns_a_set_a_dead_thread_left_open,
+    .timeout = 60)
+{
+	struct dead_set w;
+	unsigned d = last_cpu(), e = other_cpu(d);
+	uint64_t c[2], all[2], scratch[2];
+	struct counters_ref ref;
+	uint64_t *p;
+	pthread_t th;
+
+	if (e == PERCPU_NOCPU)
+		cr_skip_test("one possible CPU: no other CPU to read from");
+	memset(&w, 0, sizeof(w));
+	w.cm = counters_alloc(2);
+	w.cpu = d;
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_in_counters_on, &w), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	expect_dead_owner_reported(d);
+	cr_assert_eq(*(uint64_t *)percpu_ptr(w.cm, d) & 1u, 1);
+	/* Inside a section on e: one CPU, then all of them. */
+	cr_assert_eq(percpu_enter_cpu(e), e);
+	cr_assert_eq(counters_read_cpu(w.cm, d, c, 2), 0);
+	counters_read(w.cm, all, 2, scratch);
+	percpu_leave();
+	cr_assert_eq(c[0], 7);
+	cr_assert_eq(c[1], 11);
+	cr_assert_eq(all[0], 7);
+	cr_assert_eq(all[1], 11);
+	cr_assert_eq(*(uint64_t *)percpu_ptr(w.cm, d) & 1u, 1,
+	    "an in-section reader leaves the set as the dead thread left it");
+	cr_assert_eq(harness_errors(), 1, "%s", harness_last_error());
+	/* An outermost read then closes it, and d takes writers again. */
+	cr_assert_eq(counters_read_cpu(w.cm, d, c, 2), 0);
+	cr_assert_eq(c[0], 7);
+	cr_assert_eq(c[1], 11);
+	cr_assert_eq(*(uint64_t *)percpu_ptr(w.cm, d) & 1u, 0);
+	cr_assert_eq(percpu_enter_cpu(d), d);
+	p = counters_enter(&ref, w.cm);
+	p[1] += 1;
+	counters_leave(&ref, w.cm);
+	percpu_leave();
+	cr_assert_eq(harness_errors(), 1, "%s", harness_last_error());
+	counters_read(w.cm, all, 2, scratch);
+	cr_assert_eq(all[0], 7);
+	cr_assert_eq(all[1], 12);
+	counters_free(w.cm, 2);
+}
+
+/* A live writer keeps d and its set open, at one odd generation, for
+ * 200 ms after the reader starts; then closes it. */
+static void *
+write_slowly_on(void *arg)
+{
+	struct dead_set *w = arg;
+	struct counters_ref ref;
+	uint64_t *c, since;
+
+	if (percpu_enter_cpu(w->cpu) != w->cpu)
+		return (NULL);
+	c = counters_enter(&ref, w->cm);
+	atomic_store(&w->open, 1);
+	since = harness_now_ms();
+	while (atomic_load(&w->reading) == 0 && !harness_waited_too_long(since))
+		sched_yield();
+	since = harness_now_ms();
+	while (harness_now_ms() - since < 200) {
+		c[0] += 1;
+		c[1] += 2;
+		w->k++;
+		sched_yield();
+	}
+	counters_leave(&ref, w->cm);
+	percpu_leave();
+	return (NULL);
+}
+
+Test(dead_owner, a_reader_inside_a_section_waits_for_a_live_writer,
+    .timeout = 60)
+{
+	struct dead_set w;
+	unsigned d = last_cpu(), e = other_cpu(d);
+	uint64_t c[2], since;
+	pthread_t th;
+
+	if (e == PERCPU_NOCPU)
+		cr_skip_test("one possible CPU: no other CPU to read from");
+	memset(&w, 0, sizeof(w));
+	w.cm = counters_alloc(2);
+	w.cpu = d;
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, write_slowly_on, &w), 0);
+	since = harness_now_ms();
+	while (atomic_load(&w.open) == 0) {
+		cr_assert(!harness_waited_too_long(since),
+		    HARNESS_ENV "the writer did not run");
+		sched_yield();
+	}
+	cr_assert_eq(percpu_enter_cpu(e), e);
+	atomic_store(&w.reading, 1);
+	cr_assert_eq(counters_read_cpu(w.cm, d, c, 2), 0);
+	percpu_leave();
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_gt(w.k, 0);
+	cr_assert_eq(c[0], w.k,
+	    "read %llu of %llu: a live writer taken for "
+	    "dead",
+	    (unsigned long long)c[0], (unsigned long long)w.k);
+	cr_assert_eq(c[1], 2 * w.k);
+	cr_assert_eq(*(uint64_t *)percpu_ptr(w.cm, d) & 1u, 0);
+	cr_assert_eq(harness_errors(), 0, "%s", harness_last_error());
+	counters_free(w.cm, 2);
+}
+
+/*
  * A section nested in another of this thread (here: inside a
  * percpu_enter_cpu() section) finds the set a dead thread left open: it
  * cannot tell that from a nesting on the same set, and the report says
