@@ -144,7 +144,8 @@ static volatile long s_k;     /* act at step s_k */
 static volatile long s_step;  /* steps so far */
 static volatile long s_first; /* first step that saw want(c) != 0 */
 static volatile int s_on;
-static int s_cap; /* calibration of a waiter: stop after its count */
+static atomic_int s_acted; /* on_act() returned (W2_NESTED: left d) */
+static int s_cap;	   /* calibration of a waiter: stop after its count */
 static volatile pid_t s_child; /* W2_FORK: the child, in the parent */
 static pid_t s_parent;
 static int s_pipe[2];
@@ -229,6 +230,7 @@ on_act(int sig)
 	case W2_NESTED:
 		if (percpu_enter_cpu(s_d) == s_d)
 			percpu_leave();
+		atomic_store(&s_acted, 1);
 		break;
 	case W2_EXIT:
 		pthread_exit(NULL);
@@ -397,10 +399,18 @@ Test(waiters2, a_handler_at_each_step_of_a_count_keeps_its_record,
 		s_k = k;
 		s_step = 0;
 		s_first = 0;
+		atomic_store(&s_acted, 0);
 		cr_assert_eq(pthread_create(&th, NULL, w2_stepped, NULL), 0);
 		w2_wait_want(s_c, PERCPU_PRIV_WANT_REMOTE);
 		while (s_on)
 			usleep(1000);
+		/* The thread is to die waiting for c, not inside the
+		 * handler's section on d (a death there is reported: the
+		 * default handler aborts). */
+		cr_assert(w2_wait_flag(&s_acted, W2_WAIT_MS),
+		    HARNESS_ENV "step %ld: the handler's wait for CPU %u never "
+				"ended",
+		    k, s_d);
 		cr_assert_eq(pthread_kill(th, SIGRTMIN + 2), 0);
 		cr_assert_eq(pthread_join(th, NULL), 0);
 		cr_assert(w2_want(s_c) == 0 && w2_want(s_d) == 0,
