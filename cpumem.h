@@ -1019,10 +1019,11 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			 * words (above), only the values before its update.
 			 * A section nested in another of its thread on a set
 			 * left open (reported: the counters are already
-			 * open) makes no open and no fence: there only TSO
-			 * (x86-64) keeps its words out of a confirmed copy
-			 * (the set was half-updated by the dead thread
-			 * already). */
+			 * open) makes no open, no fence and no close: a
+			 * confirmed copy may have some of its words and not
+			 * others, on any hardware (the set was half-updated by
+			 * the dead thread already, and that error is
+			 * reported). */
 			dead = 0;
 			if (percpu_priv_cpu_free(cpu) &&
 			    atomic_load_explicit(gen, memory_order_relaxed) ==

@@ -69,8 +69,11 @@
  *	leads to this segment.
  *	A builder killed while it builds leaves its temporary name behind;
  *	every percpu_export_open() (a retry too) first sweeps /dev/shm once
- *	for such names of this user (.pcpu.<euid>.*, any segment name; at
- *	most 64 per call, the rest on the next) and removes each that is a
+ *	for such names of this user (.pcpu.<euid>.*, any segment name; the
+ *	first 64 in directory order per call: 64 entries of that pattern
+ *	that are never removed, such as files another user planted, stop
+ *	the sweep for good, and leftovers then stay as before) and removes
+ *	each that is a
  *	regular file of this user, not empty (a builder sizes its file only
  *	once it holds the lock; an empty one is left for 60 s, the time a
  *	builder may take between creating and locking it), whose exclusive
