@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1658,6 +1659,59 @@ Test(gauge, snapshot_sums_beyond_64_bits_are_exact_counters_wrap)
 	for (i = 0; i < sizeof(parsed_want) / sizeof(parsed_want[0]); i++)
 		prom_value(parsed, parsed_want[i][0], parsed_want[i][1],
 		    parsed_want[i][2]);
+	unlink(b.path);
+	free(r);
+}
+
+/* A float gauge that is NaN or an infinity: JSON has no spelling for
+ * them (null, the sum and each CPU's value), prom has NaN, +Inf, -Inf
+ * (read back by the real parser). */
+Test(gauge, non_finite_float_gauges_are_null_in_json_and_named_in_prom)
+{
+	static const char *const prom[][2] = {{"0", "NaN"}, {"1", "+Inf"},
+	    {"2", "-Inf"}};
+	static const char *const parsed_want[] = {"pcpu_f_x 0 nan\n",
+	    "pcpu_f_x 1 inf\n", "pcpu_f_x 2 -inf\n"};
+	struct big b;
+	struct run *r = malloc(sizeof(*r));
+	char want[512], parsed[8192];
+	unsigned c, i;
+
+	cr_assert_not_null(r);
+	big_create(&b, "gauge", 3, 4096, 4, 4096);
+	for (c = 0; c < 3; c++) {
+		double f[3] = {NAN, INFINITY, -INFINITY};
+		off_t at = (off_t)(b.h.arena_off + (uint64_t)c * 4096);
+
+		cr_assert_eq(pwrite(b.fd, f, 24, at), 24);
+	}
+	big_rec(&b, "f.x", PERCPU_SEG_KIND_PCPU, PERCPU_SEG_FMT_F64, 0, 24, 3);
+	big_finish(&b);
+
+	tool(r, 0, 30, NULL, NULL, "-r", b.path, "-j", "-c", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_assert_not_null(strstr(r->out, "\"value\":[null,null,null]"), "%s",
+	    r->out);
+	cr_assert_not_null(strstr(r->out,
+			       "\"per_cpu\":{\"0\":[null,null,null],\"1\":["
+			       "null,null,null],\"2\":[null,null,null]}"),
+	    "%s", r->out);
+	cr_assert_null(strstr(r->out, "nan"), "%s", r->out);
+	cr_assert_null(strstr(r->out, "inf"), "%s", r->out);
+
+	tool(r, 0, 30, NULL, NULL, "-r", b.path, "-o", "prom", NULL);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want),
+		    "\npcpu_f_x{segment=\"%s\",index=\"%s\"} %s\n", b.path,
+		    prom[i][0], prom[i][1]);
+		cr_assert_not_null(strstr(r->out, want), "no %sin:\n%s",
+		    want + 1, r->out);
+	}
+	prom_parsed(r->out, parsed, sizeof(parsed));
+	for (i = 0; i < 3; i++)
+		cr_assert_not_null(strstr(parsed, parsed_want[i]),
+		    "no %sin:\n%s", parsed_want[i], parsed);
 	unlink(b.path);
 	free(r);
 }

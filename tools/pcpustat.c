@@ -59,7 +59,8 @@
  *	Counters (counter(9), counters_alloc(9)) are summed modulo 2^64, as
  *	counter_u64_fetch() does (a decrement on one CPU and an increment on
  *	another cancel; a counter that passed 2^64 - 1 wraps).  fN gauges
- *	are summed in double.  Rates (-i) are the difference of two sums:
+ *	are summed in double; one that is NaN or infinite (a value, a sum,
+ *	a rate) is null in JSON, NaN, +Inf or -Inf in prom.  Rates (-i) are the difference of two sums:
  *	exact for gauges before it is divided, in double.  Per-CPU values
  *	(-c, the _per_cpu families) are each CPU's own value.  Element
  *	lists longer than 16 are cut in the text output (JSON: 1024), raw
@@ -98,6 +99,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -779,12 +781,21 @@ sum_str(char *b, size_t n, const struct sum *s, int cls)
 	return (b);
 }
 
+/*
+ * print_val / print_sum - one CPU's value, or a sum, as a JSON number:
+ * an fN value that is not finite (NaN, an infinity) is null, JSON having
+ * no spelling for it.
+ * Context: the JSON output.  Return: none.
+ */
 static void
 print_val(FILE *f, const union val *v, int cls)
 {
 	char b[64];
 
-	fputs(val_str(b, sizeof(b), v, cls), f);
+	if (cls == 'f' && !isfinite(v->d))
+		fputs("null", f);
+	else
+		fputs(val_str(b, sizeof(b), v, cls), f);
 }
 
 static void
@@ -792,7 +803,10 @@ print_sum(FILE *f, const struct sum *s, int cls)
 {
 	char b[64];
 
-	fputs(sum_str(b, sizeof(b), s, cls), f);
+	if (cls == 'f' && !isfinite(s->d))
+		fputs("null", f);
+	else
+		fputs(sum_str(b, sizeof(b), s, cls), f);
 }
 
 static void
@@ -951,8 +965,15 @@ print_json_obj(struct seg *s, struct obj *o, int rates, double dt)
 	}
 	if (rates && o->has_prev && o->n > 0 && dt > 0) {
 		printf(",\"rate\":%s", list ? "[" : "");
-		for (k = 0; k < o->shown; k++)
-			printf("%s%.6g", k ? "," : "", rate(o, k, cls, dt));
+		for (k = 0; k < o->shown; k++) {
+			double r = rate(o, k, cls, dt);
+
+			printf("%s", k ? "," : "");
+			if (isfinite(r))
+				printf("%.6g", r);
+			else
+				printf("null"); /* JSON: no NaN or infinity */
+		}
 		printf("%s", list ? "]" : "");
 	}
 	if (opt.percpu) {
@@ -1077,6 +1098,14 @@ prom_sample(const char *metric, const struct seg *s, int cpu, int index,
 		printf(",cpu=\"%d\"", cpu);
 	if (index >= 0)
 		printf(",index=\"%d\"", index);
+	/* The exposition format's spellings of what %g writes "nan", "inf"
+	 * and "-inf" (OpenMetrics takes no other). */
+	if (strcmp(val, "nan") == 0 || strcmp(val, "-nan") == 0)
+		val = "NaN";
+	else if (strcmp(val, "inf") == 0)
+		val = "+Inf";
+	else if (strcmp(val, "-inf") == 0)
+		val = "-Inf";
 	printf("} %s\n", val);
 }
 
