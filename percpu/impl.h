@@ -922,6 +922,38 @@ static unsigned percpu_priv_count(struct percpu_priv_td *td,
 static void percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
     struct percpu_priv_pcpu *pc, unsigned one);
 
+/*
+ * percpu_priv_fork_drop - release every CPU prepare took so far (a long
+ * wait for another one: see percpu_priv_atfork_prepare()).
+ * Return: 1 if it released any.
+ */
+static int
+percpu_priv_fork_drop(void)
+{
+	unsigned u;
+	int any = 0;
+
+	for (u = 0; u < percpu_priv_g.ncpu; u++)
+		if (percpu_priv_fork_took[u / 8] & (1u << (u % 8))) {
+			percpu_priv_fork_took[u / 8] &=
+			    (unsigned char)~(1u << (u % 8));
+			/* Release: pairs with the acquire CAS of the next
+			 * holder, as in percpu_priv_atfork_release(). */
+			atomic_store_explicit(&percpu_priv_pcpu(u)->owner, 0,
+			    memory_order_release);
+			any = 1;
+		}
+	return (any);
+}
+
+/*
+ * A long wait for one CPU (1000 waits, the later ones yielding) drops
+ * every CPU taken so far, then waits for that one alone and starts again
+ * from the first: a holder of that CPU that itself waits for one of ours
+ * (a counters reader inside a section, waiting for a set left open on a
+ * CPU prepare took to have no holder: cpumem_priv_snap()) then goes on,
+ * instead of both waiting forever.
+ */
 static void
 percpu_priv_atfork_prepare(void)
 {
@@ -933,6 +965,7 @@ percpu_priv_atfork_prepare(void)
 	for (u = 0; u < percpu_priv_g.ncpu; u++) {
 		struct percpu_priv_pcpu *pc = percpu_priv_pcpu(u);
 		unsigned spins = 0, rec;
+		int dropped = 0;
 
 		/* A counted waiter (restartable sections: after the fence;
 		 * and so a hand-off may come to us, or to a handler of ours
@@ -964,8 +997,12 @@ percpu_priv_atfork_prepare(void)
 			percpu_md_relax(spins);
 			if (spins < 1000)
 				spins++;
+			else if (!dropped)
+				dropped = percpu_priv_fork_drop();
 		}
 		percpu_priv_uncount(td, rec, pc, PERCPU_PRIV_WANT_REMOTE);
+		if (dropped)
+			u = (unsigned)-1; /* again from the first; u is ours */
 	}
 	percpu_priv_arena_lock();
 	/* Last: the recently-freed ring's lock (percpu/impl_diag.h), which
