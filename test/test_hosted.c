@@ -730,6 +730,22 @@ other_cpu(unsigned d)
 	return (e != d ? e : PERCPU_NOCPU);
 }
 
+/* @w: a new set of 2 counters that a thread left open on CPU @d, dying
+ * inside its section after adding 7 and 11 (the death reported). */
+static void
+dead_set_left_open(struct dead_set *w, unsigned d)
+{
+	pthread_t th;
+
+	memset(w, 0, sizeof(*w));
+	w->cm = counters_alloc(2);
+	w->cpu = d;
+	harness_capture_errors();
+	cr_assert_eq(pthread_create(&th, NULL, die_in_counters_on, w), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	expect_dead_owner_reported(d);
+}
+
 Test(dead_owner,
     a_reader_inside_a_section_returns_a_set_a_dead_thread_left_open,
     .timeout = 60)
@@ -739,17 +755,10 @@ Test(dead_owner,
 	uint64_t c[2], all[2], scratch[2];
 	struct counters_ref ref;
 	uint64_t *p;
-	pthread_t th;
 
 	if (e == PERCPU_NOCPU)
 		cr_skip_test("one possible CPU: no other CPU to read from");
-	memset(&w, 0, sizeof(w));
-	w.cm = counters_alloc(2);
-	w.cpu = d;
-	harness_capture_errors();
-	cr_assert_eq(pthread_create(&th, NULL, die_in_counters_on, &w), 0);
-	cr_assert_eq(pthread_join(th, NULL), 0);
-	expect_dead_owner_reported(d);
+	dead_set_left_open(&w, d);
 	cr_assert_eq(*(uint64_t *)percpu_ptr(w.cm, d) & 1u, 1);
 	/* Inside a section on e: one CPU, then all of them. */
 	cr_assert_eq(percpu_enter_cpu(e), e);
@@ -882,18 +891,12 @@ Test(dead_owner, a_reader_inside_a_section_and_a_fork_do_not_deadlock,
 	struct dead_forker f;
 	unsigned d = percpu_cpu_first(), e = last_cpu();
 	uint64_t c[2], since;
-	pthread_t th, fth;
+	pthread_t fth;
 
 	if (d == e)
 		cr_skip_test("one possible CPU: no other CPU to read from");
-	memset(&w, 0, sizeof(w));
 	memset(&f, 0, sizeof(f));
-	w.cm = counters_alloc(2);
-	w.cpu = d;
-	harness_capture_errors();
-	cr_assert_eq(pthread_create(&th, NULL, die_in_counters_on, &w), 0);
-	cr_assert_eq(pthread_join(th, NULL), 0);
-	expect_dead_owner_reported(d);
+	dead_set_left_open(&w, d);
 	cr_assert_eq(percpu_enter_cpu(e), e);
 	cr_assert_eq(pthread_create(&fth, NULL, fork_beside, &f), 0);
 	/* Fork's prepare took d and waits for e, held here: it counted
