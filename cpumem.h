@@ -911,7 +911,10 @@ cpumem_priv_wait(unsigned *spins)
  *          thread holds one) must not wait for @cpu: a set left open by
  *          a thread that exited inside its section (the same odd
  *          generation for 100 waits, and no holder of @cpu) is returned
- *          as that thread left it, and stays open.
+ *          as that thread left it, and stays open.  That wait is counted
+ *          in percpu_priv_g.stuck: a fork's prepare handler that took
+ *          @cpu and waits for this thread's CPU then gives @cpu back
+ *          (percpu/impl.h).
  * Ordering: acquire load of the generation; pairs with the release fence
  *           in cpumem_priv_close().  Acquire fence (membar_consumer)
  *           after the copy; pairs with the release fence in
@@ -954,8 +957,15 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 					(void)cpumem_priv_begin(c);
 					cpumem_priv_close(c);
 					percpu_leave();
-				} else
+				} else {
+					/* Counted: a fork's prepare that took
+					 * @cpu and waits for ours gives @cpu
+					 * back (percpu/impl.h). */
 					stuck = 1;
+					atomic_fetch_add_explicit(
+					    &percpu_priv_g.stuck, 1,
+					    memory_order_seq_cst);
+				}
 			}
 			/* Or this thread holds another CPU (or could not take
 			 * @cpu): taking @cpu while holding one could deadlock,
@@ -1028,13 +1038,16 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			if (percpu_priv_cpu_free(cpu) &&
 			    atomic_load_explicit(gen, memory_order_relaxed) ==
 				enter)
-				return; /* left open by a dead writer */
+				break; /* left open by a dead writer */
 			continue;
 		}
 		leave = atomic_load_explicit(gen, memory_order_relaxed);
 		if (enter == leave || asis)
-			return; /* consistent; or our own open set, as is */
+			break; /* consistent; or our own open set, as is */
 	}
+	if (stuck)
+		atomic_fetch_sub_explicit(&percpu_priv_g.stuck, 1,
+		    memory_order_seq_cst);
 }
 
 /*

@@ -389,6 +389,11 @@ struct percpu_priv_global {
 	 * init. */
 	int rseq_lock;
 	uint16_t cpu2idx[PERCPU_MAXCPU]; /* unit index or PERCPU_PRIV_NOIDX */
+	/* Readers waiting, inside a section, for another CPU to have no
+	 * holder (cpumem_priv_snap(): a set left open by a dead thread):
+	 * fork's prepare handler gives back the CPUs it took only while
+	 * one does (percpu/impl.h, percpu_priv_atfork_prepare()). */
+	atomic_uint stuck;
 };
 
 /*

@@ -947,12 +947,16 @@ percpu_priv_fork_drop(void)
 }
 
 /*
- * A long wait for one CPU (1000 waits, the later ones yielding) drops
- * every CPU taken so far, then waits for that one alone and starts again
- * from the first: a holder of that CPU that itself waits for one of ours
- * (a counters reader inside a section, waiting for a set left open on a
- * CPU prepare took to have no holder: cpumem_priv_snap()) then goes on,
- * instead of both waiting forever.
+ * A long wait for one CPU (1000 waits, the later ones yielding) while a
+ * reader waits inside a section for another CPU to have no holder
+ * (percpu_priv_g.stuck: a counters reader reading a set left open on a
+ * CPU prepare may have taken, cpumem_priv_snap()) drops every CPU taken
+ * so far, then waits for that one alone and starts again from the
+ * first: the holder of that CPU may be that reader, which then goes on,
+ * instead of both waiting forever.  Only then: a drop gives each CPU back
+ * to its next holder, and two CPUs whose sections outlast 1000 waits
+ * would never be held by prepare at once (fork() never returned; test
+ * fork/long_sections_on_two_cpus_do_not_keep_fork_waiting).
  */
 static void
 percpu_priv_atfork_prepare(void)
@@ -997,7 +1001,9 @@ percpu_priv_atfork_prepare(void)
 			percpu_md_relax(spins);
 			if (spins < 1000)
 				spins++;
-			else if (!dropped)
+			else if (!dropped &&
+			    atomic_load_explicit(&percpu_priv_g.stuck,
+				memory_order_seq_cst) != 0)
 				dropped = percpu_priv_fork_drop();
 		}
 		percpu_priv_uncount(td, rec, pc, PERCPU_PRIV_WANT_REMOTE);

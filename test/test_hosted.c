@@ -918,6 +918,94 @@ Test(dead_owner, a_reader_inside_a_section_and_a_fork_do_not_deadlock,
 }
 
 /*
+ * A holder of CPU @cpu, section after section (percpu_enter_cpu()): each
+ * one lasts until another thread waits for the CPU (its want is
+ * nonzero), then 100 ms more; after it, the holder lets the waiter take
+ * the hand-off before it asks again.
+ */
+struct long_holder {
+	unsigned cpu;
+	atomic_int stop;
+};
+
+static void *
+hold_long(void *arg)
+{
+	struct long_holder *l = arg;
+	_Atomic(uintptr_t) *o = owner_of(l->cpu);
+	atomic_uint *want =
+	    &percpu_priv_pcpu(percpu_priv_g.cpu2idx[l->cpu])->want;
+
+	while (!atomic_load(&l->stop)) {
+		uint64_t since;
+
+		if (percpu_enter_cpu(l->cpu) != l->cpu)
+			return (NULL);
+		while (atomic_load(want) == 0 && !atomic_load(&l->stop))
+			sched_yield();
+		since = harness_now_ms();
+		while (harness_now_ms() - since < 100 && !atomic_load(&l->stop))
+			sched_yield();
+		percpu_leave();
+		while (atomic_load(o) == PERCPU_PRIV_HANDOFF &&
+		    !atomic_load(&l->stop))
+			sched_yield();
+	}
+	return (NULL);
+}
+
+/*
+ * fork() waits for one section per CPU, however long: prepare holds the
+ * CPUs it took while it waits for the next.  Two CPUs whose holders keep
+ * them 100 ms past the moment a waiter shows up: fork() returns after
+ * about two such sections.  A prepare that dropped what it took after a
+ * long wait for another CPU (no reader waiting for one of ours) gave
+ * each CPU back to its holder and never held both: fork() never
+ * returned.
+ */
+Test(fork, long_sections_on_two_cpus_do_not_keep_fork_waiting, .timeout = 60)
+{
+	struct long_holder l[2];
+	struct dead_forker f;
+	pthread_t th[2], fth;
+	uint64_t since;
+	unsigned i;
+	int late;
+
+	memset(l, 0, sizeof(l));
+	memset(&f, 0, sizeof(f));
+	l[0].cpu = percpu_cpu_first();
+	l[1].cpu = last_cpu();
+	if (l[0].cpu == l[1].cpu)
+		cr_skip_test("one possible CPU: one section at a time");
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, hold_long, &l[i]), 0);
+	for (i = 0; i < 2; i++) {
+		since = harness_now_ms();
+		while (atomic_load(owner_of(l[i].cpu)) == 0) {
+			cr_assert(!harness_waited_too_long(since),
+			    HARNESS_ENV "the holder of CPU %u did not run",
+			    l[i].cpu);
+			sched_yield();
+		}
+	}
+	cr_assert_eq(pthread_create(&fth, NULL, fork_beside, &f), 0);
+	since = harness_now_ms();
+	while (atomic_load(&f.done) == 0 && harness_now_ms() - since < 10000)
+		sched_yield();
+	late = atomic_load(&f.done) == 0;
+	for (i = 0; i < 2; i++)
+		atomic_store(&l[i].stop, 1);
+	cr_assert_eq(pthread_join(fth, NULL), 0);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+	cr_assert(!late,
+	    "fork() still waiting after 10 s for two CPUs whose sections "
+	    "last 100 ms past a waiter");
+	cr_assert_eq(f.status, 0);
+}
+
+/*
  * A section nested in another of this thread (here: inside a
  * percpu_enter_cpu() section) finds the set a dead thread left open: it
  * cannot tell that from a nesting on the same set, and the report says
