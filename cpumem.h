@@ -962,9 +962,7 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 					 * @cpu and waits for ours gives @cpu
 					 * back (percpu/impl.h). */
 					stuck = 1;
-					atomic_fetch_add_explicit(
-					    &percpu_priv_g.stuck, 1,
-					    memory_order_seq_cst);
+					percpu_priv_stuck(1);
 				}
 			}
 			/* Or this thread holds another CPU (or could not take
@@ -1046,8 +1044,7 @@ cpumem_priv_snap(uint64_t *c, uint64_t *tmp, unsigned int n, unsigned cpu)
 			break; /* consistent; or our own open set, as is */
 	}
 	if (stuck)
-		atomic_fetch_sub_explicit(&percpu_priv_g.stuck, 1,
-		    memory_order_seq_cst);
+		percpu_priv_stuck(0);
 }
 
 /*

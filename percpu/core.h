@@ -392,7 +392,8 @@ struct percpu_priv_global {
 	/* Readers waiting, inside a section, for another CPU to have no
 	 * holder (cpumem_priv_snap(): a set left open by a dead thread):
 	 * fork's prepare handler gives back the CPUs it took only while
-	 * one does (percpu/impl.h, percpu_priv_atfork_prepare()). */
+	 * one does (percpu/impl.h, percpu_priv_atfork_prepare()).  Each
+	 * counted thread has its share in percpu_priv_td.stuck. */
 	atomic_uint stuck;
 };
 
@@ -440,6 +441,10 @@ struct percpu_priv_td {
 	 * Written by its own thread only (signal handlers included). */
 	struct percpu_priv_wait wait[PERCPU_PRIV_NWAIT];
 	unsigned nwait; /* records in use */
+	/* Its reads counted in percpu_priv_g.stuck (percpu_priv_stuck()),
+	 * so that its exit handler takes them back.  Written by its own
+	 * thread only. */
+	unsigned stuck;
 };
 
 # define PERCPU_PRIV_DEPTH 0x7fffu    /* depth mask of state */
@@ -521,6 +526,7 @@ percpu_priv_set_state(struct percpu_priv_td *td, uint32_t s)
 }
 
 void percpu_priv_init(void);
+void percpu_priv_stuck(int on);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)
 size_t percpu_priv_enter_out(int as_off);

@@ -824,6 +824,14 @@ percpu_priv_thread_exit(void *arg)
 		else
 			td->nwait--;
 	}
+	/* Reads a thread that died stuck left counted (a handler that
+	 * exited inside cpumem_priv_snap()'s wait): fork's prepare would
+	 * give its CPUs back on every long wait for good. */
+	if (td->stuck > 0) {
+		atomic_fetch_sub_explicit(&percpu_priv_g.stuck, td->stuck,
+		    memory_order_seq_cst);
+		td->stuck = 0;
+	}
 	/* A later destructor that enters again gets a new token and a new
 	 * round of this check (no inline lock without a token). */
 	td->rlim = 0;
@@ -923,8 +931,9 @@ static void percpu_priv_uncount(struct percpu_priv_td *td, unsigned rec,
     struct percpu_priv_pcpu *pc, unsigned one);
 
 /*
- * percpu_priv_fork_drop - release every CPU prepare took so far (a long
- * wait for another one: see percpu_priv_atfork_prepare()).
+ * percpu_priv_fork_drop - release every CPU prepare took so far: at the
+ * end of the fork (percpu_priv_atfork_release()), or on a long wait for
+ * another one (see percpu_priv_atfork_prepare()).
  * Return: 1 if it released any.
  */
 static int
@@ -938,7 +947,7 @@ percpu_priv_fork_drop(void)
 			percpu_priv_fork_took[u / 8] &=
 			    (unsigned char)~(1u << (u % 8));
 			/* Release: pairs with the acquire CAS of the next
-			 * holder, as in percpu_priv_atfork_release(). */
+			 * holder (percpu_enter()). */
 			atomic_store_explicit(&percpu_priv_pcpu(u)->owner, 0,
 			    memory_order_release);
 			any = 1;
@@ -1022,16 +1031,9 @@ percpu_priv_atfork_prepare(void)
 static void
 percpu_priv_atfork_release(void)
 {
-	unsigned u;
-
 	percpu_priv_freed_unlock();
 	percpu_priv_arena_unlock();
-	for (u = 0; u < percpu_priv_g.ncpu; u++)
-		if (percpu_priv_fork_took[u / 8] & (1u << (u % 8)))
-			/* Release: pairs with the acquire CAS of the next
-			 * holder (percpu_enter()). */
-			atomic_store_explicit(&percpu_priv_pcpu(u)->owner, 0,
-			    memory_order_release);
+	(void)percpu_priv_fork_drop();
 }
 
 /* The child: no waiter of another thread is left to take a hand-off
@@ -1050,6 +1052,9 @@ percpu_priv_atfork_child(void)
 		if (td->wait[i].one != 0)
 			atomic_fetch_add_explicit(&td->wait[i].pc->want,
 			    td->wait[i].one, memory_order_relaxed);
+	/* percpu_priv_g.stuck needs nothing: a reader counted there
+	 * holds a CPU, which prepare took from it, so only the forking
+	 * thread's own (a handler that forked inside one) can be left. */
 	percpu_priv_atfork_release();
 }
 
@@ -1867,6 +1872,35 @@ percpu_priv_sigs_on(const unsigned long old[2])
 	(void)old;
 }
 # endif
+
+/*
+ * percpu_priv_stuck - count (@on 1) or uncount (@on 0) the calling
+ * thread's read in percpu_priv_g.stuck (cpumem_priv_snap()), with its
+ * record in percpu_priv_td.stuck, signals blocked: one step for its
+ * handlers, as percpu_priv_count().  An uncount finds its count (the
+ * record says so; none is taken twice, so the word never wraps).
+ *
+ * Context: the reading thread, signal handlers included.
+ * Ordering: seq_cst; pairs with the load in percpu_priv_atfork_prepare().
+ */
+void
+percpu_priv_stuck(int on)
+{
+	struct percpu_priv_td *td = &PERCPU_PRIV_TD;
+	unsigned long old[2] = {0, 0};
+
+	percpu_priv_sigs_off(old);
+	if (on) {
+		td->stuck++;
+		atomic_fetch_add_explicit(&percpu_priv_g.stuck, 1,
+		    memory_order_seq_cst);
+	} else if (td->stuck > 0) {
+		td->stuck--;
+		atomic_fetch_sub_explicit(&percpu_priv_g.stuck, 1,
+		    memory_order_seq_cst);
+	}
+	percpu_priv_sigs_on(old);
+}
 
 /*
  * percpu_priv_count - count the calling thread in @pc's want with weight

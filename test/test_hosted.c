@@ -875,6 +875,79 @@ fork_beside(void *arg)
 	return (NULL);
 }
 
+/* A reader inside a section on CPU e, reading a set left open on CPU d
+ * (held meanwhile by the test): stuck, counted in percpu_priv_g.stuck,
+ * until SIGUSR1 ends it inside that wait. */
+struct stuck_reader {
+	struct dead_set *w;
+	unsigned e;
+};
+
+static void
+stuck_exit(int sig)
+{
+	(void)sig;
+	pthread_exit(NULL);
+}
+
+static void *
+stuck_read(void *arg)
+{
+	struct stuck_reader *r = arg;
+	uint64_t c[2];
+
+	if (percpu_enter_cpu(r->e) != r->e)
+		return (NULL);
+	(void)counters_read_cpu(r->w->cm, r->w->cpu, c, 2);
+	percpu_leave();
+	return (NULL);
+}
+
+/*
+ * A thread that dies while its read is counted as stuck (a handler's
+ * pthread_exit() in the wait) must take its count back: else fork's
+ * prepare would give back the CPUs it took on every long wait for good
+ * (two long sections then keep fork() waiting: see
+ * long_sections_on_two_cpus_do_not_keep_fork_waiting).
+ */
+Test(dead_owner, a_stuck_reader_that_dies_is_uncounted, .timeout = 60)
+{
+	struct dead_set w;
+	struct stuck_reader r;
+	struct sigaction sa, old;
+	unsigned d = percpu_cpu_first(), e = last_cpu();
+	uint64_t since;
+	pthread_t th;
+
+	if (d == e)
+		cr_skip_test("one possible CPU: no other CPU to read from");
+	dead_set_left_open(&w, d);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stuck_exit;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	cr_assert_eq(percpu_enter_cpu(d), d); /* d has a holder: no end */
+	r.w = &w;
+	r.e = e;
+	cr_assert_eq(pthread_create(&th, NULL, stuck_read, &r), 0);
+	since = harness_now_ms();
+	while (atomic_load(&percpu_priv_g.stuck) == 0) {
+		cr_assert(!harness_waited_too_long(since),
+		    HARNESS_ENV "the reader never counted itself stuck");
+		sched_yield();
+	}
+	cr_assert_eq(pthread_kill(th, SIGUSR1), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	percpu_leave();
+	(void)sigaction(SIGUSR1, &old, NULL);
+	cr_assert_eq(atomic_load(&percpu_priv_g.stuck), 0,
+	    "a dead reader stays counted as stuck");
+	/* It died inside its section on e: reported, e released. */
+	cr_assert_eq(harness_errors(), 2, "%s", harness_last_error());
+	cr_assert_eq(atomic_load(owner_of(e)), 0);
+	counters_free(w.cm, 2);
+}
+
 /*
  * A reader inside a section on CPU e reading a set a dead thread left
  * open on d returns it only once d's lock word is free.  A thread that
