@@ -302,6 +302,14 @@ static inline PERCPU_PRIV_ENTER_INLINE void
 critical_enter(void)
 {
 	(void)percpu_enter();
+#if PERCPU_MP && (defined(__GNUC__) || defined(__clang__))
+	/* Every return of percpu_enter() is inside a section (a nesting
+	 * too deep keeps its depth), so state != 0: told to the compiler,
+	 * the DPCPU_PTR() that follows drops its test for "outside a
+	 * section" (dpcpu_priv_cur_ptr()). */
+	if (PERCPU_PRIV_TD.state == 0)
+		__builtin_unreachable();
+#endif
 }
 
 /*
@@ -324,34 +332,32 @@ critical_exit(void)
 /*
  * ready: 0 until the copies exist.  start/stop: the bounds of the set the
  * copies were made from (the implementation module's).  base: the arena
- * handle of the copies (unit 0).
+ * handle of the copies (unit 0).  k: base - start, what a template's
+ * address plus a unit's offset (percpu_priv_soff()) is from its copy in
+ * that unit.  All written once, by dpcpu_priv_boot() inside
+ * percpu_priv_init_once(), before the CPU table is published: a thread in
+ * a section has acquired that (percpu_priv_ready()), so it reads them
+ * with plain loads.
  */
 struct dpcpu_priv_global {
 	atomic_int ready;
 	uintptr_t start;
 	uintptr_t stop;
 	char *base;
+	uintptr_t k;
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
-/* The same bounds, constants of the implementation (never written): the
- * in-section fast path reads them before it knows whether the copies
- * exist, with no race with the init. */
+/* The implementation module's set_dpcpu, a constant (never written):
+ * what dpcpu_priv_module_check() compares each module's own set with. */
 extern const char *const dpcpu_priv_lo;
-extern const char *const dpcpu_priv_hi;
 extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
-/*
- * dpcpu_priv_udelta[u + 1] - the offset of unit @u's copies from the
- * templates (dpcpu_off of its CPU), 0 until a holder of unit u's section
- * stored it; [0] is always 0.  Word rule: [u + 1] is read and written
- * only by a holder of unit u (percpu_enter() or percpu_enter_cpu() of
- * that CPU), so its section lock orders every access (plain loads and
- * stores, no race); [0] is only read.
- */
-extern uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU + 1];
 void *dpcpu_priv_cur_slow(const volatile void *var);
 
 void dpcpu_priv_init(void);
+# if !PERCPU_MP
+void dpcpu_priv_boot(void); /* MP: percpu/core.h */
+# endif
 
 /*
  * dpcpu_priv_ready - make sure every CPU's copy exists.
@@ -359,7 +365,7 @@ void dpcpu_priv_init(void);
  * Context: any thread; the first call of the program allocates (not in a
  *          signal handler).
  * Ordering: acquire on ready; pairs with the release store at the end of
- *           dpcpu_priv_init_once(): the copies and dpcpu_off are visible.
+ *           dpcpu_priv_boot(): the copies and dpcpu_off are visible.
  */
 static inline void
 dpcpu_priv_ready(void)
@@ -423,34 +429,35 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
 
 /*
  * dpcpu_priv_cur_ptr - the current CPU's instance: the held CPU inside a
- * section (FreeBSD's critical_enter(): the usual case, a few plain
- * loads, which the compiler shares between the DPCPU_GET() and DPCPU_SET()
- * of one statement: the held unit's offset, the set's bounds), else the
- * CPU the caller runs on (dpcpu_priv_cur_slow()).
+ * section (FreeBSD's critical_enter(): the usual case, the template's
+ * address plus two words the compiler already has, the copies' offset
+ * and the held unit's offset from the state), else the CPU the caller
+ * runs on (dpcpu_priv_cur_slow()).
+ *
+ * No test that @var is in the implementation's set here: a module whose
+ * own set is not that one is stopped when it is loaded
+ * (dpcpu_priv_module_check()), before its code can run, so every
+ * DPCPU_DEFINE()d variable reachable by name is in the set.  No test that
+ * the copies exist: they are made with the CPU table, before any section
+ * (dpcpu_priv_boot()).
  *
  * Context: any (see CONTEXT).
- * Ordering: none of its own: udelta[u] != 0 was stored by a holder of u
- *           after dpcpu_priv_ready()'s acquire, and the section lock
- *           orders that store before this load (so the copies and the
- *           bounds are visible).
- * Return: as dpcpu_priv_id_ptr().
+ * Ordering: none of its own: a thread in a section acquired the CPU
+ *           table, published after the copies and dpcpu_priv_g.k
+ *           (dpcpu_priv_boot()).
+ * Return: the instance; outside a section, as dpcpu_priv_id_ptr().
  */
 static inline PERCPU_PRIV_ENTER_INLINE void *
 dpcpu_priv_cur_ptr(const volatile void *var)
 {
 # if PERCPU_MP
-	uintptr_t a = (uintptr_t)var;
 	uint32_t s = PERCPU_PRIV_TD.state;
-	/* Unit u's offset is at u + 1; outside a section (s 0) the entry
-	 * read is udelta[0], which is never written (0).  No branch before
-	 * the one on both tests, so the compiler can share them between the
-	 * accesses of one statement. */
-	uintptr_t d = dpcpu_priv_udelta[percpu_priv_sidx1(s)];
 
-	if (PERCPU_LIKELY((d != 0) &
-		(a - (uintptr_t)dpcpu_priv_lo <
-		    (uintptr_t)dpcpu_priv_hi - (uintptr_t)dpcpu_priv_lo)))
-		return ((void *)(a + d));
+	/* After critical_enter() the compiler knows s != 0 and drops the
+	 * test; the rest shares the enter's unit offset. */
+	if (PERCPU_LIKELY(s != 0))
+		return ((void *)((uintptr_t)var + dpcpu_priv_g.k +
+		    percpu_priv_soff(s)));
 	return (dpcpu_priv_cur_slow(var));
 # else
 	/* UP with DPCPU_UP_OFFSETS=1: CPU 0's copy. */
@@ -469,6 +476,47 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 # define DPCPU_ID_PTR(id, n)                                      \
   ((__typeof__(DPCPU_NAME(n)) *)dpcpu_priv_id_ptr(&DPCPU_NAME(n), \
       (unsigned)(id)))
+
+# if PERCPU_MP && PERCPU_MD_HOSTED
+/*
+ * The calling module's own set_dpcpu: weak and hidden, so that each
+ * executable or shared object binds its own bounds (0 and 0 in a module
+ * that defines no DPCPU variable).
+ */
+extern const char dpcpu_priv_mod_start[] __asm__("__start_" DPCPU_SETNAME)
+    __attribute__((weak, visibility("hidden")));
+extern const char dpcpu_priv_mod_stop[] __asm__("__stop_" DPCPU_SETNAME)
+    __attribute__((weak, visibility("hidden")));
+PERCPU_NORETURN void dpcpu_priv_module_bad(const char *start, const char *stop);
+void dpcpu_priv_module_check(void)
+    __attribute__((weak, visibility("hidden"), constructor(101)));
+
+/*
+ * dpcpu_priv_module_check - stop a module whose DPCPU variables have no
+ * copies: its set_dpcpu is not the implementation module's (FreeBSD
+ * relocates a kernel module's set into the DPCPU area at load; here the
+ * copies are made of the implementation module's set only).  Run when
+ * the module is loaded, before its other constructors (priority 101)
+ * and before any of its code can reach a variable: one weak, hidden
+ * definition per module, from every file that includes dpcpu.h.  This is
+ * what lets DPCPU_PTR() in a section go without a bounds test.
+ *
+ * Context: the loader (constructor).
+ * Return: only if the module defines no DPCPU variable or is the
+ *         implementation's; else the error handler is called with a
+ *         message naming set_dpcpu, then the program stops (no copy
+ *         exists to give the module's accesses).
+ */
+void
+dpcpu_priv_module_check(void)
+{
+	const char *start = &dpcpu_priv_mod_start[0];
+	const char *stop = &dpcpu_priv_mod_stop[0];
+
+	if (start != stop && start != dpcpu_priv_lo)
+		dpcpu_priv_module_bad(start, stop);
+}
+# endif
 
 #else /* !DPCPU_PRIV_SET */
 
@@ -809,9 +857,6 @@ PERCPU_END_DECLS
 #if defined(PERCPU_IMPLEMENTATION) && !defined(DPCPU_IMPL_H)
 #define DPCPU_IMPL_H
 #if DPCPU_PRIV_SET
-# if PERCPU_MD_HOSTED
-#  include <pthread.h>
-# endif
 
 /* Hidden: bind to this module's own set, never to another module's. */
 extern char __start_set_dpcpu[] __attribute__((visibility("hidden")));
@@ -819,30 +864,39 @@ extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
 
 struct dpcpu_priv_global dpcpu_priv_g;
 const char *const dpcpu_priv_lo = __start_set_dpcpu;
-const char *const dpcpu_priv_hi = __stop_set_dpcpu;
 uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
-uintptr_t dpcpu_priv_udelta[PERCPU_MAXCPU + 1];
 
 /*
- * dpcpu_priv_cur_slow - DPCPU_PTR() outside a section, or the first time
- * a holder of its unit uses it: the instance by dpcpu_priv_id_ptr(); a
- * holder also stores its unit's offset for the fast path (the word rule
- * of dpcpu_priv_udelta).
+ * dpcpu_priv_cur_slow - DPCPU_PTR() outside a section: the instance of
+ * the CPU the caller runs on, by dpcpu_priv_id_ptr() (which checks that
+ * @var is in the set).
  */
 void *
 dpcpu_priv_cur_slow(const volatile void *var)
 {
-	void *p = dpcpu_priv_id_ptr(var, percpu_curcpu());
 # if PERCPU_MP
 	uint32_t s = PERCPU_PRIV_TD.state;
 
-	if (s != 0)
-		dpcpu_priv_udelta[percpu_priv_sidx(s) + 1] =
-		    dpcpu_priv_off[percpu_priv_g.ci[percpu_priv_sidx(s)]
-				       .ci_index];
+	if (s != 0) /* not reached from dpcpu_priv_cur_ptr(); the held CPU */
+		return (dpcpu_priv_id_ptr(var,
+		    percpu_priv_g.ci[percpu_priv_sidx(s)].ci_index));
 # endif
-	return (p);
+	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
 }
+
+# if PERCPU_MP && PERCPU_MD_HOSTED
+void
+dpcpu_priv_module_bad(const char *start, const char *stop)
+{
+	percpu_priv_fail("DPCPU: a module's " DPCPU_SETNAME " (%zu bytes at "
+			 "%p) is not the implementation's: DPCPU variables "
+			 "must be defined in the module that defines "
+			 "PERCPU_IMPLEMENTATION (a variable of another shared "
+			 "object?)",
+	    (size_t)(stop - start), (const void *)start);
+	percpu_priv_panic("DPCPU: a module's set_dpcpu has no copies");
+}
+# endif
 
 # if !PERCPU_MD_HOSTED && (defined(__GNUC__) || defined(__clang__))
 /* Firmware: PERCPU_UNIT_SIZE as an absolute symbol, so that
@@ -858,38 +912,62 @@ __asm__(".globl dpcpu_priv_unit_size\n\t"
  * that has the implementation. */
 static char dpcpu_priv_anchor DPCPU_PRIV_IN_SET;
 
-# if PERCPU_MD_HOSTED
-static pthread_once_t dpcpu_priv_once = PTHREAD_ONCE_INIT;
-# elif PERCPU_MP
-static atomic_int dpcpu_priv_once; /* percpu/spin.h */
-# else
+# if !PERCPU_MP
 static int dpcpu_priv_once; /* UP: one thread of control */
 # endif
 
-static void
-dpcpu_priv_init_once(void)
+/*
+ * dpcpu_priv_boot - make every CPU's copy of the set, and dpcpu_off.
+ *
+ * Context: MP: percpu_priv_init_once(), once, before the CPU table is
+ *          published (so no percpu_priv_ready() here: the arena is
+ *          reached with percpu_priv_zalloc_in()); UP (DPCPU_UP_OFFSETS=1):
+ *          dpcpu_priv_init().
+ * Ordering: release on ready, pairs with dpcpu_priv_ready(); in MP the
+ *           CPU table's release (percpu_priv_init_once()) comes after it,
+ *           which is what a thread in a section acquired.
+ */
+void
+dpcpu_priv_boot(void)
 {
 	uintptr_t start = (uintptr_t)__start_set_dpcpu;
 	size_t bytes = (size_t)(__stop_set_dpcpu - __start_set_dpcpu);
-	unsigned cpu;
+	char *base;
 
 	(void)dpcpu_priv_anchor;
-	dpcpu_priv_g.base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
-	if (dpcpu_priv_g.base == NULL) {
+# if PERCPU_MP
+	base = (char *)percpu_priv_zalloc_in(bytes, PERCPU_CACHELINE);
+# else
+	base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
+# endif
+	if (base == NULL) {
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
 				 "set_dpcpu on every CPU (limit %u%s)",
 		    bytes, (unsigned)PERCPU_UNIT_SIZE,
 		    percpu_priv_limit_hint(bytes, PERCPU_UNIT_SIZE));
 		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}
-	PERCPU_FOREACH_CPU(cpu) {
-		char *copy = (char *)percpu_ptr(dpcpu_priv_g.base, cpu);
+# if PERCPU_MP
+	{
+		unsigned u;
 
-		memcpy(copy, __start_set_dpcpu, bytes);
-		dpcpu_priv_off[cpu] = (uintptr_t)copy - start;
+		/* The table as percpu_priv_init_once() just made it. */
+		for (u = 0; u < percpu_priv_g.ncpu; u++) {
+			char *copy = base + (size_t)u * PERCPU_PRIV_STRIDE;
+
+			memcpy(copy, __start_set_dpcpu, bytes);
+			dpcpu_priv_off[percpu_priv_g.ci[u].ci_index] =
+			    (uintptr_t)copy - start;
+		}
 	}
+# else
+	memcpy(base, __start_set_dpcpu, bytes);
+	dpcpu_priv_off[0] = (uintptr_t)base - start;
+# endif
+	dpcpu_priv_g.base = base;
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
+	dpcpu_priv_g.k = (uintptr_t)base - start;
 	/* Release: copies and dpcpu_off before ready; pairs with the
 	 * acquire in dpcpu_priv_ready(). */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);
@@ -898,14 +976,12 @@ dpcpu_priv_init_once(void)
 void
 dpcpu_priv_init(void)
 {
-# if PERCPU_MD_HOSTED
-	(void)pthread_once(&dpcpu_priv_once, dpcpu_priv_init_once);
-# elif PERCPU_MP
-	percpu_priv_once(&dpcpu_priv_once, dpcpu_priv_init_once);
+# if PERCPU_MP
+	percpu_priv_init(); /* the copies are made with the CPU table */
 # else
 	if (!dpcpu_priv_once) {
 		dpcpu_priv_once = 1;
-		dpcpu_priv_init_once();
+		dpcpu_priv_boot();
 	}
 # endif
 }

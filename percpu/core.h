@@ -526,6 +526,9 @@ percpu_priv_set_state(struct percpu_priv_td *td, uint32_t s)
 }
 
 void percpu_priv_init(void);
+/* dpcpu.h's implementation: makes DPCPU's copies; called by
+ * percpu_priv_init_once() before the table is published. */
+void dpcpu_priv_boot(void);
 void percpu_priv_stuck(int on);
 unsigned percpu_priv_acquire_slow(struct percpu_priv_td *td, unsigned want);
 # if PERCPU_MD == PERCPU_MD_LINUX && PERCPU_MD_RSEQ && defined(__x86_64__)

@@ -616,16 +616,19 @@ percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 	return (pos * PERCPU_PRIV_AGRAIN);
 }
 
-void *
-percpu_priv_zalloc(size_t size, size_t align)
+/*
+ * percpu_priv_zalloc_in - percpu_priv_zalloc() once the CPU table exists
+ * (or while percpu_priv_init_once() makes it: dpcpu_priv_boot()), with no
+ * injected failure.
+ */
+static void *
+percpu_priv_zalloc_in(size_t size, size_t align)
 {
 	struct percpu_priv_chunk *c, **tail;
 	size_t off = (size_t)-1;
 	void *h = NULL;
 
-	percpu_priv_ready();
-	if (size == 0 || size > PERCPU_PRIV_STRIDE ||
-	    percpu_priv_zalloc_fault())
+	if (size == 0 || size > PERCPU_PRIV_STRIDE)
 		return (NULL);
 	if (align == 0) {
 		align = 1;
@@ -655,6 +658,16 @@ percpu_priv_zalloc(size_t size, size_t align)
 	percpu_priv_arena_unlock();
 	percpu_priv_freed_forget(h); /* a new object at a freed address */
 	return (h);
+}
+
+void *
+percpu_priv_zalloc(size_t size, size_t align)
+{
+	percpu_priv_ready();
+	if (size == 0 || size > PERCPU_PRIV_STRIDE ||
+	    percpu_priv_zalloc_fault())
+		return (NULL);
+	return (percpu_priv_zalloc_in(size, align));
 }
 
 /* Zero [p, p + len) unless it already is: untouched pages stay unbacked. */
@@ -1142,6 +1155,9 @@ percpu_priv_init_once(void)
 	percpu_priv_g.backend = PERCPU_MD_NAME;
 # endif
 	percpu_priv_one_copy(); /* a second copy in the process says so */
+	/* DPCPU's copies exist before any section does (its in-section
+	 * lookup has no test for them). */
+	dpcpu_priv_boot();
 # if PERCPU_MD_HOSTED
 	percpu_priv_exit_key_ok = pthread_key_create(&percpu_priv_exit_key,
 				      percpu_priv_thread_exit) == 0;
