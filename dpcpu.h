@@ -28,7 +28,7 @@
  *		total = DPCPU_SUM(pkts);	// over every possible CPU
  *
  *	No registration: any thread may use any macro.  The copies are made
- *	at the first use of any DPCPU accessor (once per program).
+ *	once per program, with the CPU table (HOW IT WORKS).
  *
  * CONFIGURATION
  *	Everything is the core's (percpu/config.h): PERCPU_MP=0 for the
@@ -125,13 +125,23 @@
  *	section "set_dpcpu" (attributes used + section); the linker gathers
  *	the section of every object file into one block and defines
  *	__start_set_dpcpu / __stop_set_dpcpu around it.  That block is only
- *	a template.  At first use the implementation reserves the block's
- *	size in the core's per-CPU arena (PERCPU_UNIT_SIZE per CPU at most),
+ *	a template.  When the CPU table is made (the program's first call
+ *	of the toolkit, or percpu_init()), before any section can begin, the
+ *	implementation reserves the block's size in the core's per-CPU
+ *	arena (PERCPU_UNIT_SIZE per CPU at most, in whole cache lines),
  *	copies the template into every possible CPU's copy and sets
  *	dpcpu_off[cpu] = copy - __start_set_dpcpu.  CPU id's instance of
  *	a variable is then its template address + dpcpu_off[id], computed
  *	in uintptr_t.  The implementation adds one byte to the set so that it
- *	exists in a program without DPCPU variables.
+ *	exists in a program without DPCPU variables; that byte alone costs
+ *	no arena space (its copies sit in a spare byte of each CPU's core
+ *	line).  Inside a section DPCPU_PTR() is the template's address plus
+ *	the copies' offset plus the held CPU's unit offset (FreeBSD's
+ *	dpcpu_off[curcpu], with the unit taken from the section): no test,
+ *	because the copies exist before any section does and every module
+ *	whose variables have no copies is stopped when it is loaded (SHARED
+ *	LIBRARIES).  Outside a section it is the running CPU's copy,
+ *	checked as DPCPU_ID_PTR() is.
  *
  *	Types: the MP accessors cast to a pointer to __typeof__ of the
  *	template object (GCC and Clang, which the MP build needs anyway), so
@@ -163,7 +173,7 @@
  *	(shipped as firmware/dpcpu.ld, which test/baremetal/link.ld
  *	INCLUDEs: a 4-core bare-metal AArch64 image checks that every core's
  *	copy starts from the initializers.)
- *	The template is only read (once, by the copy at first use), so it
+ *	The template is only read (once, by the copy at start-up), so it
  *	may stay in ROM: no startup copy to RAM is needed for it.  (It is
  *	emitted writable, "aw"; the region must accept that.)  Alignment
  *	of DPCPU variables above PERCPU_CACHELINE (64) is not kept in the
@@ -178,13 +188,23 @@
  *	PERCPU_IMPLEMENTATION, and that module alone defines it in the
  *	process (the toolkit in the executable, or inside one shared
  *	library).  What does not: a DPCPU variable of another module is not
- *	in the copied set; every accessor detects that (its address is
- *	outside the set) and reports it through the error handler.  There
- *	is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
+ *	in the copied set.  Every file that includes dpcpu.h gives its
+ *	module one load-time check (a hidden constructor that runs before
+ *	the module's own): a module that defines DPCPU variables in a set
+ *	that is not the implementation's is reported through the error
+ *	handler ("DPCPU: a module's set_dpcpu (N bytes at 0x...) is not the
+ *	implementation's: ..."), and the program then stops: no copy exists
+ *	for the module's accesses, and DPCPU_PTR() in a section does not
+ *	test the address (DPCPU_ID_PTR() and DPCPU_PTR() outside a section
+ *	still do, and report "... is not in this program's set_dpcpu").  A
+ *	module whose set is only the implementation's one byte (a second
+ *	copy of the implementation bound to the first one's state, below)
+ *	passes.  There is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
  *	adds no variables.  If several modules define PERCPU_IMPLEMENTATION
  *	with default visibility, the dynamic linker binds them all to one
  *	copy of the state (normally the executable's): one CPU table, but
- *	only that module's DPCPU variables work.  A shared library that
+ *	only that module's DPCPU variables work (another such module that
+ *	defines DPCPU variables stops when it is loaded).  A shared library that
  *	wants its own DPCPU variables next to another user of the toolkit
  *	builds with -fvisibility=hidden (or a version script): it then has a
  *	private toolkit (its own CPU table; its critical sections do not
@@ -364,15 +384,24 @@ void dpcpu_priv_boot(void); /* MP: percpu/core.h */
  *
  * Context: any thread; the first call of the program allocates (not in a
  *          signal handler).
- * Ordering: acquire on ready; pairs with the release store at the end of
- *           dpcpu_priv_boot(): the copies and dpcpu_off are visible.
+ * Ordering: MP: acquire on the CPU table (percpu_priv_ready()), whose
+ *           release in percpu_priv_init_once() follows dpcpu_priv_boot();
+ *           UP: acquire on ready, pairs with the release store at the
+ *           end of dpcpu_priv_boot().  Either way the copies and dpcpu_off
+ *           are visible.
  */
 static inline void
 dpcpu_priv_ready(void)
 {
+# if PERCPU_MP
+	/* The copies are made with the CPU table (dpcpu_priv_boot()),
+	 * whose publication percpu_priv_ready() acquires. */
+	percpu_priv_ready();
+# else
 	if (PERCPU_UNLIKELY(!atomic_load_explicit(&dpcpu_priv_g.ready,
 		memory_order_acquire)))
 		dpcpu_priv_init();
+# endif
 }
 
 /*
@@ -487,6 +516,8 @@ extern const char dpcpu_priv_mod_start[] __asm__("__start_" DPCPU_SETNAME)
     __attribute__((weak, visibility("hidden")));
 extern const char dpcpu_priv_mod_stop[] __asm__("__stop_" DPCPU_SETNAME)
     __attribute__((weak, visibility("hidden")));
+/* The byte an implementation adds to its module's set (0 elsewhere). */
+extern char dpcpu_priv_anchor[] __attribute__((weak, visibility("hidden")));
 PERCPU_NORETURN void dpcpu_priv_module_bad(const char *start, const char *stop);
 void dpcpu_priv_module_check(void)
     __attribute__((weak, visibility("hidden"), constructor(101)));
@@ -502,7 +533,9 @@ void dpcpu_priv_module_check(void)
  * what lets DPCPU_PTR() in a section go without a bounds test.
  *
  * Context: the loader (constructor).
- * Return: only if the module defines no DPCPU variable or is the
+ * Return: only if the module defines no DPCPU variable (its set is empty,
+ *         or is the one byte of an implementation whose state another
+ *         module's interposed: see SHARED LIBRARIES) or is the
  *         implementation's; else the error handler is called with a
  *         message naming set_dpcpu, then the program stops (no copy
  *         exists to give the module's accesses).
@@ -513,7 +546,8 @@ dpcpu_priv_module_check(void)
 	const char *start = &dpcpu_priv_mod_start[0];
 	const char *stop = &dpcpu_priv_mod_stop[0];
 
-	if (start != stop && start != dpcpu_priv_lo)
+	if (start != stop && start != dpcpu_priv_lo &&
+	    !(start == &dpcpu_priv_anchor[0] && stop == start + 1))
 		dpcpu_priv_module_bad(start, stop);
 }
 # endif
@@ -910,7 +944,12 @@ __asm__(".globl dpcpu_priv_unit_size\n\t"
 
 /* One byte in the set, so that it (and its bounds) exist in any program
  * that has the implementation. */
-static char dpcpu_priv_anchor DPCPU_PRIV_IN_SET;
+# if PERCPU_MP && PERCPU_MD_HOSTED
+char dpcpu_priv_anchor
+    [1] DPCPU_PRIV_IN_SET; /* hidden (dpcpu_priv_module_check) */
+# else
+static char dpcpu_priv_anchor[1] DPCPU_PRIV_IN_SET;
+# endif
 
 # if !PERCPU_MP
 static int dpcpu_priv_once; /* UP: one thread of control */
@@ -936,7 +975,23 @@ dpcpu_priv_boot(void)
 
 	(void)dpcpu_priv_anchor;
 # if PERCPU_MP
-	base = (char *)percpu_priv_zalloc_in(bytes, PERCPU_CACHELINE);
+	if (bytes == 1) {
+		/* The anchor alone (the implementation's module always has
+		 * it, so this is a program without DPCPU variables): its
+		 * copies take a spare byte of each unit's core line, never
+		 * touched again, and the arena keeps its full size. */
+		_Static_assert(sizeof(struct percpu_priv_pcpu) <
+			PERCPU_CACHELINE,
+		    "dpcpu: a spare byte in the core line");
+		base = percpu_priv_g.unit0 + sizeof(struct percpu_priv_pcpu);
+	} else {
+		/* Whole lines: no small hole after the copies for the
+		 * allocations that follow. */
+		base = (char *)percpu_priv_zalloc_in(
+		    (bytes + PERCPU_CACHELINE - 1) &
+			~(size_t)(PERCPU_CACHELINE - 1),
+		    PERCPU_CACHELINE);
+	}
 # else
 	base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
 # endif
@@ -977,7 +1032,7 @@ void
 dpcpu_priv_init(void)
 {
 # if PERCPU_MP
-	percpu_priv_init(); /* the copies are made with the CPU table */
+	percpu_priv_ready(); /* the copies are made with the CPU table */
 # else
 	if (!dpcpu_priv_once) {
 		dpcpu_priv_once = 1;

@@ -175,10 +175,11 @@ shim_base_critical_plain_inc(uint64_t n)
 
 /*
  * The same section around DPCPU's lookup as FreeBSD does it, with no
- * check: one load of the copies' offset from their templates (placed at
- * run time), plus the held unit's offset from the state.  What
- * DPCPU_PTR() would cost without its two checks (the copies exist, the
- * variable is in this program's set); not a public path.
+ * check, written by hand: one load of the copies' offset from their
+ * templates (placed at run time), plus the held unit's offset from the
+ * state.  Since the copies are made with the CPU table and foreign sets
+ * are stopped at load, DPCPU_PTR() in a section is this shape too: the
+ * row shows that dpcpu_critical_inc adds nothing to it.
  */
 static uintptr_t bench_dpcpu_k;
 
@@ -200,9 +201,9 @@ shim_base_critical_unchecked_inc(uint64_t n)
 /*
  * The unchecked lookup above, plus the one test FreeBSD semantics need in
  * userspace: DPCPU_PTR() outside a section is the running CPU's copy, so
- * state 0 takes the out-of-line path (DPCPU's own).  No check that the
- * copies exist or that the variable is in the set: what any DPCPU_PTR()
- * valid outside a section costs, wherever its copies are.
+ * state 0 takes the out-of-line path (DPCPU's own).  After
+ * critical_enter() the compiler knows the state is not 0 and drops the
+ * test (dpcpu.h), so this row and the one above now compile alike.
  */
 void
 shim_base_critical_fallback_inc(uint64_t n)

@@ -166,6 +166,35 @@ Test(dpcpu, critical_section_spans_files)
 #endif
 }
 
+/*
+ * DPCPU_PTR() in a section is the held CPU's copy (dpcpu_priv_cur_ptr():
+ * the template plus the copies' offset plus the unit's, taken from the
+ * state): for every CPU, taken as that CPU (percpu_enter_cpu(), the unit
+ * need not be the running CPU's), nested, and after critical_enter().
+ */
+Test(dpcpu, ptr_in_a_section_is_the_held_cpus_copy)
+{
+	unsigned c;
+
+#if PERCPU_MP
+	CPU_FOREACH(c) {
+		cr_assert_eq(percpu_enter_cpu(c), c);
+		cr_assert_eq(DPCPU_PTR(sumv), DPCPU_ID_PTR(c, sumv), "CPU %u",
+		    c);
+		critical_enter(); /* nested: the same CPU */
+		cr_assert_eq(DPCPU_PTR(sumv), DPCPU_ID_PTR(c, sumv));
+		cr_assert_eq(DPCPU_PTR(arr[2]), DPCPU_ID_PTR(c, arr[2]));
+		cr_assert_eq(DPCPU_GET(seven), 7);
+		critical_exit();
+		percpu_leave();
+	}
+#endif
+	critical_enter();
+	c = curcpu;
+	cr_assert_eq(DPCPU_PTR(sumv), DPCPU_ID_PTR(c, sumv));
+	critical_exit();
+}
+
 /* ---- Remote access and sums ---- */
 
 Test(dpcpu, id_set_is_invisible_on_other_cpus)

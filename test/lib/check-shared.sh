@@ -14,7 +14,10 @@
 #      (context switches): exact totals, no SIGSEGV (its sequences never
 #      start: the implementation copies only its own descriptors);
 #   5. a plugin with the implementation dlclose()d by an exit handler
-#      after exit() began: no SIGSEGV (it became RTLD_NODELETE).
+#      after exit() began: no SIGSEGV (it became RTLD_NODELETE);
+#   6. a dlopen()ed module without the implementation that defines a DPCPU
+#      variable: its load calls the error handler and stops the program
+#      before the module's own constructor runs (abort, exit 134).
 BUILD=${BUILD:-build}
 out=$BUILD/lib/shared
 src=test/lib/shared
@@ -62,6 +65,26 @@ gcc $W -o "$out/dpcpu_main" "$src/dpcpu_main.c" -L"$out" -lpc \
 rc=$?
 [ $rc -ne 0 ] && grep -q "set_dpcpu" "$out/dpcpu.err" ||
 	fail "DPCPU variable outside the implementation's module: exit $rc, $(cat "$out/dpcpu.err")"
+# A dlopen()ed module with a DPCPU variable of its own: stopped when it is
+# loaded, after the error handler (which returns) heard of it, and before
+# its constructor writes the variable in a critical section (the write
+# DPCPU_PTR() does not bounds-check).
+# shellcheck disable=SC2086
+gcc $W -fPIC -shared -o "$out/dpcpu_plug.so" "$src/dpcpu_plug.c" \
+    -L"$out" -lpc -Wl,-rpath,"$(pwd)/$out" -pthread &&
+	gcc $W -o "$out/host_dpcpu" "$src/host_dpcpu.c" -L"$out" -lpc \
+	    -Wl,-rpath,"$(pwd)/$out" -ldl -pthread || exit 1
+"$out/host_dpcpu" "$(pwd)/$out/dpcpu_plug.so" >"$out/host_dpcpu.out" 2>&1
+rc=$?
+got=$(cat "$out/host_dpcpu.out")
+case "$rc:$got" in
+134:"handler: DPCPU: a module's set_dpcpu (8 bytes at 0x"*") is not the implementation's: DPCPU variables must be defined in the module that defines PERCPU_IMPLEMENTATION (a variable of another shared object?)"*) ;;
+*) fail "dlopen()ed module with its own DPCPU variable: exit $rc: $got" ;;
+esac
+case $got in
+*"constructor ran"* | *"dlopen returned"*)
+	fail "dlopen()ed module with its own DPCPU variable ran: $got" ;;
+esac
 # A module without the implementation, unloaded while the thread goes on.
 # shellcheck disable=SC2086
 gcc $W -fPIC -shared -o "$out/user.so" "$src/user.c" -pthread &&

@@ -30,9 +30,14 @@ void percpu_priv_static_bounds(const void **lo, const void **hi);
 
 #define SLOT ((size_t)sizeof(struct counter_priv_slot))
 #if PERCPU_MP
-/* Chunk 0 keeps one cache line per unit for the core; then 3 chunks. */
+/* Chunk 0 keeps one cache line per unit for the core and the DPCPU set's
+ * copies in whole lines, both made with the CPU table (this program has
+ * a DPCPU variable: sa_quota below); then 3 chunks. */
+# define DPCPU_LINES                                                 \
+  ((dpcpu_priv_g.stop - dpcpu_priv_g.start + PERCPU_CACHELINE - 1) / \
+      PERCPU_CACHELINE * PERCPU_CACHELINE)
 # define NCOUNTERS                                              \
-  ((PERCPU_UNIT_SIZE - PERCPU_CACHELINE) / SLOT +               \
+  ((PERCPU_UNIT_SIZE - PERCPU_CACHELINE - DPCPU_LINES) / SLOT + \
       (PERCPU_STATIC_ARENA_SIZE / (5 * PERCPU_UNIT_SIZE) - 1) * \
 	  (PERCPU_UNIT_SIZE / SLOT))
 #else
