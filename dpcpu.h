@@ -92,11 +92,14 @@
  *	critical_enter, release at critical_exit: what one holder of a CPU
  *	wrote is visible to the next); or curcpu cached once and a per-CPU
  *	lock taken through DPCPU_ID_PTR.  Copy initialization happens before
- *	any accessor returns (release/acquire on the set's ready flag).
+ *	any accessor returns (MP: release/acquire on the CPU table's ready
+ *	flag, the copies being made with the table; UP with
+ *	DPCPU_UP_OFFSETS=1: on the set's own).
  *
  * CONTEXT
  *	The accessors: any thread; in a signal handler only after the
- *	program's first DPCPU access (which allocates the copies).
+ *	program's first call of the toolkit (which makes the CPU table and
+ *	the copies; UP with DPCPU_UP_OFFSETS=1: the first DPCPU access).
  *	critical_enter/exit: anywhere, signal handlers included (a handler
  *	that interrupts its own thread's section nests on the same CPU; see
  *	percpu/core.h, SIGNALS).
@@ -110,7 +113,7 @@
  *	CPU", so dpcpu_off does not compile.  DPCPU_UP_OFFSETS=1 (global)
  *	gives the UP build FreeBSD's layout for code that adds dpcpu_off[]
  *	itself (subr_pcpu's sysctls): a linker set and one copy made at
- *	first use, as MP with one CPU, dpcpu_off[0] != 0 (ELF, GCC or
+ *	its first DPCPU access, as MP with one CPU, dpcpu_off[0] != 0 (ELF, GCC or
  *	Clang; the accessors then cost what they cost in MP).
  *	UP assumes one thread of control per core, plus the handlers the
  *	port masks (or the program blocks around sections): two threads that
@@ -188,25 +191,35 @@
  *	PERCPU_IMPLEMENTATION, and that module alone defines it in the
  *	process (the toolkit in the executable, or inside one shared
  *	library).  What does not: a DPCPU variable of another module is not
- *	in the copied set.  Every file that includes dpcpu.h gives its
- *	module one load-time check (a hidden constructor that runs before
- *	the module's own): a module that defines DPCPU variables in a set
- *	that is not the implementation's is reported through the error
- *	handler ("DPCPU: a module's set_dpcpu (N bytes at 0x...) is not the
- *	implementation's: ..."), and the program then stops: no copy exists
- *	for the module's accesses, and DPCPU_PTR() in a section does not
- *	test the address (DPCPU_ID_PTR() and DPCPU_PTR() outside a section
- *	still do, and report "... is not in this program's set_dpcpu").  A
- *	module whose set is only the implementation's one byte (a second
- *	copy of the implementation bound to the first one's state, below)
- *	passes.  There is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
+ *	in the copied set, and neither is a variable of the implementation's
+ *	shared library that an executable built without -fPIC names with
+ *	DPCPU_DECLARE (the link moves it into the executable by a copy
+ *	relocation, for every module).  Every file that includes dpcpu.h
+ *	gives its module one load-time check (a hidden constructor that runs
+ *	before the module's own; in an executable's files also an entry of
+ *	.preinit_array, which runs before any shared library's constructor):
+ *	a module that defines DPCPU variables in a set that is not the
+ *	implementation's ("DPCPU: a module's set_dpcpu (N bytes at 0x...) is
+ *	not the implementation's: ..."), or that reaches a variable its
+ *	DPCPU_DECLARE records at an address outside that set ("DPCPU: a
+ *	variable at 0x... is outside the implementation's set_dpcpu (moved
+ *	into the executable by a copy relocation: ...)"), is reported
+ *	through the error handler, and the program then stops: no copy
+ *	exists for its accesses, and DPCPU_PTR() in a section does not test
+ *	the address (DPCPU_ID_PTR() and DPCPU_PTR() outside a section still
+ *	do, and report "... is not in this program's set_dpcpu").  The one
+ *	window left: a shared library's code called by another library's
+ *	constructor before its own constructors run.  A module whose set is
+ *	only the implementation's one byte (a second copy of the
+ *	implementation bound to the first one's state, below) passes.  There is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
  *	adds no variables.  If several modules define PERCPU_IMPLEMENTATION
  *	with default visibility, the dynamic linker binds them all to one
  *	copy of the state (normally the executable's): one CPU table, but
  *	only that module's DPCPU variables work (another such module that
  *	defines DPCPU variables stops when it is loaded).  A shared library that
  *	wants its own DPCPU variables next to another user of the toolkit
- *	builds with -fvisibility=hidden (or a version script): it then has a
+ *	builds with -fvisibility=hidden and -DPERCPU_VISIBILITY_DEFAULT=0
+ *	(or a version script): it then has a
  *	private toolkit (its own CPU table; its critical sections do not
  *	exclude the other module's).  Non-ELF targets (Mach-O, PE) have no
  *	__start_/__stop_ symbols: an MP build there is an #error.
@@ -254,7 +267,31 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* In the set, kept even if unreferenced (and against --gc-sections). */
 # define DPCPU_PRIV_IN_SET __attribute__((section("set_dpcpu"), used))
 # define DPCPU_PRIV_STATIC_ATTR DPCPU_PRIV_IN_SET
+# if PERCPU_MP && PERCPU_MD_HOSTED
+/*
+ * DPCPU_PRIV_REF - the tail of DPCPU_DECLARE (after its extern
+ * declaration; the user's semicolon ends it): one record per declaration,
+ * in the module's section set_dpcpu_ref, of the address this module
+ * reaches the variable at once the loader has relocated it.  A copy
+ * relocation (an executable built without -fPIC that names a variable of
+ * the implementation's shared library) moves the variable out of the set
+ * for every module; dpcpu_priv_module_check() finds it at load.  A
+ * variable defined in a module (DPCPU_DEFINE) is in that module's own set,
+ * which the check compares as a whole.  An array, declared with its
+ * dimension in the name, records its end: still inside the set.
+ */
+#  define DPCPU_PRIV_CAT2(a, b) a##b
+#  define DPCPU_PRIV_CAT(a, b) DPCPU_PRIV_CAT2(a, b)
+#  define DPCPU_PRIV_REF(n)                                           \
+   ;                                                                  \
+   static const volatile void *const DPCPU_PRIV_CAT(dpcpu_priv_ref_,  \
+       __COUNTER__) __attribute__((section("set_dpcpu_ref"), used)) = \
+       &DPCPU_NAME(n)
+# else
+#  define DPCPU_PRIV_REF(n)
+# endif
 #else
+# define DPCPU_PRIV_REF(n)
 # define DPCPU_PRIV_IN_SET
 # if defined(__GNUC__) || defined(__clang__)
 #  define DPCPU_PRIV_STATIC_ATTR __attribute__((unused))
@@ -277,7 +314,7 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
  static t DPCPU_NAME(n) DPCPU_PRIV_STATIC_ATTR
 #define DPCPU_DECLARE(t, n)    \
  typedef t DPCPU_PRIV_TYPE(n); \
- extern t DPCPU_NAME(n)
+ extern t DPCPU_NAME(n) DPCPU_PRIV_REF(n)
 
 /* ---- CPU set names (FreeBSD <sys/smp.h>, <sys/pcpu.h>) ---- */
 
@@ -350,7 +387,8 @@ critical_exit(void)
 /* ---- MP: the state, defined once in the implementation block ---- */
 
 /*
- * ready: 0 until the copies exist.  start/stop: the bounds of the set the
+ * ready (UP with DPCPU_UP_OFFSETS=1; MP uses the CPU table's): 0 until
+ * the copies exist.  start/stop: the bounds of the set the
  * copies were made from (the implementation module's).  base: the arena
  * handle of the copies (unit 0).  k: base - start, what a template's
  * address plus a unit's offset (percpu_priv_soff()) is from its copy in
@@ -368,9 +406,10 @@ struct dpcpu_priv_global {
 };
 
 extern struct dpcpu_priv_global dpcpu_priv_g;
-/* The implementation module's set_dpcpu, a constant (never written):
- * what dpcpu_priv_module_check() compares each module's own set with. */
-extern const char *const dpcpu_priv_lo;
+/* The calling module's own set (hidden: each module binds its own; weak:
+ * equal, 0, in a module without one). */
+extern char __start_set_dpcpu[] __attribute__((weak, visibility("hidden")));
+extern char __stop_set_dpcpu[] __attribute__((weak, visibility("hidden")));
 extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 void *dpcpu_priv_cur_slow(const volatile void *var);
 
@@ -464,9 +503,10 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
  * runs on (dpcpu_priv_cur_slow()).
  *
  * No test that @var is in the implementation's set here: a module whose
- * own set is not that one is stopped when it is loaded
- * (dpcpu_priv_module_check()), before its code can run, so every
- * DPCPU_DEFINE()d variable reachable by name is in the set.  No test that
+ * own set is not that one, or that reaches a declared variable outside
+ * it, is stopped when it is loaded (dpcpu_priv_module_check()), before
+ * its code runs (SHARED LIBRARIES: one window is left), so every
+ * variable reachable by name is in the set.  No test that
  * the copies exist: they are made with the CPU table, before any section
  * (dpcpu_priv_boot()).
  *
@@ -508,48 +548,57 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 
 # if PERCPU_MP && PERCPU_MD_HOSTED
 /*
- * The calling module's own set_dpcpu: weak and hidden, so that each
- * executable or shared object binds its own bounds (0 and 0 in a module
- * that defines no DPCPU variable).
+ * The calling module's own set_dpcpu and set_dpcpu_ref: weak and hidden,
+ * so that each executable or shared object binds its own bounds (equal,
+ * 0, in a module without such a set).
  */
-extern const char dpcpu_priv_mod_start[] __asm__("__start_" DPCPU_SETNAME)
-    __attribute__((weak, visibility("hidden")));
-extern const char dpcpu_priv_mod_stop[] __asm__("__stop_" DPCPU_SETNAME)
-    __attribute__((weak, visibility("hidden")));
+extern char __start_set_dpcpu_ref[] __attribute__((weak, visibility("hidden")));
+extern char __stop_set_dpcpu_ref[] __attribute__((weak, visibility("hidden")));
 /* The byte an implementation adds to its module's set (0 elsewhere). */
 extern char dpcpu_priv_anchor[] __attribute__((weak, visibility("hidden")));
-PERCPU_NORETURN void dpcpu_priv_module_bad(const char *start, const char *stop);
+/* The implementation's; weak, so that a module that includes dpcpu.h
+ * and uses nothing needs no implementation to load. */
+void dpcpu_priv_module_verify(const char *start, const char *stop,
+    const char *anchor, const char *refs, const char *refs_end)
+    __attribute__((weak));
 void dpcpu_priv_module_check(void)
     __attribute__((weak, visibility("hidden"), constructor(101)));
 
 /*
- * dpcpu_priv_module_check - stop a module whose DPCPU variables have no
- * copies: its set_dpcpu is not the implementation module's (FreeBSD
- * relocates a kernel module's set into the DPCPU area at load; here the
- * copies are made of the implementation module's set only).  Run when
- * the module is loaded, before its other constructors (priority 101)
- * and before any of its code can reach a variable: one weak, hidden
- * definition per module, from every file that includes dpcpu.h.  This is
+ * dpcpu_priv_module_check - stop a module with a DPCPU variable that has
+ * no copies: defined in a set_dpcpu that is not the implementation
+ * module's (FreeBSD relocates a kernel module's set into the DPCPU area
+ * at load; here only the implementation module's set is copied), or
+ * reached at an address outside that set (a copy relocation moved it
+ * into the executable).  One weak, hidden definition per module, from
+ * every file that includes dpcpu.h; run before the module's other
+ * constructors (priority 101), and in an executable from .preinit_array
+ * too, before any shared library's constructor can call into it.  This is
  * what lets DPCPU_PTR() in a section go without a bounds test.
  *
- * Context: the loader (constructor).
- * Return: only if the module defines no DPCPU variable (its set is empty,
- *         or is the one byte of an implementation whose state another
- *         module's interposed: see SHARED LIBRARIES) or is the
- *         implementation's; else the error handler is called with a
- *         message naming set_dpcpu, then the program stops (no copy
- *         exists to give the module's accesses).
+ * Context: the loader.
+ * Return: only if every variable of the module is in the implementation's
+ *         set (dpcpu_priv_module_verify()); else the error handler is
+ *         called with a message naming set_dpcpu, then the program stops
+ *         (no copy exists to give the module's accesses).
  */
 void
 dpcpu_priv_module_check(void)
 {
-	const char *start = &dpcpu_priv_mod_start[0];
-	const char *stop = &dpcpu_priv_mod_stop[0];
-
-	if (start != stop && start != dpcpu_priv_lo &&
-	    !(start == &dpcpu_priv_anchor[0] && stop == start + 1))
-		dpcpu_priv_module_bad(start, stop);
+	if (dpcpu_priv_module_verify != NULL &&
+	    (&__start_set_dpcpu[0] != &__stop_set_dpcpu[0] ||
+		&__start_set_dpcpu_ref[0] != &__stop_set_dpcpu_ref[0]))
+		dpcpu_priv_module_verify(__start_set_dpcpu, __stop_set_dpcpu,
+		    dpcpu_priv_anchor, __start_set_dpcpu_ref,
+		    __stop_set_dpcpu_ref);
 }
+
+/* An executable's file (not -fPIC): the check also from .preinit_array,
+ * which runs before every shared library's constructors. */
+#  if defined(__PIE__) || !defined(__PIC__)
+static void (*const dpcpu_priv_preinit)(void)
+    __attribute__((section(".preinit_array"), used)) = dpcpu_priv_module_check;
+#  endif
 # endif
 
 #else /* !DPCPU_PRIV_SET */
@@ -892,12 +941,9 @@ PERCPU_END_DECLS
 #define DPCPU_IMPL_H
 #if DPCPU_PRIV_SET
 
-/* Hidden: bind to this module's own set, never to another module's. */
-extern char __start_set_dpcpu[] __attribute__((visibility("hidden")));
-extern char __stop_set_dpcpu[] __attribute__((visibility("hidden")));
-
+/* __start_set_dpcpu, __stop_set_dpcpu (the header): this module's own
+ * set, which the anchor below makes exist. */
 struct dpcpu_priv_global dpcpu_priv_g;
-const char *const dpcpu_priv_lo = __start_set_dpcpu;
 uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 
 /*
@@ -908,27 +954,57 @@ uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
 void *
 dpcpu_priv_cur_slow(const volatile void *var)
 {
-# if PERCPU_MP
-	uint32_t s = PERCPU_PRIV_TD.state;
-
-	if (s != 0) /* not reached from dpcpu_priv_cur_ptr(); the held CPU */
-		return (dpcpu_priv_id_ptr(var,
-		    percpu_priv_g.ci[percpu_priv_sidx(s)].ci_index));
-# endif
 	return (dpcpu_priv_id_ptr(var, percpu_curcpu()));
 }
 
 # if PERCPU_MP && PERCPU_MD_HOSTED
+/*
+ * dpcpu_priv_module_verify - dpcpu_priv_module_check() of a module whose
+ * own set is [@start, @stop) (@anchor: the byte of its implementation
+ * copy, or NULL) and whose DPCPU_DEFINE/DPCPU_DECLARE records are
+ * [@refs, @refs_end): reports the first variable without a copy, then
+ * stops the program.
+ */
 void
-dpcpu_priv_module_bad(const char *start, const char *stop)
+dpcpu_priv_module_verify(const char *start, const char *stop,
+    const char *anchor, const char *refs, const char *refs_end)
 {
-	percpu_priv_fail("DPCPU: a module's " DPCPU_SETNAME " (%zu bytes at "
-			 "%p) is not the implementation's: DPCPU variables "
-			 "must be defined in the module that defines "
-			 "PERCPU_IMPLEMENTATION (a variable of another shared "
-			 "object?)",
-	    (size_t)(stop - start), (const void *)start);
-	percpu_priv_panic("DPCPU: a module's set_dpcpu has no copies");
+	const volatile void *const *r;
+	uintptr_t lo = (uintptr_t)__start_set_dpcpu;
+	uintptr_t size = (uintptr_t)(__stop_set_dpcpu - __start_set_dpcpu);
+
+	/* Its own set: this module's, empty, or only the anchor of a second
+	 * implementation bound to this one's state (SHARED LIBRARIES). */
+	if (start != stop && start != __start_set_dpcpu &&
+	    !(start == anchor && stop == start + 1)) {
+		percpu_priv_fail("DPCPU: a module's " DPCPU_SETNAME
+				 " (%zu bytes at %p) is not the "
+				 "implementation's: DPCPU variables must be "
+				 "defined in the module that defines "
+				 "PERCPU_IMPLEMENTATION (a variable of another "
+				 "shared object?)",
+		    (size_t)(stop - start), (const void *)start);
+		percpu_priv_panic("DPCPU: a module's set_dpcpu has no copies");
+	}
+	/* Each variable it reaches, at the address it reaches it (an
+	 * array's end may equal the set's). */
+	for (r = (const volatile void *const *)(const void *)refs;
+	     (const char *)(const void *)r < refs_end; r++) {
+		uintptr_t a = (uintptr_t)*r;
+
+		if (a - lo > size) {
+			percpu_priv_fail(
+			    "DPCPU: a variable at %p is outside "
+			    "the implementation's " DPCPU_SETNAME
+			    " (moved into the executable by a copy "
+			    "relocation: build the files that use "
+			    "it with -fPIC; or defined in another "
+			    "module)",
+			    (const void *)a);
+			percpu_priv_panic(
+			    "DPCPU: a variable outside set_dpcpu");
+		}
+	}
 }
 # endif
 
@@ -996,10 +1072,23 @@ dpcpu_priv_boot(void)
 	base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);
 # endif
 	if (base == NULL) {
+# if PERCPU_MP
+		/* Inside the CPU table's once: no error handler (it could
+		 * call the toolkit, which waits for this once), as for every
+		 * start-up failure (percpu_priv_die()). */
+#  if PERCPU_MD_LIBC
+		(void)fprintf(stderr,
+		    "percpu: DPCPU: cannot reserve the %zu bytes of "
+		    "set_dpcpu on every CPU (limit %u%s)\n",
+		    bytes, (unsigned)PERCPU_UNIT_SIZE,
+		    percpu_priv_limit_hint(bytes, PERCPU_UNIT_SIZE));
+#  endif
+# else
 		percpu_priv_fail("DPCPU: cannot reserve the %zu bytes of "
 				 "set_dpcpu on every CPU (limit %u%s)",
 		    bytes, (unsigned)PERCPU_UNIT_SIZE,
 		    percpu_priv_limit_hint(bytes, PERCPU_UNIT_SIZE));
+# endif
 		percpu_priv_panic("DPCPU: cannot reserve set_dpcpu");
 	}
 # if PERCPU_MP
@@ -1023,9 +1112,11 @@ dpcpu_priv_boot(void)
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
 	dpcpu_priv_g.k = (uintptr_t)base - start;
+# if !PERCPU_MP
 	/* Release: copies and dpcpu_off before ready; pairs with the
-	 * acquire in dpcpu_priv_ready(). */
+	 * acquire in dpcpu_priv_ready().  (MP: the CPU table's.) */
 	atomic_store_explicit(&dpcpu_priv_g.ready, 1, memory_order_release);
+# endif
 }
 
 void

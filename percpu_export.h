@@ -1019,7 +1019,7 @@ percpu_export_priv_create(size_t len)
 	h->reg_size = PERCPU_SEG_REC_SIZE;
 	h->str_off = str_off;
 	h->str_cap = percpu_export_priv_g.strtab;
-	h->dpcpu_tmpl_off = tmpl_off; /* size set once DPCPU exists */
+	h->dpcpu_tmpl_off = tmpl_off; /* size set with the table below */
 	percpu_export_priv_g.fd = fd;
 	percpu_export_priv_g.seg = (unsigned char *)m;
 	percpu_export_priv_g.size = total;
@@ -1243,7 +1243,7 @@ percpu_export_priv_fill(void)
 	h->maxcpu = percpu_maxcpu();
 	h->ncpu = percpu_ncpus();
 	h->arena_size = (uint64_t)h->nchunks * h->ncpu * h->stride;
-	/* The DPCPU copies: one arena allocation, made now. */
+	/* The DPCPU copies: one arena allocation, made with the CPU table. */
 	dpcpu_priv_ready();
 	start = dpcpu_priv_g.start;
 	bytes = dpcpu_priv_g.stop - start;
