@@ -193,25 +193,22 @@
  *	library).  What does not: a DPCPU variable of another module is not
  *	in the copied set, and neither is a variable of the implementation's
  *	shared library that an executable built without -fPIC names with
- *	DPCPU_DECLARE (the link moves it into the executable by a copy
- *	relocation, for every module).  Every file that includes dpcpu.h
- *	gives its module one load-time check (a hidden constructor that runs
- *	before the module's own; in an executable's files also an entry of
- *	.preinit_array, which runs before any shared library's constructor):
- *	a module that defines DPCPU variables in a set that is not the
- *	implementation's ("DPCPU: a module's set_dpcpu (N bytes at 0x...) is
- *	not the implementation's: ..."), or that reaches a variable its
- *	DPCPU_DECLARE records at an address outside that set ("DPCPU: a
- *	variable at 0x... is outside the implementation's set_dpcpu (moved
- *	into the executable by a copy relocation: ...)"), is reported
- *	through the error handler, and the program then stops: no copy
- *	exists for its accesses, and DPCPU_PTR() in a section does not test
- *	the address (DPCPU_ID_PTR() and DPCPU_PTR() outside a section still
- *	do, and report "... is not in this program's set_dpcpu").  The one
- *	window left: a shared library's code called by another library's
- *	constructor before its own constructors run.  A module whose set is
- *	only the implementation's one byte (a second copy of the
- *	implementation bound to the first one's state, below) passes.  There is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
+ *	DPCPU_DECLARE (gcc's default PIE moves it into the executable by a
+ *	copy relocation, for every module: build such files with -fPIC).
+ *	Such a variable never gets an out-of-bounds access.  DPCPU_ID_PTR()
+ *	and DPCPU_PTR() outside a section report it ("DPCPU: 0x... is not in
+ *	this program's set_dpcpu ...") and return the template.  DPCPU_PTR()
+ *	in a section, which has no branch for it (a mask: the compiler keeps
+ *	what it knows after critical_enter()), returns a null pointer, so
+ *	the access faults at a small address.  And every file that includes
+ *	dpcpu.h gives its module a load-time check (a hidden constructor
+ *	that runs before the module's own): a module that defines DPCPU
+ *	variables in a set that is not the implementation's is reported
+ *	("DPCPU: a module's set_dpcpu (N bytes at 0x...) is not the
+ *	implementation's: ...") and the program stops, before the module's
+ *	constructors.  A module whose set is only the implementation's one
+ *	byte (a second copy of the implementation bound to the first one's
+ *	state, below) passes.  There is no module space as in FreeBSD's kernel (DPCPU_MODMIN): dlopen()
  *	adds no variables.  If several modules define PERCPU_IMPLEMENTATION
  *	with default visibility, the dynamic linker binds them all to one
  *	copy of the state (normally the executable's): one CPU table, but
@@ -267,31 +264,7 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
 /* In the set, kept even if unreferenced (and against --gc-sections). */
 # define DPCPU_PRIV_IN_SET __attribute__((section("set_dpcpu"), used))
 # define DPCPU_PRIV_STATIC_ATTR DPCPU_PRIV_IN_SET
-# if PERCPU_MP && PERCPU_MD_HOSTED
-/*
- * DPCPU_PRIV_REF - the tail of DPCPU_DECLARE (after its extern
- * declaration; the user's semicolon ends it): one record per declaration,
- * in the module's section set_dpcpu_ref, of the address this module
- * reaches the variable at once the loader has relocated it.  A copy
- * relocation (an executable built without -fPIC that names a variable of
- * the implementation's shared library) moves the variable out of the set
- * for every module; dpcpu_priv_module_check() finds it at load.  A
- * variable defined in a module (DPCPU_DEFINE) is in that module's own set,
- * which the check compares as a whole.  An array, declared with its
- * dimension in the name, records its end: still inside the set.
- */
-#  define DPCPU_PRIV_CAT2(a, b) a##b
-#  define DPCPU_PRIV_CAT(a, b) DPCPU_PRIV_CAT2(a, b)
-#  define DPCPU_PRIV_REF(n)                                           \
-   ;                                                                  \
-   static const volatile void *const DPCPU_PRIV_CAT(dpcpu_priv_ref_,  \
-       __COUNTER__) __attribute__((section("set_dpcpu_ref"), used)) = \
-       &DPCPU_NAME(n)
-# else
-#  define DPCPU_PRIV_REF(n)
-# endif
 #else
-# define DPCPU_PRIV_REF(n)
 # define DPCPU_PRIV_IN_SET
 # if defined(__GNUC__) || defined(__clang__)
 #  define DPCPU_PRIV_STATIC_ATTR __attribute__((unused))
@@ -314,7 +287,7 @@ PERCPU_BEGIN_DECLS /* C++: extern "C" up to the end of this header */
  static t DPCPU_NAME(n) DPCPU_PRIV_STATIC_ATTR
 #define DPCPU_DECLARE(t, n)    \
  typedef t DPCPU_PRIV_TYPE(n); \
- extern t DPCPU_NAME(n) DPCPU_PRIV_REF(n)
+ extern t DPCPU_NAME(n)
 
 /* ---- CPU set names (FreeBSD <sys/smp.h>, <sys/pcpu.h>) ---- */
 
@@ -411,6 +384,10 @@ extern struct dpcpu_priv_global dpcpu_priv_g;
 extern char __start_set_dpcpu[] __attribute__((weak, visibility("hidden")));
 extern char __stop_set_dpcpu[] __attribute__((weak, visibility("hidden")));
 extern uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
+/* The implementation module's set, constants (never written): the
+ * in-section lookup's bounds, which the compiler keeps in registers. */
+extern const char *const dpcpu_priv_lo;
+extern const char *const dpcpu_priv_hi;
 void *dpcpu_priv_cur_slow(const volatile void *var);
 
 void dpcpu_priv_init(void);
@@ -502,19 +479,19 @@ dpcpu_priv_id_ptr(const volatile void *var, unsigned cpu)
  * and the held unit's offset from the state), else the CPU the caller
  * runs on (dpcpu_priv_cur_slow()).
  *
- * No test that @var is in the implementation's set here: a module whose
- * own set is not that one, or that reaches a declared variable outside
- * it, is stopped when it is loaded (dpcpu_priv_module_check()), before
- * its code runs (SHARED LIBRARIES: one window is left), so every
- * variable reachable by name is in the set.  No test that
- * the copies exist: they are made with the CPU table, before any section
- * (dpcpu_priv_boot()).
+ * In a section, a variable outside the implementation's set (SHARED
+ * LIBRARIES) gives a null pointer instead, without a branch: a branch
+ * to an error path would join the enter's fast and slow paths before
+ * the lookup, and cost the compiler the state it knows (bench/RESULTS.md,
+ * 2026-12-03).  No test that the copies exist: they are made with the
+ * CPU table, before any section (dpcpu_priv_boot()).
  *
  * Context: any (see CONTEXT).
  * Ordering: none of its own: a thread in a section acquired the CPU
  *           table, published after the copies and dpcpu_priv_g.k
  *           (dpcpu_priv_boot()).
- * Return: the instance; outside a section, as dpcpu_priv_id_ptr().
+ * Return: the instance; in a section NULL for a variable outside the set;
+ *         outside a section, as dpcpu_priv_id_ptr().
  */
 static inline PERCPU_PRIV_ENTER_INLINE void *
 dpcpu_priv_cur_ptr(const volatile void *var)
@@ -524,9 +501,16 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 
 	/* After critical_enter() the compiler knows s != 0 and drops the
 	 * test; the rest shares the enter's unit offset. */
-	if (PERCPU_LIKELY(s != 0))
-		return ((void *)((uintptr_t)var + dpcpu_priv_g.k +
-		    percpu_priv_soff(s)));
+	if (PERCPU_LIKELY(s != 0)) {
+		uintptr_t a = (uintptr_t)var;
+		/* All ones if @var is in the set, else 0: no branch (which
+		 * would cost the compiler what it knows after the enter). */
+		uintptr_t in = -(uintptr_t)(a - (uintptr_t)dpcpu_priv_lo <
+		    (uintptr_t)dpcpu_priv_hi - (uintptr_t)dpcpu_priv_lo);
+
+		return (
+		    (void *)((a + dpcpu_priv_g.k + percpu_priv_soff(s)) & in));
+	}
 	return (dpcpu_priv_cur_slow(var));
 # else
 	/* UP with DPCPU_UP_OFFSETS=1: CPU 0's copy. */
@@ -547,58 +531,38 @@ dpcpu_priv_cur_ptr(const volatile void *var)
       (unsigned)(id)))
 
 # if PERCPU_MP && PERCPU_MD_HOSTED
-/*
- * The calling module's own set_dpcpu and set_dpcpu_ref: weak and hidden,
- * so that each executable or shared object binds its own bounds (equal,
- * 0, in a module without such a set).
- */
-extern char __start_set_dpcpu_ref[] __attribute__((weak, visibility("hidden")));
-extern char __stop_set_dpcpu_ref[] __attribute__((weak, visibility("hidden")));
 /* The byte an implementation adds to its module's set (0 elsewhere). */
 extern char dpcpu_priv_anchor[] __attribute__((weak, visibility("hidden")));
 /* The implementation's; weak, so that a module that includes dpcpu.h
  * and uses nothing needs no implementation to load. */
 void dpcpu_priv_module_verify(const char *start, const char *stop,
-    const char *anchor, const char *refs, const char *refs_end)
-    __attribute__((weak));
+    const char *anchor) __attribute__((weak));
 void dpcpu_priv_module_check(void)
     __attribute__((weak, visibility("hidden"), constructor(101)));
 
 /*
- * dpcpu_priv_module_check - stop a module with a DPCPU variable that has
- * no copies: defined in a set_dpcpu that is not the implementation
- * module's (FreeBSD relocates a kernel module's set into the DPCPU area
- * at load; here only the implementation module's set is copied), or
- * reached at an address outside that set (a copy relocation moved it
- * into the executable).  One weak, hidden definition per module, from
- * every file that includes dpcpu.h; run before the module's other
- * constructors (priority 101), and in an executable from .preinit_array
- * too, before any shared library's constructor can call into it.  This is
- * what lets DPCPU_PTR() in a section go without a bounds test.
+ * dpcpu_priv_module_check - report a module that defines DPCPU variables
+ * in a set_dpcpu that is not the implementation module's (FreeBSD
+ * relocates a kernel module's set into the DPCPU area at load; here only
+ * the implementation module's set is copied), then stop the program: its
+ * variables have no copies.  One weak, hidden definition per module, from
+ * every file that includes dpcpu.h, run when the module is loaded, before
+ * its other constructors (priority 101).  What gives the message; memory
+ * safety does not rest on it (dpcpu_priv_cur_ptr(), SHARED LIBRARIES).
  *
  * Context: the loader.
- * Return: only if every variable of the module is in the implementation's
- *         set (dpcpu_priv_module_verify()); else the error handler is
- *         called with a message naming set_dpcpu, then the program stops
- *         (no copy exists to give the module's accesses).
+ * Return: only if the module's own set is empty, the implementation's, or
+ *         only the anchor byte of a second implementation bound to the
+ *         first one's state (dpcpu_priv_module_verify()).
  */
 void
 dpcpu_priv_module_check(void)
 {
 	if (dpcpu_priv_module_verify != NULL &&
-	    (&__start_set_dpcpu[0] != &__stop_set_dpcpu[0] ||
-		&__start_set_dpcpu_ref[0] != &__stop_set_dpcpu_ref[0]))
+	    &__start_set_dpcpu[0] != &__stop_set_dpcpu[0])
 		dpcpu_priv_module_verify(__start_set_dpcpu, __stop_set_dpcpu,
-		    dpcpu_priv_anchor, __start_set_dpcpu_ref,
-		    __stop_set_dpcpu_ref);
+		    dpcpu_priv_anchor);
 }
-
-/* An executable's file (not -fPIC): the check also from .preinit_array,
- * which runs before every shared library's constructors. */
-#  if defined(__PIE__) || !defined(__PIC__)
-static void (*const dpcpu_priv_preinit)(void)
-    __attribute__((section(".preinit_array"), used)) = dpcpu_priv_module_check;
-#  endif
 # endif
 
 #else /* !DPCPU_PRIV_SET */
@@ -945,6 +909,8 @@ PERCPU_END_DECLS
  * set, which the anchor below makes exist. */
 struct dpcpu_priv_global dpcpu_priv_g;
 uintptr_t dpcpu_priv_off[PERCPU_MAXCPU];
+const char *const dpcpu_priv_lo = __start_set_dpcpu;
+const char *const dpcpu_priv_hi = __stop_set_dpcpu;
 
 /*
  * dpcpu_priv_cur_slow - DPCPU_PTR() outside a section: the instance of
@@ -961,50 +927,22 @@ dpcpu_priv_cur_slow(const volatile void *var)
 /*
  * dpcpu_priv_module_verify - dpcpu_priv_module_check() of a module whose
  * own set is [@start, @stop) (@anchor: the byte of its implementation
- * copy, or NULL) and whose DPCPU_DEFINE/DPCPU_DECLARE records are
- * [@refs, @refs_end): reports the first variable without a copy, then
- * stops the program.
+ * copy, or NULL): reports a set that is not this one, then stops.
  */
 void
 dpcpu_priv_module_verify(const char *start, const char *stop,
-    const char *anchor, const char *refs, const char *refs_end)
+    const char *anchor)
 {
-	const volatile void *const *r;
-	uintptr_t lo = (uintptr_t)__start_set_dpcpu;
-	uintptr_t size = (uintptr_t)(__stop_set_dpcpu - __start_set_dpcpu);
-
-	/* Its own set: this module's, empty, or only the anchor of a second
-	 * implementation bound to this one's state (SHARED LIBRARIES). */
-	if (start != stop && start != __start_set_dpcpu &&
-	    !(start == anchor && stop == start + 1)) {
-		percpu_priv_fail("DPCPU: a module's " DPCPU_SETNAME
-				 " (%zu bytes at %p) is not the "
-				 "implementation's: DPCPU variables must be "
-				 "defined in the module that defines "
-				 "PERCPU_IMPLEMENTATION (a variable of another "
-				 "shared object?)",
-		    (size_t)(stop - start), (const void *)start);
-		percpu_priv_panic("DPCPU: a module's set_dpcpu has no copies");
-	}
-	/* Each variable it reaches, at the address it reaches it (an
-	 * array's end may equal the set's). */
-	for (r = (const volatile void *const *)(const void *)refs;
-	     (const char *)(const void *)r < refs_end; r++) {
-		uintptr_t a = (uintptr_t)*r;
-
-		if (a - lo > size) {
-			percpu_priv_fail(
-			    "DPCPU: a variable at %p is outside "
-			    "the implementation's " DPCPU_SETNAME
-			    " (moved into the executable by a copy "
-			    "relocation: build the files that use "
-			    "it with -fPIC; or defined in another "
-			    "module)",
-			    (const void *)a);
-			percpu_priv_panic(
-			    "DPCPU: a variable outside set_dpcpu");
-		}
-	}
+	if (start == __start_set_dpcpu ||
+	    (start == anchor && stop == start + 1))
+		return;
+	percpu_priv_fail("DPCPU: a module's " DPCPU_SETNAME " (%zu bytes at "
+			 "%p) is not the implementation's: DPCPU variables "
+			 "must be defined in the module that defines "
+			 "PERCPU_IMPLEMENTATION (a variable of another shared "
+			 "object?)",
+	    (size_t)(stop - start), (const void *)start);
+	percpu_priv_panic("DPCPU: a module's set_dpcpu has no copies");
 }
 # endif
 

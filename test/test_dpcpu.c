@@ -195,6 +195,42 @@ Test(dpcpu, ptr_in_a_section_is_the_held_cpus_copy)
 	critical_exit();
 }
 
+#if PERCPU_MP
+/* A variable outside the set, as a DPCPU variable of another module is:
+ * DPCPU_PTR() reaches it through dpcpu_priv_cur_ptr() with its address. */
+static uint64_t not_in_set[4];
+
+/*
+ * A variable without a copy is never reached out of bounds: outside a
+ * section the lookup reports it and gives the template; in a section
+ * (no branch there) it gives a null pointer, so the access faults at a
+ * small address.  Before the mask, in-section lookups of such a
+ * variable returned template + the copies' offset: a wild address.
+ */
+Test(dpcpu, a_variable_outside_the_set_is_never_reached_out_of_bounds)
+{
+	void *p;
+
+	harness_capture_errors();
+	p = dpcpu_priv_cur_ptr(&not_in_set[1]);
+	cr_assert_eq(p, (void *)&not_in_set[1]);
+	cr_assert_eq(harness_errors(), 1);
+	cr_assert(strstr(harness_last_error(),
+		      "is not in this program's set_dpcpu (a variable of "
+		      "another shared object?)") != NULL,
+	    "%s", harness_last_error());
+	critical_enter();
+	p = dpcpu_priv_cur_ptr(&not_in_set[1]);
+	cr_assert_null(p);
+	/* The set's own first and last bytes are still copies. */
+	cr_assert_not_null(dpcpu_priv_cur_ptr(dpcpu_priv_lo));
+	cr_assert_not_null(dpcpu_priv_cur_ptr(dpcpu_priv_hi - 1));
+	cr_assert_null(dpcpu_priv_cur_ptr(dpcpu_priv_hi));
+	critical_exit();
+	cr_assert_eq(harness_errors(), 1);
+}
+#endif
+
 /* ---- Remote access and sums ---- */
 
 Test(dpcpu, id_set_is_invisible_on_other_cpus)
