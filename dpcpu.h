@@ -140,10 +140,10 @@
  *	no arena space (its copies sit in a spare byte of each CPU's core
  *	line).  Inside a section DPCPU_PTR() is the template's address plus
  *	the copies' offset plus the held CPU's unit offset (FreeBSD's
- *	dpcpu_off[curcpu], with the unit taken from the section): no test,
- *	because the copies exist before any section does and every module
- *	whose variables have no copies is stopped when it is loaded (SHARED
- *	LIBRARIES).  Outside a section it is the running CPU's copy,
+ *	dpcpu_off[curcpu], with the unit taken from the section), masked to
+ *	a null pointer for a variable outside the set: no test that the
+ *	copies exist (they exist before any section does) and no branch
+ *	(SHARED LIBRARIES).  Outside a section it is the running CPU's copy,
  *	checked as DPCPU_ID_PTR() is.
  *
  *	Types: the MP accessors cast to a pointer to __typeof__ of the
@@ -362,10 +362,9 @@ critical_exit(void)
 /*
  * ready (UP with DPCPU_UP_OFFSETS=1; MP uses the CPU table's): 0 until
  * the copies exist.  start/stop: the bounds of the set the
- * copies were made from (the implementation module's).  base: the arena
- * handle of the copies (unit 0).  k: base - start, what a template's
- * address plus a unit's offset (percpu_priv_soff()) is from its copy in
- * that unit.  All written once, by dpcpu_priv_boot() inside
+ * copies were made from (the implementation module's).  k: unit 0's
+ * copy of the set minus start, what a template's address plus a unit's
+ * offset (percpu_priv_soff()) is from its copy in that unit.  All written once, by dpcpu_priv_boot() inside
  * percpu_priv_init_once(), before the CPU table is published: a thread in
  * a section has acquired that (percpu_priv_ready()), so it reads them
  * with plain loads.
@@ -374,7 +373,6 @@ struct dpcpu_priv_global {
 	atomic_int ready;
 	uintptr_t start;
 	uintptr_t stop;
-	char *base;
 	uintptr_t k;
 };
 
@@ -390,8 +388,8 @@ extern const char *const dpcpu_priv_lo;
 extern const char *const dpcpu_priv_hi;
 void *dpcpu_priv_cur_slow(const volatile void *var);
 
-void dpcpu_priv_init(void);
 # if !PERCPU_MP
+void dpcpu_priv_init(void);
 void dpcpu_priv_boot(void); /* MP: percpu/core.h */
 # endif
 
@@ -508,8 +506,14 @@ dpcpu_priv_cur_ptr(const volatile void *var)
 		uintptr_t in = -(uintptr_t)(a - (uintptr_t)dpcpu_priv_lo <
 		    (uintptr_t)dpcpu_priv_hi - (uintptr_t)dpcpu_priv_lo);
 
-		return (
-		    (void *)((a + dpcpu_priv_g.k + percpu_priv_soff(s)) & in));
+		uintptr_t p = (a + dpcpu_priv_g.k + percpu_priv_soff(s)) & in;
+
+		/* Opaque: else clang makes the mask a select, and a load
+		 * through "p or null" a load through p (null being UB): the
+		 * out-of-bounds read the mask is there to prevent (seen with
+		 * LTO, where the bounds are known). */
+		__asm__("" : "+r"(p));
+		return ((void *)p);
 	}
 	return (dpcpu_priv_cur_slow(var));
 # else
@@ -1046,7 +1050,6 @@ dpcpu_priv_boot(void)
 	memcpy(base, __start_set_dpcpu, bytes);
 	dpcpu_priv_off[0] = (uintptr_t)base - start;
 # endif
-	dpcpu_priv_g.base = base;
 	dpcpu_priv_g.start = start;
 	dpcpu_priv_g.stop = start + bytes;
 	dpcpu_priv_g.k = (uintptr_t)base - start;
@@ -1057,18 +1060,16 @@ dpcpu_priv_boot(void)
 # endif
 }
 
+# if !PERCPU_MP
 void
 dpcpu_priv_init(void)
 {
-# if PERCPU_MP
-	percpu_priv_ready(); /* the copies are made with the CPU table */
-# else
 	if (!dpcpu_priv_once) {
 		dpcpu_priv_once = 1;
 		dpcpu_priv_boot();
 	}
-# endif
 }
+# endif
 #endif /* DPCPU_PRIV_SET */
 
 /* The pcpu zones of uma(9) (see dpcpu.h, ZPCPU). */

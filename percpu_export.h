@@ -1243,7 +1243,7 @@ percpu_export_priv_fill(void)
 	h->maxcpu = percpu_maxcpu();
 	h->ncpu = percpu_ncpus();
 	h->arena_size = (uint64_t)h->nchunks * h->ncpu * h->stride;
-	/* The DPCPU copies: one arena allocation, made with the CPU table. */
+	/* The DPCPU copies: made with the CPU table. */
 	dpcpu_priv_ready();
 	start = dpcpu_priv_g.start;
 	bytes = dpcpu_priv_g.stop - start;

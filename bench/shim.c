@@ -177,9 +177,9 @@ shim_base_critical_plain_inc(uint64_t n)
  * The same section around DPCPU's lookup as FreeBSD does it, with no
  * check, written by hand: one load of the copies' offset from their
  * templates (placed at run time), plus the held unit's offset from the
- * state.  Since the copies are made with the CPU table and foreign sets
- * are stopped at load, DPCPU_PTR() in a section is this shape too: the
- * row shows that dpcpu_critical_inc adds nothing to it.
+ * state.  DPCPU_PTR() in a section is this shape plus a mask (a null
+ * pointer for a variable outside the set, computed out of the loop; one
+ * `and` per operation): the row shows what that mask costs.
  */
 static uintptr_t bench_dpcpu_k;
 

@@ -24,7 +24,9 @@
 #   8. an executable's own DPCPU variable reached from a library's
 #      constructor, before the executable's check: the same;
 #   9. an unrelated set_dpcpu in another library: not taken for the
-#      executable's.
+#      executable's;
+#  10. a variable outside the set read or written in a section (gcc, clang
+#      -flto): a fault at a small address.
 BUILD=${BUILD:-build}
 out=$BUILD/lib/shared
 src=test/lib/shared
@@ -127,6 +129,20 @@ rc=$?
 [ "$rc:$got" = "3:library constructor calls app_hook
 fault at a small address" ] ||
 	fail "DPCPU variable reached before the executable's check: exit $rc: $got"
+# A variable outside the set read or written in a section, with gcc and
+# with clang -flto (where the bounds are known and clang once folded the
+# mask away): a fault at a small address every time.
+for cc in "gcc -O2" "clang -O2 -flto" "clang -O3 -flto"; do
+	command -v "${cc%% *}" >/dev/null 2>&1 || continue
+	# shellcheck disable=SC2086
+	$cc $W -o "$out/foreign" "$src/dpcpu_foreign.c" -pthread || exit 1
+	for op in r w; do
+		got=$("$out/foreign" $op 2>&1)
+		rc=$?
+		[ "$rc:$got" = "3:fault at a small address" ] ||
+			fail "$cc: a variable outside the set ($op) in a section: exit $rc: $got"
+	done
+done
 # Another library's own set_dpcpu (not the toolkit's) is not this
 # executable's.
 # shellcheck disable=SC2086
