@@ -332,11 +332,14 @@ static inline PERCPU_PRIV_ENTER_INLINE void
 critical_enter(void)
 {
 	(void)percpu_enter();
-#if PERCPU_MP && (defined(__GNUC__) || defined(__clang__))
+#if PERCPU_MP && PERCPU_MD_HOSTED && (defined(__GNUC__) || defined(__clang__))
 	/* Every return of percpu_enter() is inside a section (a nesting
 	 * too deep keeps its depth), so state != 0: told to the compiler,
 	 * the DPCPU_PTR() that follows drops its test for "outside a
-	 * section" (dpcpu_priv_cur_ptr()). */
+	 * section" (dpcpu_priv_cur_ptr()).  Hosted only: there the state
+	 * is thread-local and the load folds away; a board's is indexed by
+	 * the CPU id, whose read (a volatile register or bus load on some
+	 * ports) would stay (test/cross/check-fw.sh compares). */
 	if (PERCPU_PRIV_TD.state == 0)
 		__builtin_unreachable();
 #endif

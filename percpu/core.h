@@ -458,9 +458,9 @@ struct percpu_priv_td {
 # else
 #  define PERCPU_PRIV_SSHIFT 16
 # endif
-/* Every state fits, and so does percpu_priv_sidx1()'s sum. */
-_Static_assert(((uint64_t)(PERCPU_MAXCPU - 1) << PERCPU_PRIV_SSHIFT) + 0xffffu +
-	    ((1u << PERCPU_PRIV_SSHIFT) - 1u) <=
+/* Every state fits. */
+_Static_assert(((uint64_t)(PERCPU_MAXCPU - 1) << PERCPU_PRIV_SSHIFT) +
+	    0xffffu <=
 	UINT32_MAX,
     "percpu: the unit index fits in state");
 
@@ -469,16 +469,6 @@ static inline unsigned
 percpu_priv_sidx(uint32_t s)
 {
 	return (s >> PERCPU_PRIV_SSHIFT);
-}
-
-/* The unit index + 1 of state @s, 0 for state 0 (not in a section): the
- * depth and borrowed bits (1..0xffff in a section) carry into the index
- * field, with no branch; no 32-bit overflow (the index is below
- * 2^(32 - PERCPU_PRIV_SSHIFT) - 1). */
-static inline unsigned
-percpu_priv_sidx1(uint32_t s)
-{
-	return ((s + ((1u << PERCPU_PRIV_SSHIFT) - 1u)) >> PERCPU_PRIV_SSHIFT);
 }
 
 /* The state of a first enter that took unit @idx: depth 1. */

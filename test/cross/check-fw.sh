@@ -22,6 +22,15 @@ status=0
 sizes=$out/sizes.txt
 : >"$sizes"
 
+# insns OBJDUMP FUNCTION: the instructions of FUNCTION in size.o.
+insns() {
+	$1 -d "$out/size.o" | awk -v f="<$2>:" '
+	    $2 == f { on = 1; next }
+	    on && /^$/ { exit }
+	    on && !/\.word|\.short|[[:space:]]nop/ { n++ }
+	    END { print n + 0 }'
+}
+
 # target NAME CC FLAGS...: the builds are listed in $BUILDS as
 # label|flags entries separated by newlines.
 target() {
@@ -57,6 +66,14 @@ target() {
 				exit 1
 			}
 			nm=$(echo "$cc" | sed 's/gcc$/nm/')
+			# Instructions (no literal pool, no alignment nop).
+			od=$(echo "$cc" | sed 's/gcc$/objdump/')
+			crit=$(insns "$od" ref_critical)
+			sect=$(insns "$od" ref_enter_leave_void)
+			if [ "$crit" != "$sect" ] || [ "$crit" -eq 0 ]; then
+				echo "check-fw: $name $label $o: critical_enter/exit is $crit instructions, its percpu_enter + leave $sect"
+				exit 1
+			fi
 			for f in ref_counter_add ref_enter_leave ref_counters_inc; do
 				n=$($nm -S -t d "$out/size.o" |
 				    awk -v f=$f '$4 == f { print $2 + 0 }')
