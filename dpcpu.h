@@ -980,8 +980,8 @@ static int dpcpu_priv_once; /* UP: one thread of control */
  * dpcpu_priv_boot - make every CPU's copy of the set, and dpcpu_off.
  *
  * Context: MP: percpu_priv_init_once(), once, before the CPU table is
- *          published (so no percpu_priv_ready() here: the arena is
- *          reached with percpu_priv_zalloc_in()); UP (DPCPU_UP_OFFSETS=1):
+ *          published (so no percpu_priv_ready() here, and no arena
+ *          lock: percpu_priv_arena_take()); UP (DPCPU_UP_OFFSETS=1):
  *          dpcpu_priv_init().
  * Ordering: release on ready, pairs with dpcpu_priv_ready(); in MP the
  *           CPU table's release (percpu_priv_init_once()) comes after it,
@@ -1008,10 +1008,12 @@ dpcpu_priv_boot(void)
 	} else {
 		/* Whole lines: no small hole after the copies for the
 		 * allocations that follow. */
-		base = (char *)percpu_priv_zalloc_in(
-		    (bytes + PERCPU_CACHELINE - 1) &
-			~(size_t)(PERCPU_CACHELINE - 1),
-		    PERCPU_CACHELINE);
+		size_t lines = (bytes + PERCPU_CACHELINE - 1) &
+		    ~(size_t)(PERCPU_CACHELINE - 1);
+
+		base = lines <= PERCPU_PRIV_STRIDE ?
+		    (char *)percpu_priv_arena_take(lines, PERCPU_CACHELINE) :
+		    NULL;
 	}
 # else
 	base = (char *)percpu_priv_zalloc(bytes, PERCPU_CACHELINE);

@@ -617,16 +617,44 @@ percpu_priv_chunk_take(struct percpu_priv_chunk *c, size_t size, size_t align)
 }
 
 /*
- * percpu_priv_zalloc_in - percpu_priv_zalloc() once the CPU table exists
- * (or while percpu_priv_init_once() makes it: dpcpu_priv_boot()), with no
- * injected failure.
+ * percpu_priv_arena_take - @size bytes at @align (both checked) from the
+ * first chunk with room, or a new chunk: the caller holds the arena lock,
+ * or is percpu_priv_init_once(), which no other thread can reach the
+ * arena before (dpcpu_priv_boot(): no lock a fork() in that window could
+ * leave held in the child).  Return: the handle, NULL if out of memory.
+ */
+static void *
+percpu_priv_arena_take(size_t size, size_t align)
+{
+	struct percpu_priv_chunk *c, **tail;
+	size_t off = (size_t)-1;
+
+	tail = &percpu_priv_arena.chunks;
+	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
+		off = percpu_priv_chunk_take(c, size, align);
+		if (off != (size_t)-1)
+			break;
+		tail = &c->next;
+	}
+	if (c == NULL) {
+		c = percpu_priv_chunk_new();
+		if (c == NULL)
+			return (NULL);
+		*tail = c;
+		off = percpu_priv_chunk_take(c, size, align);
+	}
+	/* Fresh and freed space is zero in every unit (see zfree). */
+	return (c->base + off);
+}
+
+/*
+ * percpu_priv_zalloc_in - percpu_priv_zalloc() once the CPU table exists,
+ * with no injected failure.
  */
 static void *
 percpu_priv_zalloc_in(size_t size, size_t align)
 {
-	struct percpu_priv_chunk *c, **tail;
-	size_t off = (size_t)-1;
-	void *h = NULL;
+	void *h;
 
 	if (size == 0 || size > PERCPU_PRIV_STRIDE)
 		return (NULL);
@@ -638,23 +666,7 @@ percpu_priv_zalloc_in(size_t size, size_t align)
 	if ((align & (align - 1)) != 0 || align > PERCPU_CACHELINE)
 		return (NULL);
 	percpu_priv_arena_lock();
-	tail = &percpu_priv_arena.chunks;
-	for (c = percpu_priv_arena.chunks; c != NULL; c = c->next) {
-		off = percpu_priv_chunk_take(c, size, align);
-		if (off != (size_t)-1)
-			break;
-		tail = &c->next;
-	}
-	if (c == NULL) {
-		c = percpu_priv_chunk_new();
-		if (c != NULL) {
-			*tail = c;
-			off = percpu_priv_chunk_take(c, size, align);
-		}
-	}
-	/* Fresh and freed space is zero in every unit (see zfree). */
-	if (c != NULL)
-		h = c->base + off;
+	h = percpu_priv_arena_take(size, align);
 	percpu_priv_arena_unlock();
 	percpu_priv_freed_forget(h); /* a new object at a freed address */
 	return (h);
